@@ -1,0 +1,291 @@
+"""Function instances: real `bootstrap` processes, each with its own Runtime API endpoint, pooled per function.
+
+The Runtime API contract (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) is served per instance
+on its own loopback port, as Lambda gives each execution environment its own AWS_LAMBDA_RUNTIME_API.
+"""
+
+import collections
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+INIT_TIMEOUT_SECONDS = 10.0
+TAIL_BYTES = 4096
+
+
+class Invocation:
+    """One request waiting for (or holding) an outcome. The first outcome set wins."""
+
+    def __init__(self, function, payload, arn, trace_id, client_context=None, cognito_identity=None, tenant_id=None):
+        self.id = str(uuid.uuid4())
+        self.function = function
+        self.payload = payload
+        self.arn = arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
+        self.tenant_id = tenant_id
+        self.deadline_ms = None
+        self.delivered = threading.Event()
+        self.done = threading.Event()
+        self.body = b""
+        self.error_type = None  # None: success; else the X-Amz-Function-Error payload's errorType
+        self.log_lines = collections.deque(maxlen=200)
+
+    def finish(self, body, error_type=None):
+        """Records the outcome unless one was recorded already; returns whether this call set it."""
+        if self.done.is_set():
+            return False
+        self.body, self.error_type = body, error_type
+        self.done.set()
+        self.delivered.set()
+        return True
+
+    def fail(self, error_type, message):
+        return self.finish(json.dumps({"errorMessage": message, "errorType": error_type}).encode(), error_type)
+
+
+class Instance:
+    """One execution environment: a bootstrap process plus its Runtime API server."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.number = next(Instance._ids)
+        self.state = "init"  # init -> busy <-> idle -> dead
+        self.current = None
+        self.invocations = 0
+        self.init_error = None
+        self.wakeup = threading.Condition(pool.lock)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _runtime_handler(self))
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True, name=f"rapi-{self.number}").start()
+        fn = pool.function
+        env = pool.service.instance_environment(fn, self.port)
+        binary = pool.service.binary_path(fn)
+        self.proc = subprocess.Popen(
+            [binary], env=env, cwd=os.path.dirname(binary), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.started = time.time()
+        threading.Thread(target=self._pump, daemon=True, name=f"log-{self.number}").start()
+        threading.Thread(target=self._reap, daemon=True, name=f"reap-{self.number}").start()
+
+    def label(self):
+        return f"{self.pool.function.name}#{self.number}"
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _pump(self):
+        log = self.pool.service.log_for(self.pool.function.name)
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            log.write(f"[{self.label()}] {line}\n")
+            log.flush()
+            inv = self.current
+            if inv is not None:
+                inv.log_lines.append(line)
+
+    def _reap(self):
+        status = self.proc.wait()
+        how = f"signal: {signal.Signals(-status).name.lower()[3:]}" if status < 0 else f"exit status {status}"
+        with self.pool.lock:
+            self.state = "dead"
+            inv = self.current
+            if inv is not None and not inv.done.is_set():
+                if self.init_error is not None:
+                    inv.finish(*self.init_error)
+                else:
+                    inv.fail("Runtime.ExitError", f"RequestId: {inv.id} Error: Runtime exited with error: {how}")
+            self.pool.remove(self)
+            self.wakeup.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+    # Runtime API operations (called from the instance's server threads).
+
+    def next_invocation(self):
+        """Blocks until an invocation is assigned (no timeout: the long poll); None when the instance dies."""
+        with self.pool.lock:
+            if self.current is not None and self.current.done.is_set():
+                self.current = None
+            if self.current is None and self.state != "dead":
+                self.state = "idle"
+                self.pool.available.notify_all()
+            while (self.current is None or self.current.delivered.is_set()) and self.state != "dead":
+                self.wakeup.wait()
+            if self.state == "dead":
+                return None
+            inv = self.current
+            inv.deadline_ms = int(time.time() * 1000) + self.pool.function.timeout * 1000
+            inv.delivered.set()
+            self.invocations += 1
+            return inv
+
+    def post_outcome(self, request_id, body, error_type):
+        with self.pool.lock:
+            inv = self.current
+            if inv is None or inv.id != request_id:
+                return 400, {"errorMessage": f"Invalid request ID {request_id}", "errorType": "InvalidRequestID"}
+            if inv.done.is_set():
+                return 403, {"errorMessage": f"Invocation {request_id} already has an outcome",
+                             "errorType": "InvalidStateTransition"}
+            if error_type is None and len(body) > MAX_SYNC_PAYLOAD:
+                inv.fail("Function.ResponseSizeTooLarge",
+                         f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
+                         f"({MAX_SYNC_PAYLOAD} bytes).")
+                return 413, {"errorMessage": f"Exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes).",
+                             "errorType": "RequestEntityTooLarge"}
+            inv.finish(body, error_type)
+            self.state = "busy"  # until it asks for the next one
+            return 202, {"status": "OK"}
+
+    def post_init_error(self, body, error_type):
+        with self.pool.lock:
+            self.init_error = (body, error_type or "Runtime.Unknown")
+            if self.current is not None:
+                self.current.finish(*self.init_error)
+        self.kill()  # Lambda ends an environment whose init failed
+        return 202, {"status": "OK"}
+
+
+def _runtime_handler(instance):
+    base = "/2018-06-01/runtime"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, *args):
+            pass
+
+        def _reply(self, status, payload, headers=()):
+            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _body(self):
+            return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+        def do_GET(self):
+            if self.path != base + "/invocation/next":
+                return self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
+            inv = instance.next_invocation()
+            if inv is None:
+                return self._reply(500, {"errorMessage": "environment is shutting down", "errorType": "ShutDown"})
+            headers = [("Lambda-Runtime-Aws-Request-Id", inv.id), ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
+                       ("Lambda-Runtime-Invoked-Function-Arn", inv.arn), ("Lambda-Runtime-Trace-Id", inv.trace_id)]
+            for name, value in (("Lambda-Runtime-Client-Context", inv.client_context),
+                                ("Lambda-Runtime-Cognito-Identity", inv.cognito_identity),
+                                ("Lambda-Runtime-Aws-Tenant-Id", inv.tenant_id)):
+                if value:
+                    headers.append((name, value))
+            self._reply(200, inv.payload, headers)
+
+        def do_POST(self):
+            body = self._body()
+            error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
+            if self.path == base + "/init/error":
+                return self._reply(*instance.post_init_error(_error_body(body, error_type), error_type))
+            parts = self.path[len(base):].split("/")  # ['', 'invocation', id, 'response'|'error']
+            if self.path.startswith(base + "/invocation/") and len(parts) == 4 and parts[3] in ("response", "error"):
+                if parts[3] == "response":
+                    return self._reply(*instance.post_outcome(parts[2], body, None))
+                payload = _error_body(body, error_type)
+                kind = error_type or json.loads(payload).get("errorType") or "Runtime.Unknown"
+                return self._reply(*instance.post_outcome(parts[2], payload, kind))
+            self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
+
+    return Handler
+
+
+def _error_body(body, error_type):
+    """The error document as the invoker will see it; a malformed one is wrapped, never lost."""
+    try:
+        doc = json.loads(body or b"{}")
+        if isinstance(doc, dict):
+            doc.setdefault("errorType", error_type or "Runtime.Unknown")
+            doc.setdefault("errorMessage", "")
+            return json.dumps(doc).encode()
+    except ValueError:
+        pass
+    return json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type or "Runtime.Unknown"}).encode()
+
+
+class FunctionPool:
+    """The warm instances of one function, scaled out up to `limit` concurrent instances."""
+
+    def __init__(self, service, function, limit):
+        self.service = service
+        self.function = function
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.available = threading.Condition(self.lock)
+        self.instances = []
+        self.spawned = 0
+
+    def remove(self, instance):
+        if instance in self.instances:
+            self.instances.remove(instance)
+        self.available.notify_all()
+
+    def invoke(self, inv):
+        """Runs `inv` on an idle instance (or a new one), enforcing the init and function timeouts."""
+        with self.lock:
+            while True:
+                instance = next((i for i in self.instances if i.state == "idle"), None)
+                if instance is None and len(self.instances) < self.limit:
+                    instance = Instance(self)
+                    self.instances.append(instance)
+                    self.spawned += 1
+                if instance is not None:
+                    break
+                self.available.wait()
+            instance.state = "busy"
+            instance.current = inv
+            instance.wakeup.notify_all()
+        if not inv.delivered.wait(INIT_TIMEOUT_SECONDS):
+            self._time_out(inv, instance, f"init did not reach /next within {INIT_TIMEOUT_SECONDS:.0f} s")
+        remaining = (inv.deadline_ms or 0) / 1000 - time.time()
+        if not inv.done.wait(max(0.0, remaining)):
+            self._time_out(inv, instance, f"Task timed out after {self.function.timeout:.2f} seconds")
+        return inv
+
+    def _time_out(self, inv, instance, why):
+        with self.lock:
+            timed_out = inv.fail("Sandbox.Timedout", f"RequestId: {inv.id} Error: {why}")
+        if timed_out:
+            instance.kill()
+
+    def describe(self):
+        with self.lock:
+            return {"spawned": self.spawned, "instances": [
+                {"number": i.number, "pid": i.proc.pid, "state": i.state, "invocations": i.invocations}
+                for i in self.instances]}
+
+    def stop(self):
+        with self.lock:
+            instances = list(self.instances)
+        for i in instances:
+            i.kill()

@@ -1,0 +1,164 @@
+"""Small, documented fixes to moto 5.2.5's Step Functions interpreter, applied at launch.
+
+Each patch names the moto bug it fixes (measured in shared/facts/local-aws-stack.md) and is covered by a test
+in Tests/integration/test_moto_patches.py. The patches check the moto version and refuse to run on another
+one, so an upgrade cannot silently keep stale monkey-patches.
+"""
+
+import functools
+import importlib
+import pkgutil
+import threading
+import uuid
+
+PINNED_MOTO = "5.2.5"
+
+
+def apply_all():
+    import moto
+
+    if moto.__version__ != PINNED_MOTO:
+        raise RuntimeError(f"moto_patches target moto {PINNED_MOTO}, found {moto.__version__}: re-check each patch")
+    _name_unnamed_executions()
+    _iterative_map_workers()
+    _cache_jsonpath_parse()
+    _share_boto_clients()
+
+
+def _name_unnamed_executions():
+    """StartExecution without `name` got ARN `...:None`, so a second unnamed run failed ExecutionAlreadyExists.
+
+    AWS names such executions with a UUID; so do we.
+    """
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    @functools.wraps(original)
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
+def _iterative_map_workers():
+    """Map workers took each next item by recursing (`_eval_pool` calls itself): a worker with more than ~990 items
+    hit RecursionError and the execution stayed RUNNING forever. Same steps, as a loop."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as dipw,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        distributed_iterator_worker as diw,
+    )
+
+    def inline_pool(self, job, worker_frame):
+        while True:
+            if job is None:
+                self._env.close_frame(worker_frame)
+                return
+            job_frame = worker_frame.open_inner_frame()
+            self._eval_job(env=job_frame, job=job)
+            worker_frame.close_frame(job_frame)
+            if isinstance(job.job_output, Exception) or self.stopped():
+                self._env.close_frame(worker_frame)
+                self._job_pool.close_job(job)
+                return
+            next_job = self._job_pool.next_job()
+            if next_job is None:
+                worker_frame.event_history_context.source_event_id = (
+                    job_frame.event_history_context.last_published_event_id
+                )
+                self._env.close_frame(worker_frame)
+                self._job_pool.close_job(job)
+                return
+            self._job_pool.close_job(job)
+            job = next_job
+
+    def distributed_pool(open_frame):
+        def pool(self, job, worker_frame):
+            while True:
+                if job is None:
+                    self._env.delete_frame(worker_frame)
+                    return
+                job_frame = open_frame(worker_frame)
+                self._eval_job(env=job_frame, job=job)
+                worker_frame.delete_frame(job_frame)
+                if isinstance(job.job_output, Exception) or self.stopped():
+                    self._env.delete_frame(worker_frame)
+                    self._job_pool.close_job(job)
+                    return
+                next_job = self._job_pool.next_job()
+                if next_job is None:
+                    self._env.delete_frame(worker_frame)
+                    self._job_pool.close_job(job)
+                    return
+                self._job_pool.close_job(job)
+                job = next_job
+
+        return pool
+
+    iteration_worker.IterationWorker._eval_pool = inline_pool
+    dipw.DistributedItemProcessorWorker._eval_pool = distributed_pool(lambda f: f.open_inner_frame())
+    diw.DistributedIteratorWorker._eval_pool = distributed_pool(lambda f: f.open_frame())
+
+
+def _cache_jsonpath_parse():
+    """Every JSONPath evaluation built a new parser (`jsonpath_ng.ext.parse`): most of a Map's run time.
+    Parsed expressions are immutable, so they are cached by their text."""
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+
+
+def _share_boto_clients():
+    """Each Task/ItemReader/ResultWriter call created a new boto3 client (and TCP connection). Clients are
+    thread-safe once built; build one per (region, service) and share it, with a pool sized for MaxConcurrency."""
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = boto_client.boto_client_for
+    clients = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def boto_client_for(region, service, state_credentials=None):
+        key = (region, service, boto_client.botocore_stubber.enabled)
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = original_with_pool(original, region, service, state_credentials)
+                clients[key] = client
+            return client
+
+    # Modules import the function by name: rebind it everywhere it was imported.
+    import moto.stepfunctions.parser.asl as asl
+
+    for info in pkgutil.walk_packages(asl.__path__, asl.__name__ + "."):
+        try:
+            module = importlib.import_module(info.name)
+        except Exception:  # optional integrations whose dependencies are absent
+            continue
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for
+    boto_client.boto_client_for = boto_client_for
+
+
+def original_with_pool(original, region, service, state_credentials):
+    """A client like moto's, but with a connection pool large enough for concurrent map workers."""
+    import boto3
+    from botocore.config import Config
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    built = original(region, service, state_credentials)
+    kwargs = {}
+    if not boto_client.botocore_stubber.enabled:
+        kwargs["endpoint_url"] = built.meta.endpoint_url
+    return boto3.client(
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",
+        region_name=region,
+        service_name=service,
+        config=built.meta.config.merge(Config(max_pool_connections=128)),
+        **kwargs,
+    )

@@ -1,0 +1,26 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Analemma: one library, Tiny Handler executables, no package dependencies (system zlib + OpenSSL libcrypto only).
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "Analemma",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Analemma", targets: ["Analemma"]),
+        .executable(name: "probe", targets: ["probe"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .target(name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma", swiftSettings: strict),
+        // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).
+        .executableTarget(name: "probe", dependencies: ["Analemma"], path: "Tests/Functions/probe", exclude: ["function.json"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "AnalemmaTests", dependencies: ["Analemma"], path: "Tests/AnalemmaTests",
+            resources: [.copy("Fixtures")], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

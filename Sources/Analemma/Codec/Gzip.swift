@@ -1,0 +1,60 @@
+import CZlib
+
+/// gzip (RFC 1952) compression through system zlib.
+public enum Gzip {
+    /// A zlib failure, with zlib's return code.
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { "gzip: \(message)" }
+    }
+
+    /// Compresses `input` at `level` (1 fastest … 9 smallest).
+    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var stream = z_stream()
+        // deflateInit2 is a C macro; call the function it expands to. windowBits 15 + 16 = gzip wrapper.
+        var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else { throw Failure(message: "deflateInit2 returned \(rc)") }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
+        rc = input.withUnsafeBufferPointer { inp in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
+                stream.avail_in = UInt32(inp.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = UInt32(out.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard rc == Z_STREAM_END else { throw Failure(message: "deflate returned \(rc)") }
+        output.removeSubrange(Int(stream.total_out)...)
+        return output
+    }
+
+    /// Decompresses one gzip member; refuses output larger than `limit` bytes (decompression bombs).
+    public static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws -> [UInt8] {
+        var stream = z_stream()
+        var rc = inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else { throw Failure(message: "inflateInit2 returned \(rc)") }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: max(64 * 1024, min(input.count * 4, 16 << 20)))
+        try input.withUnsafeBufferPointer { inp in
+            stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
+            stream.avail_in = UInt32(inp.count)
+            repeat {
+                let produced: Int = chunk.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    rc = inflate(&stream, Z_NO_FLUSH)
+                    return out.count - Int(stream.avail_out)
+                }
+                guard rc == Z_OK || rc == Z_STREAM_END else {
+                    throw Failure(message: rc == Z_BUF_ERROR ? "truncated input" : "inflate returned \(rc) (corrupt data)")
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                guard output.count <= limit else { throw Failure(message: "output exceeds \(limit) bytes") }
+            } while rc != Z_STREAM_END
+        }
+        return output
+    }
+}

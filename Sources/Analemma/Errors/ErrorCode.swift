@@ -1,0 +1,41 @@
+/// The stable error codes Analemma reports as Lambda `errorType`: the one list Step Functions Retry/Catch match on.
+///
+/// A code never changes once shipped; ASL files under `StateMachines/` may only name these or `States.*`
+/// (enforced by `ErrorCodeTests`). Later issues add cases here, never elsewhere.
+public enum ErrorCode: String, CaseIterable, Sendable, Codable {
+    /// The handler threw an error that carries no code of its own.
+    case unhandled = "Analemma.Unhandled"
+    /// The invocation event could not be decoded into the handler's input type.
+    case invalidEvent = "Analemma.InvalidEvent"
+    /// The handler's output could not be encoded.
+    case invalidResponse = "Analemma.InvalidResponse"
+    /// The handler's response exceeded Lambda's 6 MB synchronous response limit.
+    case responseTooLarge = "Analemma.ResponseTooLarge"
+    /// Start-up failed: a required configuration value is missing or invalid.
+    case invalidConfiguration = "Analemma.InvalidConfiguration"
+    /// Start-up failed for another reason (reported to `/runtime/init/error`).
+    case initFailed = "Analemma.InitFailed"
+}
+
+/// An error with a stable code and a human-readable message, reported to Lambda as `errorType` / `errorMessage`.
+public protocol CodedError: Error {
+    /// The stable `errorType` (usually an ``ErrorCode`` raw value).
+    var errorType: String { get }
+    /// What went wrong, naming the offending input.
+    var errorMessage: String { get }
+}
+
+/// The kernel's own coded error: an ``ErrorCode`` plus a message.
+public struct AnalemmaError: CodedError, Equatable, CustomStringConvertible {
+    public let code: ErrorCode
+    public let message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var errorType: String { code.rawValue }
+    public var errorMessage: String { message }
+    public var description: String { "\(code.rawValue): \(message)" }
+}

@@ -1,0 +1,67 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// One invocation as delivered by `GET /2018-06-01/runtime/invocation/next`.
+///
+/// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html#runtimes-api-next
+public struct Invocation: Sendable, Equatable {
+    public var requestID: String
+    /// `Lambda-Runtime-Deadline-Ms`: milliseconds since the Unix epoch.
+    public var deadlineMillis: Int64
+    public var invokedFunctionARN: String
+    public var traceID: String?
+    public var clientContext: String?
+    public var cognitoIdentity: String?
+    public var tenantID: String?
+    public var payload: Data
+
+    public init(
+        requestID: String, deadlineMillis: Int64, invokedFunctionARN: String = "", traceID: String? = nil,
+        clientContext: String? = nil, cognitoIdentity: String? = nil, tenantID: String? = nil, payload: Data
+    ) {
+        self.requestID = requestID
+        self.deadlineMillis = deadlineMillis
+        self.invokedFunctionARN = invokedFunctionARN
+        self.traceID = traceID
+        self.clientContext = clientContext
+        self.cognitoIdentity = cognitoIdentity
+        self.tenantID = tenantID
+        self.payload = payload
+    }
+}
+
+/// The error document the Runtime API accepts: `{"errorMessage","errorType","stackTrace"}`.
+///
+/// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html#runtimes-api-invokeerror
+public struct RuntimeErrorPayload: Sendable, Equatable, Codable {
+    public var errorMessage: String
+    public var errorType: String
+    public var stackTrace: [String]
+
+    public init(errorType: String, errorMessage: String, stackTrace: [String] = []) {
+        self.errorType = errorType
+        self.errorMessage = errorMessage
+        self.stackTrace = stackTrace
+    }
+
+    /// Maps any thrown error to a payload: a ``CodedError`` keeps its code, anything else is `Analemma.Unhandled`.
+    public init(_ error: any Error) {
+        if let coded = error as? any CodedError {
+            self.init(errorType: coded.errorType, errorMessage: coded.errorMessage)
+        } else {
+            self.init(
+                errorType: ErrorCode.unhandled.rawValue,
+                errorMessage: "\(type(of: error)): \(String(describing: error))")
+        }
+    }
+
+    /// Compact JSON for the wire (keys sorted, so the bytes are stable).
+    public func jsonBytes() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data(#"{"errorMessage":"unencodable","errorType":"Analemma.Unhandled","stackTrace":[]}"#.utf8)
+    }
+}

@@ -1,0 +1,60 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The Runtime API over HTTP (``SocketHTTPClient``), at `AWS_LAMBDA_RUNTIME_API`.
+///
+/// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+public final class RuntimeAPIClient: RuntimeAPI {
+    private let http: SocketHTTPClient
+    private static let base = "/2018-06-01/runtime"
+
+    public init(endpoint: String) throws {
+        self.http = try SocketHTTPClient(endpoint: endpoint)
+    }
+
+    public func send(_ request: RuntimeRequest) async throws -> RuntimeReply {
+        switch request {
+        case .next:
+            let r = try http.send(method: "GET", path: Self.base + "/invocation/next")
+            guard r.status == 200 else {
+                throw RuntimeAPIError("GET /invocation/next answered \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
+            }
+            return .invocation(try Self.invocation(from: r))
+        case .response(let id, let body):
+            return acknowledged(try http.send(method: "POST", path: "\(Self.base)/invocation/\(id)/response", body: Array(body)))
+        case .error(let id, let payload):
+            return acknowledged(try http.send(
+                method: "POST", path: "\(Self.base)/invocation/\(id)/error",
+                headers: [("Lambda-Runtime-Function-Error-Type", payload.errorType)], body: Array(payload.jsonBytes())))
+        case .initError(let payload):
+            return acknowledged(try http.send(
+                method: "POST", path: Self.base + "/init/error",
+                headers: [("Lambda-Runtime-Function-Error-Type", payload.errorType)], body: Array(payload.jsonBytes())))
+        }
+    }
+
+    private func acknowledged(_ r: HTTPResponseMessage) -> RuntimeReply {
+        .accepted(status: r.status, body: String(decoding: r.body.prefix(1000), as: UTF8.self))
+    }
+
+    /// Reads the invocation headers of a `/next` answer.
+    static func invocation(from r: HTTPResponseMessage) throws -> Invocation {
+        guard let id = r.header("lambda-runtime-aws-request-id"), !id.isEmpty else {
+            throw RuntimeAPIError("/invocation/next answer has no Lambda-Runtime-Aws-Request-Id")
+        }
+        guard let deadline = r.header("lambda-runtime-deadline-ms").flatMap({ Int64($0) }) else {
+            throw RuntimeAPIError("/invocation/next answer for \(id) has no numeric Lambda-Runtime-Deadline-Ms")
+        }
+        return Invocation(
+            requestID: id, deadlineMillis: deadline,
+            invokedFunctionARN: r.header("lambda-runtime-invoked-function-arn") ?? "",
+            traceID: r.header("lambda-runtime-trace-id"),
+            clientContext: r.header("lambda-runtime-client-context"),
+            cognitoIdentity: r.header("lambda-runtime-cognito-identity"),
+            tenantID: r.header("lambda-runtime-aws-tenant-id"),
+            payload: Data(r.body))
+    }
+}

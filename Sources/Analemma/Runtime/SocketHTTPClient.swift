@@ -1,0 +1,161 @@
+import Glibc
+
+/// A keep-alive HTTP/1.1 client over one blocking POSIX socket: the Runtime API transport.
+///
+/// Reads have no timeout (the `/next` long poll may wait for hours). Not thread-safe: one owner, one request at a
+/// time, which is exactly the Lambda runtime loop. A request on a connection the peer closed while idle is retried
+/// once on a fresh connection.
+public final class SocketHTTPClient {
+    public let host: String
+    public let port: UInt16
+    private var fd: Int32 = -1
+    private var inbox: [UInt8] = []
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private let hostHeader: String
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+        self.hostHeader = "\(host):\(port)"
+    }
+
+    /// Parses `host:port` as found in `AWS_LAMBDA_RUNTIME_API`.
+    public convenience init(endpoint: String) throws {
+        guard let colon = endpoint.lastIndex(of: ":"), let port = UInt16(endpoint[endpoint.index(after: colon)...]) else {
+            throw SocketError("endpoint \(endpoint.debugDescription) is not host:port")
+        }
+        self.init(host: String(endpoint[..<colon]), port: port)
+    }
+
+    deinit { close() }
+
+    /// Sends one request and reads its whole response.
+    public func send(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws
+        -> HTTPResponseMessage
+    {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if method != "GET" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        let headBytes = Array(head.utf8)
+        let reused = fd >= 0
+        do {
+            return try exchange(headBytes, body)
+        } catch let error as SocketError where reused && error.beforeResponse {
+            close()  // the idle keep-alive connection was closed by the peer: one fresh attempt
+            return try exchange(headBytes, body)
+        }
+    }
+
+    public func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+        inbox.removeAll(keepingCapacity: true)
+    }
+
+    private func exchange(_ head: [UInt8], _ body: [UInt8]) throws -> HTTPResponseMessage {
+        if fd < 0 { try connect() }
+        try writeAll(head, body)
+        while true {
+            if let (response, used) = try HTTPResponseParser.parse(inbox) {
+                inbox.removeFirst(used)
+                if response.closesConnection { close() }
+                return response
+            }
+            let wasEmpty = inbox.isEmpty
+            let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                inbox.append(contentsOf: readBuffer[0..<n])
+                if let remaining = HTTPResponseParser.remainingBodyBytes(inbox), remaining > readBuffer.count {
+                    inbox.reserveCapacity(inbox.count + remaining)
+                }
+            } else if n == 0 {
+                if let (response, _) = try HTTPResponseParser.parse(inbox, atEOF: true) {
+                    close()
+                    return response
+                }
+                close()
+                throw SocketError("connection closed by \(hostHeader) before a response", beforeResponse: wasEmpty)
+            } else if errno != EINTR {
+                let code = errno
+                close()
+                throw SocketError("recv from \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: wasEmpty && code == ECONNRESET)
+            }
+        }
+    }
+
+    private func writeAll(_ head: [UInt8], _ body: [UInt8]) throws {
+        var sent = 0
+        let total = head.count + body.count
+        while sent < total {
+            let n: Int = head.withUnsafeBytes { h in
+                body.withUnsafeBytes { b in
+                    var iov: [iovec] = []
+                    if sent < h.count {
+                        iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress! + sent), iov_len: h.count - sent))
+                    }
+                    let bodyOffset = max(0, sent - h.count)
+                    if b.count > bodyOffset {
+                        iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress! + bodyOffset), iov_len: b.count - bodyOffset))
+                    }
+                    var msg = msghdr()
+                    return iov.withUnsafeMutableBufferPointer { iovs in
+                        msg.msg_iov = iovs.baseAddress
+                        msg.msg_iovlen = iovs.count
+                        return sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
+                    }
+                }
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close()
+                throw SocketError("send to \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: true)
+            }
+            sent += n
+        }
+    }
+
+    private func connect() throws {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &result)
+        guard rc == 0, let first = result else {
+            throw SocketError("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(result) }
+        var lastError: Int32 = 0
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let ai = candidate {
+            let s = socket(ai.pointee.ai_family, ai.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), ai.pointee.ai_protocol)
+            if s >= 0 {
+                var one: Int32 = 1
+                _ = setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                if Glibc.connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 {
+                    fd = s
+                    return
+                }
+                lastError = errno
+                _ = Glibc.close(s)
+            } else {
+                lastError = errno
+            }
+            candidate = ai.pointee.ai_next
+        }
+        throw SocketError("connect to \(hostHeader): \(String(cString: strerror(lastError)))")
+    }
+}
+
+/// A socket-level failure talking to an HTTP peer.
+public struct SocketError: Error, CustomStringConvertible {
+    public let message: String
+    /// Nothing of a response arrived: the request may be retried on a new connection.
+    public let beforeResponse: Bool
+    public init(_ message: String, beforeResponse: Bool = false) {
+        self.message = message
+        self.beforeResponse = beforeResponse
+    }
+    public var description: String { message }
+}
