@@ -20,7 +20,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "AnalemmaTests", dependencies: ["Analemma"], path: "Tests/AnalemmaTests",
-            resources: [.copy("Fixtures")], swiftSettings: strict),
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,50 @@
+import Analemma
+import Foundation
+import Testing
+
+@Suite("Stable error codes")
+struct ErrorCodeTests {
+    @Test("codes are unique and namespaced Analemma.*")
+    func unique() {
+        let raw = ErrorCode.allCases.map(\.rawValue)
+        #expect(Set(raw).count == raw.count)
+        #expect(raw.allSatisfy { $0.hasPrefix("Analemma.") })
+    }
+
+    @Test("every ErrorEquals in StateMachines/*.asl.json is a known code or States.*")
+    func aslUsesKnownCodes() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.appendingPathComponent("StateMachines")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".asl.json") } ?? []
+        let known = Set(ErrorCode.allCases.map(\.rawValue))
+        for file in files {
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file)))
+            for name in Self.errorEquals(doc) {
+                #expect(name.hasPrefix("States.") || known.contains(name), "\(file) matches unknown error \(name)")
+            }
+        }
+    }
+
+    @Test("the ASL scanner finds ErrorEquals at any depth")
+    func scanner() throws {
+        let doc = try JSONSerialization.jsonObject(with: Data(#"{"States":{"A":{"Retry":[{"ErrorEquals":["X"]}],"Iterator":{"States":{"B":{"Catch":[{"ErrorEquals":["Y","States.ALL"]}]}}}}}}"#.utf8))
+        #expect(Set(Self.errorEquals(doc)) == ["X", "Y", "States.ALL"])
+    }
+
+    static func errorEquals(_ node: Any) -> [String] {
+        if let dict = node as? [String: Any] {
+            return dict.flatMap { key, value in key == "ErrorEquals" ? (value as? [String] ?? []) : errorEquals(value) }
+        }
+        if let list = node as? [Any] { return list.flatMap(errorEquals) }
+        return []
+    }
+
+    @Test("a missing required variable names the variable")
+    func requireNames() {
+        #expect { try FunctionEnvironment([:]).require("STATE_BUCKET", "the state bucket") } throws: { error in
+            (error as? AnalemmaError)?.code == .invalidConfiguration && "\(error)".contains("STATE_BUCKET")
+        }
+        #expect { try FunctionEnvironment(["N": "x"]).integer("N", default: 1) } throws: { "\($0)".contains("N=\"x\"") }
+        #expect((try? FunctionEnvironment([:]).integer("N", default: 7)) == 7)
+    }
+}
