@@ -1,0 +1,74 @@
+# Analemma — build, test and run on the local stack. `make help` lists targets.
+SHELL := /bin/bash
+PORT ?= 4566
+TEST_PORT ?= 4580
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := .build/release
+RELEASE_FLAGS := -c release -Xswiftc -static-executable
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev
+STACK := $(PY) Deploy/local/stack.py
+
+.PHONY: help deps apt-deps build unit integration test package local-up local-down demo bench format lint clean
+
+help:
+	@echo "make demo        start the local stack and run the demo (the most complete thing so far)"
+	@echo "make test        everything CI runs: unit tests + integration tests on a fresh local stack"
+	@echo "make build       static release binaries in $(BIN) (what tests, bench and package use)"
+	@echo "make package     one Lambda zip per Functions/<name> in Deploy/dist/"
+	@echo "make local-up    start the local stack on :$(PORT) (local-down stops it)"
+	@echo "make bench       benchmarks, one JSON object per line"
+
+deps: apt-deps $(VENV)/.stamp
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
+$(VENV)/.stamp: Deploy/local/requirements.txt Deploy/local/constraints.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r Deploy/local/requirements.txt -c Deploy/local/constraints.txt
+	touch $@
+
+build: apt-deps
+	swift build $(RELEASE_FLAGS)
+
+unit: apt-deps
+	swift test
+
+# Integration tests start their own stack on TEST_PORT (so a dev stack on PORT is left alone) and always stop it.
+integration: deps build
+	@$(STACK) down --state-dir .local/test >/dev/null
+	@rm -rf .local/test
+	$(STACK) up --port $(TEST_PORT) --state-dir .local/test
+	@status=0; ANALEMMA_ENDPOINT=http://127.0.0.1:$(TEST_PORT) ANALEMMA_STATE_DIR=.local/test ANALEMMA_BIN_DIR=$(BIN) \
+	  $(PY) -m pytest Tests/integration -q -p no:cacheprovider || status=$$?; \
+	$(STACK) down --state-dir .local/test; exit $$status
+
+test: unit integration
+
+package: build deps
+	$(PY) Deploy/package.py --bin-dir $(BIN) --out Deploy/dist --functions-dir Functions
+
+local-up: deps build
+	$(STACK) up --port $(PORT)
+
+local-down: deps
+	$(STACK) down
+
+demo: local-up
+	$(PY) Deploy/local/demo.py --endpoint http://127.0.0.1:$(PORT)
+
+bench: deps build
+	$(PY) Bench/run.py --bin-dir $(BIN)
+
+format:
+	swift format --in-place --recursive Package.swift Sources Functions Tests
+
+lint:
+	swift format lint --strict --recursive Package.swift Sources Functions Tests
+
+clean:
+	rm -rf .build .local Deploy/dist Bench/bin

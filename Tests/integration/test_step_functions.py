@@ -1,0 +1,91 @@
+"""Step Functions on the local stack (patched moto) calling our real functions."""
+
+import json
+import os
+import time
+import uuid
+
+import asl
+import pytest
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+PROBE = {"ProbeFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:probe"}
+ROLE = "arn:aws:iam::123456789012:role/analemma-local"
+
+
+def create(sfn, fixture, subs=PROBE):
+    definition = asl.load(os.path.join(FIXTURES, fixture), subs)
+    name = f"{fixture.split('.')[0]}-{uuid.uuid4().hex[:8]}"
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
+
+
+def wait(sfn, execution_arn, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        d = sfn.describe_execution(executionArn=execution_arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.1)
+    pytest.fail(f"{execution_arn} still RUNNING after {seconds} s")
+
+
+def test_task_calls_a_local_function_and_completes(sfn):
+    arn = create(sfn, "probe-catch.asl.json")
+    run = sfn.start_execution(stateMachineArn=arn, name="ok", input=json.dumps({"action": "echo", "n": 7}))
+    d = wait(sfn, run["executionArn"])
+    assert d["status"] == "SUCCEEDED"
+    assert json.loads(d["output"]) == {"action": "echo", "n": 7}
+
+
+def test_function_error_is_caught_by_its_error_type(sfn):
+    arn = create(sfn, "probe-catch.asl.json")
+    run = sfn.start_execution(stateMachineArn=arn, input=json.dumps(
+        {"action": "fail", "errorType": "Analemma.InvalidEvent", "message": "bad input"}))
+    d = wait(sfn, run["executionArn"])
+    assert d["status"] == "SUCCEEDED"
+    caught = json.loads(d["output"])["caught"]
+    assert caught["Error"] == "Analemma.InvalidEvent"
+    assert json.loads(caught["Cause"])["errorMessage"] == "bad input"
+
+
+def test_an_uncaught_error_fails_the_execution_with_its_type(sfn):
+    arn = create(sfn, "probe-catch.asl.json")
+    run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"action": "fail", "errorType": "Other.Kind"}))
+    d = wait(sfn, run["executionArn"])
+    assert d["status"] == "FAILED"
+    assert d.get("error") == "Other.Kind"
+
+
+def test_unnamed_executions_each_get_their_own_name(sfn):
+    arn = create(sfn, "probe-catch.asl.json")
+    first = sfn.start_execution(stateMachineArn=arn, input='{"action":"echo"}')["executionArn"]
+    second = sfn.start_execution(stateMachineArn=arn, input='{"action":"echo"}')["executionArn"]
+    assert first != second
+    assert not first.endswith(":None")
+    assert wait(sfn, first)["status"] == wait(sfn, second)["status"] == "SUCCEEDED"
+
+
+def test_a_map_worker_with_more_than_1000_items_completes(sfn):
+    arn = create(sfn, "inline-map-pass.asl.json", {})
+    items = list(range(1200))
+    run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": items}))
+    d = wait(sfn, run["executionArn"])
+    assert d["status"] == "SUCCEEDED"
+    assert [o["v"] for o in json.loads(d["output"])] == items
+
+
+def test_distributed_map_with_item_reader_runs_1000_real_invocations(sfn, s3):
+    bucket = f"dmap-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    items = [{"action": "echo", "i": i} for i in range(1000)]
+    s3.put_object(Bucket=bucket, Key="items.json", Body=json.dumps(items).encode())
+    arn = create(sfn, "probe-distributed-map.asl.json", {**PROBE, "ResultBucket": bucket})
+    run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"bucket": bucket, "key": "items.json"}))
+    d = wait(sfn, run["executionArn"], seconds=300)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    manifest_key = out["ResultWriterDetails"]["Key"]
+    assert manifest_key.startswith("results/") and manifest_key.endswith("/manifest.json")
+    runs = sfn.list_map_runs(executionArn=run["executionArn"])["mapRuns"]
+    counts = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])["itemCounts"]
+    assert counts["succeeded"] == 1000 and counts["failed"] == 0
