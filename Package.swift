@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "Analemma", targets: ["Analemma"]),
         .executable(name: "probe", targets: ["probe"]),
+        .executable(name: "bench-echo", targets: ["bench-echo"]),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -18,6 +19,8 @@ let package = Package(
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).
         .executableTarget(name: "probe", dependencies: ["Analemma"], path: "Tests/Functions/probe", exclude: ["function.json"],
             swiftSettings: strict),
+        // Test-only function: echo with no decoding, for the runtime-loop benchmark.
+        .executableTarget(name: "bench-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-echo", swiftSettings: strict),
         .testTarget(
             name: "AnalemmaTests", dependencies: ["Analemma"], path: "Tests/AnalemmaTests",
             swiftSettings: strict),

@@ -20,6 +20,7 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
     let logger: Logger
     let clock: any WallClock
     let maxResponseBytes: Int
+    private let trace = TraceEnvironment()
 
     public init(
         api: any RuntimeAPI, handler: Handler, logger: Logger = Logger(), clock: any WallClock = SystemWallClock(),
@@ -46,7 +47,7 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
 
     /// Runs the handler for one invocation and reports its outcome; handler failures never end the loop.
     func process(_ invocation: Invocation) async throws {
-        if let trace = invocation.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
+        trace.set(invocation.traceID)
         var log = logger
         log.requestID = invocation.requestID
         let context = LambdaContext(invocation: invocation, logger: log, clock: clock)

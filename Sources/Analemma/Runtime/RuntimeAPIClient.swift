@@ -24,7 +24,8 @@ public final class RuntimeAPIClient: RuntimeAPI {
             }
             return .invocation(try Self.invocation(from: r))
         case .response(let id, let body):
-            return acknowledged(try http.send(method: "POST", path: "\(Self.base)/invocation/\(id)/response", body: Array(body)))
+            let path = Self.base + "/invocation/" + id + "/response"
+            return acknowledged(try body.withUnsafeBytes { try http.send(method: "POST", path: path, body: $0) })
         case .error(let id, let payload):
             return acknowledged(try http.send(
                 method: "POST", path: "\(Self.base)/invocation/\(id)/error",
@@ -42,19 +43,19 @@ public final class RuntimeAPIClient: RuntimeAPI {
 
     /// Reads the invocation headers of a `/next` answer.
     static func invocation(from r: HTTPResponseMessage) throws -> Invocation {
-        guard let id = r.header("lambda-runtime-aws-request-id"), !id.isEmpty else {
+        guard let id = r.value(lowercased: "lambda-runtime-aws-request-id"), !id.isEmpty else {
             throw RuntimeAPIError("/invocation/next answer has no Lambda-Runtime-Aws-Request-Id")
         }
-        guard let deadline = r.header("lambda-runtime-deadline-ms").flatMap({ Int64($0) }) else {
+        guard let deadline = r.value(lowercased: "lambda-runtime-deadline-ms").flatMap({ Int64($0) }) else {
             throw RuntimeAPIError("/invocation/next answer for \(id) has no numeric Lambda-Runtime-Deadline-Ms")
         }
         return Invocation(
             requestID: id, deadlineMillis: deadline,
-            invokedFunctionARN: r.header("lambda-runtime-invoked-function-arn") ?? "",
-            traceID: r.header("lambda-runtime-trace-id"),
-            clientContext: r.header("lambda-runtime-client-context"),
-            cognitoIdentity: r.header("lambda-runtime-cognito-identity"),
-            tenantID: r.header("lambda-runtime-aws-tenant-id"),
+            invokedFunctionARN: r.value(lowercased: "lambda-runtime-invoked-function-arn") ?? "",
+            traceID: r.value(lowercased: "lambda-runtime-trace-id"),
+            clientContext: r.value(lowercased: "lambda-runtime-client-context"),
+            cognitoIdentity: r.value(lowercased: "lambda-runtime-cognito-identity"),
+            tenantID: r.value(lowercased: "lambda-runtime-aws-tenant-id"),
             payload: Data(r.body))
     }
 }

@@ -33,11 +33,20 @@ public final class SocketHTTPClient {
     public func send(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws
         -> HTTPResponseMessage
     {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if method != "GET" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        let headBytes = Array(head.utf8)
+        try body.withUnsafeBytes { try send(method: method, path: path, headers: headers, body: $0) }
+    }
+
+    /// Sends one request whose body is borrowed (no copy) and reads its whole response.
+    public func send(method: String, path: String, headers: [(String, String)] = [], body: UnsafeRawBufferPointer) throws
+        -> HTTPResponseMessage
+    {
+        var headBytes: [UInt8] = []
+        headBytes.reserveCapacity(128 + path.utf8.count)
+        func add(_ s: String) { headBytes.append(contentsOf: s.utf8) }
+        add(method); add(" "); add(path); add(" HTTP/1.1\r\nHost: "); add(hostHeader); add("\r\n")
+        for (name, value) in headers { add(name); add(": "); add(value); add("\r\n") }
+        if method != "GET" || !body.isEmpty { add("Content-Length: "); add(String(body.count)); add("\r\n") }
+        add("\r\n")
         let reused = fd >= 0
         do {
             return try exchange(headBytes, body)
@@ -53,7 +62,7 @@ public final class SocketHTTPClient {
         inbox.removeAll(keepingCapacity: true)
     }
 
-    private func exchange(_ head: [UInt8], _ body: [UInt8]) throws -> HTTPResponseMessage {
+    private func exchange(_ head: [UInt8], _ body: UnsafeRawBufferPointer) throws -> HTTPResponseMessage {
         if fd < 0 { try connect() }
         try writeAll(head, body)
         while true {
@@ -66,8 +75,8 @@ public final class SocketHTTPClient {
             let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 inbox.append(contentsOf: readBuffer[0..<n])
-                if let remaining = HTTPResponseParser.remainingBodyBytes(inbox), remaining > readBuffer.count {
-                    inbox.reserveCapacity(inbox.count + remaining)
+                if n == readBuffer.count, let remaining = HTTPResponseParser.remainingBodyBytes(inbox), remaining > n {
+                    inbox.reserveCapacity(inbox.count + remaining)  // a large body: grow once, not per read
                 }
             } else if n == 0 {
                 if let (response, _) = try HTTPResponseParser.parse(inbox, atEOF: true) {
@@ -84,24 +93,29 @@ public final class SocketHTTPClient {
         }
     }
 
-    private func writeAll(_ head: [UInt8], _ body: [UInt8]) throws {
+    /// Writes head and body with `sendmsg` (one syscall for both, no copy), resuming after partial writes.
+    private func writeAll(_ head: [UInt8], _ body: UnsafeRawBufferPointer) throws {
         var sent = 0
         let total = head.count + body.count
         while sent < total {
             let n: Int = head.withUnsafeBytes { h in
-                body.withUnsafeBytes { b in
-                    var iov: [iovec] = []
-                    if sent < h.count {
-                        iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress! + sent), iov_len: h.count - sent))
-                    }
-                    let bodyOffset = max(0, sent - h.count)
-                    if b.count > bodyOffset {
-                        iov.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress! + bodyOffset), iov_len: b.count - bodyOffset))
-                    }
-                    var msg = msghdr()
-                    return iov.withUnsafeMutableBufferPointer { iovs in
-                        msg.msg_iov = iovs.baseAddress
-                        msg.msg_iovlen = iovs.count
+                var iov = (iovec(), iovec())
+                var count = 0
+                if sent < h.count {
+                    iov.0 = iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress! + sent), iov_len: h.count - sent)
+                    count = 1
+                }
+                let bodyOffset = max(0, sent - h.count)
+                if body.count > bodyOffset {
+                    let part = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset), iov_len: body.count - bodyOffset)
+                    if count == 0 { iov.0 = part } else { iov.1 = part }
+                    count += 1
+                }
+                return withUnsafeMutablePointer(to: &iov) { pair in
+                    pair.withMemoryRebound(to: iovec.self, capacity: 2) { vector in
+                        var msg = msghdr()
+                        msg.msg_iov = vector
+                        msg.msg_iovlen = count
                         return sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
                     }
                 }

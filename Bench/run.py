@@ -1,0 +1,138 @@
+"""Benchmarks: one JSON object per line, {"bench", "metric", "value", "unit"}.
+
+  python Bench/run.py --bin-dir .build/release [--rounds 3] [--invocations 20000] [--skip-stack]
+
+runtime_loop.*: the Swift runtime loop (bench-echo, a static bootstrap whose handler echoes its event) and a C
+raw-socket client, each against the same loopback Runtime API stand-in (Bench/runtime_standin.c), alternated
+round by round on this machine; ratios compare medians measured in the same run.
+local_stack.*: the local Lambda service and patched moto with the real probe bootstrap.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(HERE, "bin")
+
+
+def emit(bench, metric, value, unit):
+    print(json.dumps({"bench": bench, "metric": metric, "value": round(value, 3), "unit": unit}), flush=True)
+
+
+def compile_c():
+    os.makedirs(BIN, exist_ok=True)
+    for name in ("runtime_standin", "c_runtime_client"):
+        subprocess.run(["cc", "-O2", "-o", os.path.join(BIN, name), os.path.join(HERE, f"{name}.c")], check=True)
+
+
+def standin(client, invocations, spawns):
+    out = subprocess.run([os.path.join(BIN, "runtime_standin"), str(invocations), str(spawns), "--", client],
+                         check=True, capture_output=True, text=True, timeout=600)
+    return json.loads(out.stdout)
+
+
+def runtime_loop(bin_dir, rounds, invocations):
+    swift = os.path.join(bin_dir, "bench-echo")
+    c = os.path.join(BIN, "c_runtime_client")
+    results = {"swift": [], "c": []}
+    for _ in range(rounds):
+        results["c"].append(standin(c, invocations, 20))
+        results["swift"].append(standin(swift, invocations, 20))
+    for name, label in (("swift", "runtime_loop.swift"), ("c", "runtime_loop.c_raw_socket")):
+        runs = results[name]
+        emit(label, "per_invocation_median", statistics.median(r["median_us"] for r in runs), "us")
+        emit(label, "per_invocation_p99", statistics.median(r["p99_us"] for r in runs), "us")
+        emit(label, "cpu_per_invocation", statistics.median(r["cpu_us_per_invocation"] for r in runs), "us")
+        emit(label, "steady_rss", statistics.median(r["rss_kb"] for r in runs) / 1024, "MiB")
+        emit(label, "spawn_to_first_next", statistics.median(r["spawn_to_first_next_ms"] for r in runs), "ms")
+    ratios = [s["median_us"] / c["median_us"] for s, c in zip(results["swift"], results["c"])]
+    emit("runtime_loop", "swift_over_c_median_ratio", statistics.median(ratios), "x")
+    cpu = [s["cpu_us_per_invocation"] / c["cpu_us_per_invocation"] for s, c in zip(results["swift"], results["c"])]
+    emit("runtime_loop", "swift_over_c_cpu_ratio", statistics.median(cpu), "x")
+    sys.path.insert(0, os.path.join(ROOT, "Deploy"))
+    import package
+
+    emit("binary.bench-echo", "unstripped_size", os.path.getsize(swift) / 2**20, "MiB")
+    with tempfile.TemporaryDirectory() as tmp:
+        zipped = package.package("bench-echo", "bench-echo", bin_dir, tmp)
+        with zipfile.ZipFile(zipped) as z:
+            emit("binary.bench-echo", "stripped_size", z.getinfo("bootstrap").file_size / 2**20, "MiB")
+        emit("binary.bench-echo", "zip_size", os.path.getsize(zipped) / 2**20, "MiB")
+
+
+def local_stack(bin_dir, port=4590):
+    py = sys.executable
+    stack = os.path.join(ROOT, "Deploy", "local", "stack.py")
+    state = os.path.join(ROOT, ".local", "bench")
+    subprocess.run([py, stack, "down", "--state-dir", state], capture_output=True)
+    subprocess.run([py, stack, "up", "--port", str(port), "--state-dir", state, "--bin-dir", bin_dir], check=True,
+                   stdout=subprocess.DEVNULL)
+    try:
+        import boto3
+        from botocore.config import Config
+
+        sys.path.insert(0, os.path.join(ROOT, "Deploy", "local"))
+        import asl
+
+        endpoint = f"http://127.0.0.1:{port}"
+        kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                  aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+        lam, sfn, s3 = boto3.client("lambda", **kw), boto3.client("stepfunctions", **kw), boto3.client("s3", **kw)
+        lam.invoke(FunctionName="probe", Payload=b'{"action":"echo"}')  # warm
+        samples = []
+        for _ in range(300):
+            t = time.perf_counter()
+            lam.invoke(FunctionName="probe", Payload=b'{"action":"echo"}')["Payload"].read()
+            samples.append((time.perf_counter() - t) * 1e3)
+        emit("local_stack.invoke", "warm_round_trip_median", statistics.median(samples), "ms")
+
+        fixtures = os.path.join(ROOT, "Tests", "integration", "fixtures")
+        bucket = f"bench-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="items.json", Body=json.dumps([{"action": "echo", "i": i} for i in range(1000)]))
+        subs = {"ProbeFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:probe", "ResultBucket": bucket}
+
+        def timed(fixture, substitutions, execution_input):
+            arn = sfn.create_state_machine(name=f"bench-{uuid.uuid4().hex[:8]}", roleArn="arn:aws:iam::123456789012:role/r",
+                                           definition=asl.load(os.path.join(fixtures, fixture), substitutions))["stateMachineArn"]
+            times = []
+            for _ in range(2):
+                t = time.perf_counter()
+                run = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
+                while sfn.describe_execution(executionArn=run)["status"] == "RUNNING":
+                    time.sleep(0.05)
+                times.append(time.perf_counter() - t)
+            return statistics.median(times)
+
+        emit("local_stack.distributed_map_1000_lambda", "wall_time",
+             timed("probe-distributed-map.asl.json", subs, {"bucket": bucket, "key": "items.json"}), "s")
+        emit("local_stack.inline_map_1000_pass", "wall_time",
+             timed("inline-map-pass.asl.json", {}, {"items": list(range(1000))}), "s")
+    finally:
+        subprocess.run([py, stack, "down", "--state-dir", state], capture_output=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin-dir", default=os.path.join(ROOT, ".build", "release"))
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--invocations", type=int, default=20000)
+    p.add_argument("--skip-stack", action="store_true")
+    args = p.parse_args()
+    compile_c()
+    runtime_loop(os.path.abspath(args.bin_dir), args.rounds, args.invocations)
+    if not args.skip_stack:
+        local_stack(os.path.abspath(args.bin_dir))
+
+
+if __name__ == "__main__":
+    main()
