@@ -4,13 +4,16 @@ The Runtime API contract (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-
 on its own loopback port, as Lambda gives each execution environment its own AWS_LAMBDA_RUNTIME_API.
 """
 
+import array
 import collections
+import fcntl
 import itertools
 import json
 import os
 import signal
 import socket
 import subprocess
+import termios
 import threading
 import time
 import uuid
@@ -19,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 INIT_TIMEOUT_SECONDS = 10.0
 TAIL_BYTES = 4096
+ENDED = ("dead", "retired")
 
 
 class Invocation:
@@ -39,6 +43,7 @@ class Invocation:
         self.body = b""
         self.error_type = None  # None: success; else the X-Amz-Function-Error payload's errorType
         self.log_lines = collections.deque(maxlen=200)
+        self.instance = None  # the instance that ran it, once done
 
     def finish(self, body, error_type=None):
         """Records the outcome unless one was recorded already; returns whether this call set it."""
@@ -61,10 +66,11 @@ class Instance:
     def __init__(self, pool):
         self.pool = pool
         self.number = next(Instance._ids)
-        self.state = "init"  # init -> busy <-> idle -> dead
+        self.state = "init"  # init -> busy <-> idle -> dead (or retired -> dead when its binary was rebuilt)
         self.current = None
         self.invocations = 0
         self.init_error = None
+        self._pumping = False
         self.wakeup = threading.Condition(pool.lock)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _runtime_handler(self))
         self.server.daemon_threads = True
@@ -73,6 +79,7 @@ class Instance:
         fn = pool.function
         env = pool.service.instance_environment(fn, self.port)
         binary = pool.service.binary_path(fn)
+        self.binary_version = _version(binary)
         self.proc = subprocess.Popen(
             [binary], env=env, cwd=os.path.dirname(binary), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -90,14 +97,38 @@ class Instance:
             pass
 
     def _pump(self):
+        """Copies the instance's output to the function log, a line at a time, and to the current invocation."""
         log = self.pool.service.log_for(self.pool.function.name)
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            log.write(f"[{self.label()}] {line}\n")
+        fd = self.proc.stdout.fileno()
+        pending = b""
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            self._pumping = True
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for raw in lines:
+                line = raw.decode("utf-8", "replace")
+                log.write(f"[{self.label()}] {line}\n")
+                inv = self.current
+                if inv is not None:
+                    inv.log_lines.append(line)
             log.flush()
-            inv = self.current
-            if inv is not None:
-                inv.log_lines.append(line)
+            self._pumping = False
+
+    def drain_logs(self, seconds=0.5):
+        """Waits (briefly) until everything the process wrote so far has been pumped."""
+        deadline = time.time() + seconds
+        buf = array.array("i", [0])
+        while time.time() < deadline:
+            try:
+                fcntl.ioctl(self.proc.stdout.fileno(), termios.FIONREAD, buf)
+            except OSError:
+                return
+            if buf[0] == 0 and not self._pumping:
+                return
+            time.sleep(0.001)
 
     def _reap(self):
         status = self.proc.wait()
@@ -122,12 +153,12 @@ class Instance:
         with self.pool.lock:
             if self.current is not None and self.current.done.is_set():
                 self.current = None
-            if self.current is None and self.state != "dead":
+            if self.current is None and self.state not in ENDED:
                 self.state = "idle"
                 self.pool.available.notify_all()
-            while (self.current is None or self.current.delivered.is_set()) and self.state != "dead":
+            while (self.current is None or self.current.delivered.is_set()) and self.state not in ENDED:
                 self.wakeup.wait()
-            if self.state == "dead":
+            if self.state in ENDED:
                 return None
             inv = self.current
             inv.deadline_ms = int(time.time() * 1000) + self.pool.function.timeout * 1000
@@ -220,6 +251,15 @@ def _runtime_handler(instance):
     return Handler
 
 
+def _version(path):
+    """Identifies a build of the binary (so instances of an older build are retired)."""
+    try:
+        st = os.stat(path)
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return None
+
+
 def _error_body(body, error_type):
     """The error document as the invoker will see it; a malformed one is wrapped, never lost."""
     try:
@@ -252,9 +292,16 @@ class FunctionPool:
 
     def invoke(self, inv):
         """Runs `inv` on an idle instance (or a new one), enforcing the init and function timeouts."""
+        version = _version(self.service.binary_path(self.function))
         with self.lock:
+            for stale in [i for i in self.instances if i.state == "idle" and i.binary_version != version]:
+                stale.state = "retired"  # rebuilt since it started: the next call gets the new code
+                stale.kill()
             while True:
-                instance = next((i for i in self.instances if i.state == "idle"), None)
+                # An idle instance, else one that has answered and is on its way back to /next, else a new one.
+                instance = next((i for i in self.instances if i.state == "idle"), None) or next(
+                    (i for i in self.instances if i.state == "busy" and i.current is not None and i.current.done.is_set()),
+                    None)
                 if instance is None and len(self.instances) < self.limit:
                     instance = Instance(self)
                     self.instances.append(instance)
@@ -270,6 +317,7 @@ class FunctionPool:
         remaining = (inv.deadline_ms or 0) / 1000 - time.time()
         if not inv.done.wait(max(0.0, remaining)):
             self._time_out(inv, instance, f"Task timed out after {self.function.timeout:.2f} seconds")
+        inv.instance = instance
         return inv
 
     def _time_out(self, inv, instance, why):

@@ -15,7 +15,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import functions
-from instances import MAX_SYNC_PAYLOAD, FunctionPool, Invocation
+from instances import MAX_SYNC_PAYLOAD, TAIL_BYTES, FunctionPool, Invocation
 
 MAX_EVENT_PAYLOAD = 1024 * 1024  # asynchronous (Event) invocations
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
@@ -120,7 +120,8 @@ class LambdaService:
         if inv.error_type is not None:
             out.append(("X-Amz-Function-Error", "Unhandled"))
         if headers.get("X-Amz-Log-Type") == "Tail":
-            tail = "\n".join(inv.log_lines).encode()[-4096:]
+            inv.instance.drain_logs()
+            tail = "\n".join(inv.log_lines).encode()[-TAIL_BYTES:]
             out.append(("X-Amz-Log-Result", base64.b64encode(tail).decode()))
         return 200, out, inv.body
 

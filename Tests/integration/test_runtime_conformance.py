@@ -167,3 +167,12 @@ def test_long_poll_next_that_returns_after_30s_still_works(lam, endpoint):
     after = functions_state(endpoint)["probe"]
     assert after["spawned"] == before["spawned"], "the invocation must reach an instance that long-polled, not a new one"
     assert int(out["pid"]) in {i["pid"] for i in before["instances"]}
+
+
+def test_a_rebuilt_binary_retires_idle_instances(lam, endpoint):
+    _, before = invoke(lam, {"action": "context"})
+    binary = os.path.join(os.environ.get("ANALEMMA_BIN_DIR", ".build/release"), "probe")
+    os.utime(binary)  # what a rebuild does to the version the service sees
+    r, after = invoke(lam, {"action": "context"})
+    assert "FunctionError" not in r
+    assert after["pid"] != before["pid"]
