@@ -47,7 +47,7 @@ integration: deps build
 	  $(PY) -m pytest Tests/integration -q -p no:cacheprovider || status=$$?; \
 	$(STACK) down --state-dir .local/test; exit $$status
 
-test: unit integration
+test: lint unit integration
 
 package: build deps
 	$(PY) Deploy/package.py --bin-dir $(BIN) --out Deploy/dist --functions-dir Functions
@@ -65,10 +65,10 @@ bench: deps build
 	$(PY) Bench/run.py --bin-dir $(BIN)
 
 format:
-	swift format --in-place --recursive Package.swift Sources Functions Tests
+	swift format --in-place --recursive Package.swift Sources Tests $(wildcard Functions/*/*.swift)
 
 lint:
-	swift format lint --strict --recursive Package.swift Sources Functions Tests
+	swift format lint --strict --recursive Package.swift Sources Tests $(wildcard Functions/*/*.swift)
 
 clean:
 	rm -rf .build .local Deploy/dist Bench/bin

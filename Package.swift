@@ -17,7 +17,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma", swiftSettings: strict),
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).
-        .executableTarget(name: "probe", dependencies: ["Analemma"], path: "Tests/Functions/probe", exclude: ["function.json"],
+        .executableTarget(
+            name: "probe", dependencies: ["Analemma"], path: "Tests/Functions/probe", exclude: ["function.json"],
             swiftSettings: strict),
         // Test-only function: echo with no decoding, for the runtime-loop benchmark.
         .executableTarget(name: "bench-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-echo", swiftSettings: strict),

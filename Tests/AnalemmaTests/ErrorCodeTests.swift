@@ -27,7 +27,10 @@ struct ErrorCodeTests {
 
     @Test("the ASL scanner finds ErrorEquals at any depth")
     func scanner() throws {
-        let doc = try JSONSerialization.jsonObject(with: Data(#"{"States":{"A":{"Retry":[{"ErrorEquals":["X"]}],"Iterator":{"States":{"B":{"Catch":[{"ErrorEquals":["Y","States.ALL"]}]}}}}}}"#.utf8))
+        let doc = try JSONSerialization.jsonObject(
+            with: Data(
+                #"{"States":{"A":{"Retry":[{"ErrorEquals":["X"]}],"Iterator":{"States":{"B":{"Catch":[{"ErrorEquals":["Y","States.ALL"]}]}}}}}}"#
+                    .utf8))
         #expect(Set(Self.errorEquals(doc)) == ["X", "Y", "States.ALL"])
     }
 

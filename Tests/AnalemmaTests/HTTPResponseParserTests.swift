@@ -25,7 +25,8 @@ struct HTTPResponseParserTests {
 
     @Test("a chunked body is de-chunked, extensions and trailers skipped")
     func chunked() throws {
-        let raw = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n".utf8)
+        let raw = Array(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n".utf8)
         let (r, used) = try #require(try HTTPResponseParser.parse(raw))
         #expect(String(decoding: r.body, as: UTF8.self) == "hello world")
         #expect(used == raw.count)
@@ -48,13 +49,15 @@ struct HTTPResponseParserTests {
         #expect(r.body.isEmpty)
     }
 
-    @Test("malformed responses are errors that say what is wrong", arguments: [
-        ("HTTP/2 200\r\n\r\n", "bad status line"),
-        ("HTTP/1.1 abc OK\r\n\r\n", "bad status line"),
-        ("HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", "header line without colon"),
-        ("HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\n", "bad content-length"),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
-    ])
+    @Test(
+        "malformed responses are errors that say what is wrong",
+        arguments: [
+            ("HTTP/2 200\r\n\r\n", "bad status line"),
+            ("HTTP/1.1 abc OK\r\n\r\n", "bad status line"),
+            ("HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", "header line without colon"),
+            ("HTTP/1.1 200 OK\r\nContent-Length: -4\r\n\r\n", "bad content-length"),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size"),
+        ])
     func malformed(raw: String, complaint: String) {
         #expect {
             _ = try HTTPResponseParser.parse(Array(raw.utf8))

@@ -31,8 +31,13 @@ struct LambdaRuntimeTests {
         try await LambdaRuntime(api: api, handler: handler, logger: Logger(sink: CapturingSink())).run(limit: 3)
         let outcomes = api.outcomes
         try #require(outcomes.count == 3)
-        #expect(outcomes[0] == .error(requestID: "r1", RuntimeErrorPayload(errorType: "Analemma.InvalidEvent", errorMessage: "field x is missing")))
-        guard case .error("r2", let plain) = outcomes[1] else { Issue.record("r2 not an error: \(outcomes[1])"); return }
+        #expect(
+            outcomes[0]
+                == .error(requestID: "r1", RuntimeErrorPayload(errorType: "Analemma.InvalidEvent", errorMessage: "field x is missing")))
+        guard case .error("r2", let plain) = outcomes[1] else {
+            Issue.record("r2 not an error: \(outcomes[1])")
+            return
+        }
         #expect(plain.errorType == ErrorCode.unhandled.rawValue)
         #expect(plain.errorMessage.contains("Plain"))
         #expect(outcomes[2] == .response(requestID: "r3", body: Data("ok".utf8)))
@@ -43,7 +48,10 @@ struct LambdaRuntimeTests {
         let api = FakeRuntimeAPI([invocation("big", "{}"), invocation("small", "{}")])
         let handler = ClosureHandler { _, ctx in Data(count: ctx.requestID == "big" ? 101 : 100) }
         try await LambdaRuntime(api: api, handler: handler, logger: Logger(sink: CapturingSink()), maxResponseBytes: 100).run(limit: 2)
-        guard case .error("big", let payload) = api.outcomes[0] else { Issue.record("\(api.outcomes[0])"); return }
+        guard case .error("big", let payload) = api.outcomes[0] else {
+            Issue.record("\(api.outcomes[0])")
+            return
+        }
         #expect(payload.errorType == "Analemma.ResponseTooLarge")
         #expect(payload.errorMessage.contains("101 bytes"))
         #expect(api.outcomes[1] == .response(requestID: "small", body: Data(count: 100)))
@@ -55,7 +63,10 @@ struct LambdaRuntimeTests {
         api.responseStatus = 413
         try await LambdaRuntime(api: api, handler: ClosureHandler { e, _ in e }, logger: Logger(sink: CapturingSink())).run(limit: 1)
         #expect(api.outcomes.count == 2)
-        guard case .error("r1", let payload) = api.outcomes.last else { Issue.record("\(api.outcomes)"); return }
+        guard case .error("r1", let payload) = api.outcomes.last else {
+            Issue.record("\(api.outcomes)")
+            return
+        }
         #expect(payload.errorType == ErrorCode.responseTooLarge.rawValue)
     }
 
@@ -70,17 +81,19 @@ struct LambdaRuntimeTests {
         }
         let runtime = LambdaRuntime(api: api, handler: handler, logger: Logger(sink: CapturingSink()), clock: FixedClock(now: 4_000))
         try await runtime.run(limit: 2)
-        #expect(api.outcomes == [
-            .response(requestID: "r1", body: Data("r1 5000 1000 Root=1-a Root=1-a".utf8)),
-            .response(requestID: "r2", body: Data("r2 9000 5000 Root=1-b Root=1-b".utf8)),
-        ])
+        #expect(
+            api.outcomes == [
+                .response(requestID: "r1", body: Data("r1 5000 1000 Root=1-a Root=1-a".utf8)),
+                .response(requestID: "r2", body: Data("r2 9000 5000 Root=1-b Root=1-b".utf8)),
+            ])
     }
 
     @Test("failures are logged with the request id and error type")
     func logsFailures() async throws {
         let sink = CapturingSink()
         let api = FakeRuntimeAPI([invocation("req-7", "{}")])
-        try await LambdaRuntime(api: api, handler: ClosureHandler { _, _ in throw Coded() }, logger: Logger(format: .json, sink: sink)).run(limit: 1)
+        try await LambdaRuntime(api: api, handler: ClosureHandler { _, _ in throw Coded() }, logger: Logger(format: .json, sink: sink)).run(
+            limit: 1)
         let line = try #require(sink.lines.first)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
         #expect(doc["requestId"] == "req-7")
@@ -107,7 +120,10 @@ struct LambdaRuntimeTests {
         let api = FakeRuntimeAPI([invocation("ok", #"{"name":"ada"}"#), invocation("bad", #"{"nom":1}"#)])
         try await LambdaRuntime(api: api, handler: CodableHandler(Greeter()), logger: Logger(sink: CapturingSink())).run(limit: 2)
         #expect(api.outcomes[0] == .response(requestID: "ok", body: Data(#"{"greeting":"hi ada"}"#.utf8)))
-        guard case .error("bad", let payload) = api.outcomes[1] else { Issue.record("\(api.outcomes[1])"); return }
+        guard case .error("bad", let payload) = api.outcomes[1] else {
+            Issue.record("\(api.outcomes[1])")
+            return
+        }
         #expect(payload.errorType == "Analemma.InvalidEvent")
         #expect(payload.errorMessage.contains("Input"))
     }

@@ -17,12 +17,15 @@ struct LoggerTests {
         #expect(doc["k"] == "v\u{1}")
         let stamp = try #require(doc["timestamp"])
         #expect(stamp.count == 24 && stamp.hasSuffix("Z"))
-        #expect(ISO8601DateFormatter().date(from: stamp.replacingOccurrences(of: #"\.\d{3}"#, with: "", options: .regularExpression)) != nil)
+        #expect(
+            ISO8601DateFormatter().date(from: stamp.replacingOccurrences(of: #"\.\d{3}"#, with: "", options: .regularExpression)) != nil)
     }
 
-    @Test("lines below the configured level are dropped", arguments: [
-        ("DEBUG", 3), ("INFO", 2), ("WARN", 1), ("error", 1), ("FATAL", 0),
-    ])
+    @Test(
+        "lines below the configured level are dropped",
+        arguments: [
+            ("DEBUG", 3), ("INFO", 2), ("WARN", 1), ("error", 1), ("FATAL", 0),
+        ])
     func levels(name: String, expected: Int) {
         let sink = CapturingSink()
         let logger = Logger(environment: FunctionEnvironment(["LOG_LEVEL": name]), sink: sink)
@@ -34,9 +37,10 @@ struct LoggerTests {
 
     @Test("AWS_LAMBDA_LOG_FORMAT=JSON selects JSON; AWS_LAMBDA_LOG_LEVEL wins over LOG_LEVEL")
     func environment() {
-        let logger = Logger(environment: FunctionEnvironment([
-            "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN", "LOG_LEVEL": "DEBUG",
-        ]), sink: CapturingSink())
+        let logger = Logger(
+            environment: FunctionEnvironment([
+                "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN", "LOG_LEVEL": "DEBUG",
+            ]), sink: CapturingSink())
         #expect(logger.format == .json)
         #expect(logger.level == .warn)
         #expect(Logger(environment: FunctionEnvironment([:]), sink: CapturingSink()).format == .text)

@@ -65,9 +65,13 @@ struct SocketHTTPClientTests {
         }
         let api = try RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)")
         let reply = try await api.send(.next)
-        #expect(reply == .invocation(Invocation(
-            requestID: "rid", deadlineMillis: 1_700_000_000_123, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f",
-            traceID: "Root=1-x", clientContext: #"{"c":1}"#, cognitoIdentity: #"{"i":2}"#, tenantID: "tenant-9", payload: Data("{}".utf8))))
+        #expect(
+            reply
+                == .invocation(
+                    Invocation(
+                        requestID: "rid", deadlineMillis: 1_700_000_000_123, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f",
+                        traceID: "Root=1-x", clientContext: #"{"c":1}"#, cognitoIdentity: #"{"i":2}"#, tenantID: "tenant-9",
+                        payload: Data("{}".utf8))))
         #expect(server.requests == ["GET /2018-06-01/runtime/invocation/next HTTP/1.1"])
     }
 
@@ -75,9 +79,13 @@ struct SocketHTTPClientTests {
     func errorPost() async throws {
         let server = try LoopbackServer { _ in "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n" }
         let api = try RuntimeAPIClient(endpoint: "127.0.0.1:\(server.port)")
-        let reply = try await api.send(.error(requestID: "r1", RuntimeErrorPayload(errorType: "Analemma.InvalidEvent", errorMessage: "bad")))
+        let reply = try await api.send(
+            .error(requestID: "r1", RuntimeErrorPayload(errorType: "Analemma.InvalidEvent", errorMessage: "bad")))
         #expect(reply == .accepted(status: 202, body: ""))
-        #expect(server.requests == [#"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1 {"errorMessage":"bad","errorType":"Analemma.InvalidEvent","stackTrace":[]}"#])
+        #expect(
+            server.requests == [
+                #"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1 {"errorMessage":"bad","errorType":"Analemma.InvalidEvent","stackTrace":[]}"#
+            ])
         #expect(server.heads.first?.contains("\r\nLambda-Runtime-Function-Error-Type: Analemma.InvalidEvent") == true)
     }
 

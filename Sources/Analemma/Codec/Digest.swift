@@ -12,7 +12,8 @@ public enum Digest {
     public static func sha256<Bytes: RawBytes>(_ bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeBytes { p in
-            out.withUnsafeMutableBufferPointer { o in _ = SHA256(p.baseAddress?.assumingMemoryBound(to: UInt8.self), p.count, o.baseAddress) }
+            out.withUnsafeMutableBufferPointer { o in _ = SHA256(p.baseAddress?.assumingMemoryBound(to: UInt8.self), p.count, o.baseAddress)
+            }
         }
         return out
     }
@@ -24,7 +25,9 @@ public enum Digest {
         key.withUnsafeBytes { k in
             message.withUnsafeBytes { m in
                 out.withUnsafeMutableBufferPointer { o in
-                    _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, o.baseAddress, &length)
+                    _ = HMAC(
+                        EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count,
+                        o.baseAddress, &length)
                 }
             }
         }

@@ -100,7 +100,8 @@ public enum HTTPResponseParser {
             else {
                 throw HTTPParseError(message: "bad status line \(String(decoding: statusLine.prefix(80), as: UTF8.self).debugDescription)")
             }
-            var head = Head(status: status, headers: [], contentLength: nil, chunked: false, closes: statusLine[7] == 48, bodyStart: headEnd + 4)
+            var head = Head(
+                status: status, headers: [], contentLength: nil, chunked: false, closes: statusLine[7] == 48, bodyStart: headEnd + 4)
             head.headers.reserveCapacity(8)
             while lineEnd < headEnd {
                 lineStart = lineEnd + 2
@@ -108,7 +109,8 @@ public enum HTTPResponseParser {
                 if lineEnd > headEnd { lineEnd = headEnd }
                 let line = UnsafeBufferPointer(rebasing: p[lineStart..<lineEnd])
                 guard let colon = line.firstIndex(of: 58) else {
-                    throw HTTPParseError(message: "header line without colon \(String(decoding: line.prefix(80), as: UTF8.self).debugDescription)")
+                    throw HTTPParseError(
+                        message: "header line without colon \(String(decoding: line.prefix(80), as: UTF8.self).debugDescription)")
                 }
                 let name = String(unsafeUninitializedCapacity: colon) { out in
                     for i in 0..<colon { out[i] = line[i] | (line[i] >= 65 && line[i] <= 90 ? 0x20 : 0) }
@@ -139,7 +141,8 @@ public enum HTTPResponseParser {
             var i = start
             while true {
                 guard let lineEnd = find(crlf, in: p, from: i) else { return nil }
-                let sizeText = String(decoding: UnsafeBufferPointer(rebasing: p[i..<lineEnd]), as: UTF8.self)
+                let sizeText =
+                    String(decoding: UnsafeBufferPointer(rebasing: p[i..<lineEnd]), as: UTF8.self)
                     .split(separator: ";").first ?? ""
                 guard let size = Int(sizeText.trimmedSpaces(), radix: 16), size >= 0 else {
                     throw HTTPParseError(message: "bad chunk size \(sizeText.prefix(20).debugDescription)")

@@ -54,7 +54,8 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
         var outcome: RuntimeRequest
         do {
             let output = try await handler.handle(invocation.payload, context: context)
-            outcome = output.count > maxResponseBytes
+            outcome =
+                output.count > maxResponseBytes
                 ? .error(requestID: invocation.requestID, tooLarge(output.count)) : .response(requestID: invocation.requestID, body: output)
         } catch {
             outcome = .error(requestID: invocation.requestID, RuntimeErrorPayload(error))
@@ -71,9 +72,11 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
     }
 
     private func tooLarge(_ count: Int) -> RuntimeErrorPayload {
-        RuntimeErrorPayload(AnalemmaError(
-            .responseTooLarge,
-            "response of \(count) bytes exceeds Lambda's \(maxResponseBytes)-byte limit; offload large values to S3 and return a pointer"))
+        RuntimeErrorPayload(
+            AnalemmaError(
+                .responseTooLarge,
+                "response of \(count) bytes exceeds Lambda's \(maxResponseBytes)-byte limit; offload large values to S3 and return a pointer"
+            ))
     }
 }
 
@@ -96,7 +99,8 @@ public enum Lambda {
         }
         let handler: H
         do { handler = try await makeHandler(environment, logger) } catch {
-            let payload = error is any CodedError
+            let payload =
+                error is any CodedError
                 ? RuntimeErrorPayload(error) : RuntimeErrorPayload(errorType: ErrorCode.initFailed.rawValue, errorMessage: "\(error)")
             logger.log(.fatal, "initialisation failed", ["errorType": payload.errorType, "errorMessage": payload.errorMessage])
             _ = try? await api.send(.initError(payload))

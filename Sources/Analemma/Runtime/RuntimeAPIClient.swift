@@ -27,13 +27,15 @@ public final class RuntimeAPIClient: RuntimeAPI {
             let path = Self.base + "/invocation/" + id + "/response"
             return acknowledged(try body.withUnsafeBytes { try http.send(method: "POST", path: path, body: $0) })
         case .error(let id, let payload):
-            return acknowledged(try http.send(
-                method: "POST", path: "\(Self.base)/invocation/\(id)/error",
-                headers: [("Lambda-Runtime-Function-Error-Type", payload.errorType)], body: Array(payload.jsonBytes())))
+            return acknowledged(
+                try http.send(
+                    method: "POST", path: "\(Self.base)/invocation/\(id)/error",
+                    headers: [("Lambda-Runtime-Function-Error-Type", payload.errorType)], body: Array(payload.jsonBytes())))
         case .initError(let payload):
-            return acknowledged(try http.send(
-                method: "POST", path: Self.base + "/init/error",
-                headers: [("Lambda-Runtime-Function-Error-Type", payload.errorType)], body: Array(payload.jsonBytes())))
+            return acknowledged(
+                try http.send(
+                    method: "POST", path: Self.base + "/init/error",
+                    headers: [("Lambda-Runtime-Function-Error-Type", payload.errorType)], body: Array(payload.jsonBytes())))
         }
     }
 

@@ -43,9 +43,23 @@ public final class SocketHTTPClient {
         var headBytes: [UInt8] = []
         headBytes.reserveCapacity(128 + path.utf8.count)
         func add(_ s: String) { headBytes.append(contentsOf: s.utf8) }
-        add(method); add(" "); add(path); add(" HTTP/1.1\r\nHost: "); add(hostHeader); add("\r\n")
-        for (name, value) in headers { add(name); add(": "); add(value); add("\r\n") }
-        if method != "GET" || !body.isEmpty { add("Content-Length: "); add(String(body.count)); add("\r\n") }
+        add(method)
+        add(" ")
+        add(path)
+        add(" HTTP/1.1\r\nHost: ")
+        add(hostHeader)
+        add("\r\n")
+        for (name, value) in headers {
+            add(name)
+            add(": ")
+            add(value)
+            add("\r\n")
+        }
+        if method != "GET" || !body.isEmpty {
+            add("Content-Length: ")
+            add(String(body.count))
+            add("\r\n")
+        }
         add("\r\n")
         let reused = fd >= 0
         do {
@@ -88,7 +102,8 @@ public final class SocketHTTPClient {
             } else if errno != EINTR {
                 let code = errno
                 close()
-                throw SocketError("recv from \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: wasEmpty && code == ECONNRESET)
+                throw SocketError(
+                    "recv from \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: wasEmpty && code == ECONNRESET)
             }
         }
     }
@@ -107,7 +122,8 @@ public final class SocketHTTPClient {
                 }
                 let bodyOffset = max(0, sent - h.count)
                 if body.count > bodyOffset {
-                    let part = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset), iov_len: body.count - bodyOffset)
+                    let part = iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodyOffset), iov_len: body.count - bodyOffset)
                     if count == 0 { iov.0 = part } else { iov.1 = part }
                     count += 1
                 }

@@ -5,30 +5,34 @@ import Glibc
 /// glibc's `setenv` allocates a new `NAME=value` string on every call and never frees replaced ones, so a
 /// warm instance would grow by ~100 bytes per invocation. Values longer than the buffer fall back to `setenv`.
 final class TraceEnvironment {
-    private static let prefix = Array("_X_AMZN_TRACE_ID=".utf8)
+    private let name: String
+    private let prefix: [UInt8]
     private let capacity = 1024
     private let buffer: UnsafeMutablePointer<CChar>
 
-    init() {
+    /// `name` is only ever changed by tests, which must not race the real variable.
+    init(name: String = "_X_AMZN_TRACE_ID") {
+        self.name = name
+        prefix = Array("\(name)=".utf8)
         buffer = .allocate(capacity: capacity)
         buffer.initialize(repeating: 0, count: capacity)
-        for (i, b) in Self.prefix.enumerated() { buffer[i] = CChar(bitPattern: b) }
+        for (i, b) in prefix.enumerated() { buffer[i] = CChar(bitPattern: b) }
     }
 
     /// Makes `value` (or an empty string) the process's `_X_AMZN_TRACE_ID`.
     func set(_ value: String?) {
         let bytes = value?.utf8 ?? "".utf8
-        guard Self.prefix.count + bytes.count < capacity else {
-            setenv("_X_AMZN_TRACE_ID", value ?? "", 1)
+        guard prefix.count + bytes.count < capacity else {
+            setenv(name, value ?? "", 1)
             return
         }
-        var i = Self.prefix.count
+        var i = prefix.count
         for b in bytes {
             buffer[i] = CChar(bitPattern: b)
             i += 1
         }
         buffer[i] = 0
         // Someone else may have replaced the variable (setenv/unsetenv): re-install our buffer.
-        if getenv("_X_AMZN_TRACE_ID") != buffer + Self.prefix.count { putenv(buffer) }
+        if getenv(name) != buffer + prefix.count { putenv(buffer) }
     }
 }

@@ -53,5 +53,7 @@ final class CapturingSink: LogSink, @unchecked Sendable {
 }
 
 func invocation(_ id: String, _ json: String, deadline: Int64 = 10_000, trace: String? = nil) -> Invocation {
-    Invocation(requestID: id, deadlineMillis: deadline, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f", traceID: trace, payload: Data(json.utf8))
+    Invocation(
+        requestID: id, deadlineMillis: deadline, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f", traceID: trace,
+        payload: Data(json.utf8))
 }

@@ -24,7 +24,9 @@ final class LoopbackServer: @unchecked Sendable {
         addr.sin_port = 0
         var one: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard bound == 0, listen(listener, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
@@ -50,7 +52,8 @@ final class LoopbackServer: @unchecked Sendable {
                 while true {
                     if let end = buffer.firstRange(of: Array("\r\n\r\n".utf8)) {
                         let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
-                        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                        let length =
+                            head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                         if buffer.count >= end.upperBound + length {
                             let body = String(decoding: buffer[end.upperBound..<end.upperBound + length], as: UTF8.self)
