@@ -35,8 +35,9 @@ $(VENV)/.stamp: Deploy/local/requirements.txt Deploy/local/constraints.txt
 build: apt-deps
 	swift build $(RELEASE_FLAGS)
 
+# A hung test must fail CI quickly rather than eat its 90 minutes.
 unit: apt-deps
-	swift test
+	timeout 900 swift test
 
 # Integration tests start their own stack on TEST_PORT (so a dev stack on PORT is left alone) and always stop it.
 integration: deps build

@@ -150,8 +150,15 @@ public final class SocketHTTPClient {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        // Numeric hosts (Lambda's 127.0.0.1:9001) resolve without NSS, which a static binary cannot load
+        // reliably on another glibc; names fall back to a full lookup.
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
         var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
+        var rc = getaddrinfo(host, String(port), &hints, &result)
+        if rc == EAI_NONAME {
+            hints.ai_flags = AI_NUMERICSERV
+            rc = getaddrinfo(host, String(port), &hints, &result)
+        }
         guard rc == 0, let first = result else {
             throw SocketError("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
         }

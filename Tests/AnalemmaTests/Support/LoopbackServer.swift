@@ -42,7 +42,11 @@ final class LoopbackServer: @unchecked Sendable {
     private func serve() {
         while true {
             let fd = accept(listener, nil, nil)
-            if fd < 0 { return }
+            if fd < 0 {
+                close(listener)
+                stopped.signal()
+                return
+            }
             lock.withLock { _connections += 1 }
             var buffer: [UInt8] = []
             var served = 0
@@ -78,9 +82,12 @@ final class LoopbackServer: @unchecked Sendable {
         }
     }
 
-    /// Stops accepting: afterwards nothing listens on `port`.
+    private let stopped = DispatchSemaphore(value: 0)
+
+    /// Stops accepting and waits until the listener is closed: afterwards nothing listens on `port`.
+    /// Only the accept thread closes the descriptor, so it can never accept on a number reused by another socket.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        stopped.wait()
     }
 }
