@@ -13,9 +13,13 @@ public final class SocketHTTPClient {
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private let hostHeader: String
 
-    public init(host: String, port: UInt16) {
+    /// Per-read/write timeout; nil (the Runtime API default) waits forever, as the `/next` long poll must.
+    public let timeout: Duration?
+
+    public init(host: String, port: UInt16, timeout: Duration? = nil) {
         self.host = host
         self.port = port
+        self.timeout = timeout
         self.hostHeader = "\(host):\(port)"
     }
 
@@ -98,12 +102,12 @@ public final class SocketHTTPClient {
                     return response
                 }
                 close()
-                throw SocketError("connection closed by \(hostHeader) before a response", beforeResponse: wasEmpty)
+                throw SocketError("connection closed by \(hostHeader) before a response", beforeResponse: wasEmpty, phase: .receive)
             } else if errno != EINTR {
                 let code = errno
                 close()
-                throw SocketError(
-                    "recv from \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: wasEmpty && code == ECONNRESET)
+                let what = code == EAGAIN || code == EWOULDBLOCK ? "timed out waiting for a response" : String(cString: strerror(code))
+                throw SocketError("recv from \(hostHeader): \(what)", beforeResponse: wasEmpty && code == ECONNRESET, phase: .receive)
             }
         }
     }
@@ -140,7 +144,7 @@ public final class SocketHTTPClient {
                 if errno == EINTR { continue }
                 let code = errno
                 close()
-                throw SocketError("send to \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: true)
+                throw SocketError("send to \(hostHeader): \(String(cString: strerror(code)))", beforeResponse: true, phase: .send)
             }
             sent += n
         }
@@ -160,7 +164,7 @@ public final class SocketHTTPClient {
             rc = getaddrinfo(host, String(port), &hints, &result)
         }
         guard rc == 0, let first = result else {
-            throw SocketError("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+            throw SocketError("cannot resolve \(host): \(String(cString: gai_strerror(rc)))", phase: .connect)
         }
         defer { freeaddrinfo(result) }
         var lastError: Int32 = 0
@@ -170,6 +174,12 @@ public final class SocketHTTPClient {
             if s >= 0 {
                 var one: Int32 = 1
                 _ = setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                if let timeout {
+                    let (seconds, attoseconds) = timeout.components
+                    var tv = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+                    _ = setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    _ = setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                }
                 if Glibc.connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 {
                     fd = s
                     return
@@ -181,18 +191,22 @@ public final class SocketHTTPClient {
             }
             candidate = ai.pointee.ai_next
         }
-        throw SocketError("connect to \(hostHeader): \(String(cString: strerror(lastError)))")
+        throw SocketError("connect to \(hostHeader): \(String(cString: strerror(lastError)))", phase: .connect)
     }
 }
 
 /// A socket-level failure talking to an HTTP peer.
 public struct SocketError: Error, CustomStringConvertible {
+    /// Where it failed: before anything was sent (`connect`, always safe to retry) or after (`send`, `receive`).
+    public enum Phase: Sendable { case connect, send, receive }
     public let message: String
-    /// Nothing of a response arrived: the request may be retried on a new connection.
+    /// Nothing of a response arrived on a reused connection: the request may be retried on a new one.
     public let beforeResponse: Bool
-    public init(_ message: String, beforeResponse: Bool = false) {
+    public let phase: Phase
+    public init(_ message: String, beforeResponse: Bool = false, phase: Phase = .connect) {
         self.message = message
         self.beforeResponse = beforeResponse
+        self.phase = phase
     }
     public var description: String { message }
 }

@@ -1,0 +1,96 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// An error answered by an AWS service: code (`__type` after `#` for JSON services, `<Code>` for S3), message,
+/// HTTP status and request id; the raw body is kept when it cannot be parsed.
+public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var service: String
+    public var code: String
+    public var message: String
+    public var status: Int
+    public var requestID: String?
+    public var rawBody: String?
+    /// DynamoDB `TransactionCanceledException`: one reason per action, in request order (`"None"` when it passed).
+    public var cancellationReasons: [CancellationReason]
+
+    public struct CancellationReason: Sendable, Equatable, Codable {
+        public var code: String?
+        public var message: String?
+        enum CodingKeys: String, CodingKey {
+            case code = "Code"
+            case message = "Message"
+        }
+    }
+
+    public var description: String {
+        "\(service) \(status) \(code): \(message)\(requestID.map { " (request id \($0))" } ?? "")"
+    }
+
+    static let throttlingCodes: Set<String> = [
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+        "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ]
+
+    /// The service did not process the request (429, or a throttling code): always safe to retry.
+    public var isThrottling: Bool { status == 429 || Self.throttlingCodes.contains(code) }
+
+    /// A server-side failure (5xx): the request may or may not have been applied.
+    public var isServerError: Bool { status >= 500 }
+
+    /// Decodes an error response of a JSON (awsJSON 1.0, REST-JSON) or XML (S3) service.
+    public static func decode(service: String, response: HTTPResponse) -> AWSError {
+        let requestID = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
+        var error = AWSError(
+            service: service, code: "HTTP\(response.status)", message: "", status: response.status, requestID: requestID,
+            rawBody: nil, cancellationReasons: [])
+        if let typeHeader = response.header("x-amzn-ErrorType") {
+            error.code = String(typeHeader.split(separator: ":").first ?? Substring(typeHeader))
+        }
+        let text = String(decoding: response.body, as: UTF8.self)
+        if response.body.first == UInt8(ascii: "{"), let json = try? JSONDecoder().decode(JSONErrorBody.self, from: response.body) {
+            if let type = json.__type ?? json.code ?? json.Code {
+                error.code = String(type.split(separator: "#").last ?? Substring(type))
+            }
+            error.message = json.message ?? json.Message ?? ""
+            error.cancellationReasons = json.CancellationReasons ?? []
+        } else if let code = XMLScanner.firstText(of: "Code", in: text) {
+            error.code = code
+            error.message = XMLScanner.firstText(of: "Message", in: text) ?? ""
+            error.requestID = XMLScanner.firstText(of: "RequestId", in: text) ?? error.requestID
+        } else {
+            if !text.isEmpty { error.rawBody = text }
+            switch response.status {  // bodiless answers (HEAD) still get a useful code
+            case 304: error.code = "NotModified"
+            case 404: error.code = "NotFound"
+            case 412: error.code = "PreconditionFailed"
+            case 410: error.code = "GoneException"
+            default: break
+            }
+        }
+        if error.message.isEmpty { error.message = error.rawBody.map { String($0.prefix(500)) } ?? "HTTP \(response.status)" }
+        return error
+    }
+}
+
+/// The fields JSON services put in an error body.
+private struct JSONErrorBody: Decodable {
+    var __type: String?
+    var code: String?
+    var Code: String?
+    var message: String?
+    var Message: String?
+    var CancellationReasons: [AWSError.CancellationReason]?
+}
+
+/// A non-idempotent call failed after it may have reached the service (timeout, dropped connection, 5xx).
+/// It was not retried blindly: the caller decides (read back, or retry with an idempotency token).
+public struct AmbiguousFailure: Error, Sendable, CustomStringConvertible {
+    public let operation: String
+    public let underlying: String
+    public var description: String { "\(operation) may or may not have been applied: \(underlying)" }
+}

@@ -1,0 +1,116 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// AWS Step Functions over awsJSON 1.0 (`AWSStepFunctions.*`).
+///
+/// https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
+public struct StepFunctions: Sendable {
+    public let service: AWSJSONService
+
+    public init(client: AWSClient) throws {
+        service = try AWSJSONService(client: client, serviceID: "SFN", signingName: "states", endpointPrefix: "states", targetPrefix: "AWSStepFunctions")
+    }
+
+    struct StartInput: Encodable {
+        var stateMachineArn: String
+        var name: String?
+        var input: String?
+    }
+    public struct Started: Decodable, Sendable {
+        public var executionArn: String
+    }
+
+    /// StartExecution. A named start is idempotent (same name and input returns the running execution) and is
+    /// retried after ambiguous failures; an unnamed one is not.
+    public func startExecution(stateMachineArn: String, name: String? = nil, input: String = "{}") async throws -> Started {
+        try await service.call("StartExecution", StartInput(stateMachineArn: stateMachineArn, name: name, input: input), idempotent: name != nil)
+    }
+
+    public struct Execution: Decodable, Sendable {
+        public var executionArn: String
+        public var status: String
+        public var input: String?
+        public var output: String?
+        public var error: String?
+        public var cause: String?
+        public var name: String?
+    }
+    struct ArnInput: Encodable { var executionArn: String }
+
+    public func describeExecution(_ executionArn: String) async throws -> Execution {
+        try await service.call("DescribeExecution", ArnInput(executionArn: executionArn), idempotent: true)
+    }
+
+    public struct HistoryEvent: Decodable, Sendable {
+        public var id: Int
+        public var type: String
+    }
+    struct HistoryInput: Encodable {
+        var executionArn: String
+        var nextToken: String?
+        var maxResults: Int?
+    }
+    struct HistoryOutput: Decodable {
+        var events: [HistoryEvent]
+        var nextToken: String?
+    }
+
+    /// GetExecutionHistory, every page.
+    public func executionHistory(_ executionArn: String) async throws -> [HistoryEvent] {
+        var events: [HistoryEvent] = []
+        var token: String?
+        repeat {
+            let page = try await service.call(
+                "GetExecutionHistory", HistoryInput(executionArn: executionArn, nextToken: token, maxResults: 1000), idempotent: true,
+                as: HistoryOutput.self)
+            events += page.events
+            token = page.nextToken
+        } while token != nil
+        return events
+    }
+
+    struct TaskSuccess: Encodable {
+        var taskToken: String
+        var output: String
+    }
+    struct TaskFailure: Encodable {
+        var taskToken: String
+        var error: String?
+        var cause: String?
+    }
+    struct TaskHeartbeat: Encodable { var taskToken: String }
+
+    /// SendTaskSuccess (a token completes once; a replay fails with `TaskTimedOut`/`InvalidToken`, never twice).
+    public func sendTaskSuccess(token: String, output: String) async throws {
+        let _: Empty = try await service.call("SendTaskSuccess", TaskSuccess(taskToken: token, output: output), idempotent: true)
+    }
+
+    public func sendTaskFailure(token: String, error: String?, cause: String?) async throws {
+        let _: Empty = try await service.call("SendTaskFailure", TaskFailure(taskToken: token, error: error, cause: cause), idempotent: true)
+    }
+
+    public func sendTaskHeartbeat(token: String) async throws {
+        let _: Empty = try await service.call("SendTaskHeartbeat", TaskHeartbeat(taskToken: token), idempotent: true)
+    }
+
+    public struct MapRun: Decodable, Sendable {
+        public struct Counts: Decodable, Sendable {
+            public var pending, running, succeeded, failed, timedOut, aborted, total: Int
+            public var resultsWritten: Int?
+        }
+        public var mapRunArn: String
+        public var status: String
+        public var itemCounts: Counts
+        public var executionCounts: Counts
+        public var toleratedFailurePercentage: Double?
+        public var toleratedFailureCount: Int?
+    }
+    struct MapRunInput: Encodable { var mapRunArn: String }
+
+    public func describeMapRun(_ mapRunArn: String) async throws -> MapRun {
+        try await service.call("DescribeMapRun", MapRunInput(mapRunArn: mapRunArn), idempotent: true)
+    }
+}
