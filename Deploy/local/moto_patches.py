@@ -7,6 +7,8 @@ one, so an upgrade cannot silently keep stale monkey-patches.
 
 import functools
 import importlib
+import json
+import os
 import pkgutil
 import threading
 import uuid
@@ -154,9 +156,17 @@ def original_with_pool(original, region, service, state_credentials):
     kwargs = {}
     if not boto_client.botocore_stubber.enabled:
         kwargs["endpoint_url"] = built.meta.endpoint_url
+    key, secret = "ak", "sk"
+    # With request authentication on, the interpreter must sign with a real key: stack.py --auth names a file
+    # that the test fixture fills once it has created one.
+    path = os.environ.get("ANALEMMA_INTERPRETER_CREDENTIALS")
+    if path and os.path.isfile(path):
+        with open(path) as f:
+            creds = json.load(f)
+        key, secret = creds["AccessKeyId"], creds["SecretAccessKey"]
     return boto3.client(
-        aws_access_key_id="ak",
-        aws_secret_access_key="sk",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
         region_name=region,
         service_name=service,
         config=built.meta.config.merge(Config(max_pool_connections=128)),

@@ -113,7 +113,8 @@ def serve(args):
                                 max_instances=args.max_instances, overrides=overrides)
     moto_env = dict(os.environ, MOTO_PORT=str(args.port))
     if args.auth:
-        moto_env["INITIAL_NO_AUTH_ACTION_COUNT"] = os.environ.get("ANALEMMA_NO_AUTH_COUNT", "5")
+        moto_env["INITIAL_NO_AUTH_ACTION_COUNT"] = os.environ.get("ANALEMMA_NO_AUTH_COUNT", "3")
+        moto_env["ANALEMMA_INTERPRETER_CREDENTIALS"] = os.path.join(os.path.abspath(args.state_dir), "interpreter-credentials.json")
     moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_launcher.py"), "-H", args.host,
                              "-p", str(moto_port)], env=moto_env, cwd=HERE)
     ready = threading.Event()

@@ -5,7 +5,8 @@ import Testing
 @Suite("The signed-request pipeline: retries, ambiguity, errors, endpoints")
 struct AWSClientTests {
     let ok = RecordingTransport.Step.respond(200, "{}")
-    let throttled = RecordingTransport.Step.respond(400, #"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}"#)
+    let throttled = RecordingTransport.Step.respond(
+        400, #"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}"#)
     let inFlight = RecordingTransport.Step.fail(TransportError("recv: timed out", sent: true))
 
     func dynamo(_ t: RecordingTransport, _ s: RecordingSleeper = RecordingSleeper(), now: Int64 = 1_440_938_160_000) throws -> DynamoDB {
@@ -37,7 +38,8 @@ struct AWSClientTests {
     func idempotentRetried() async throws {
         let t = RecordingTransport([inFlight, .respond(503, ""), .respond(200, #"{"Attributes":{"n":{"N":"1"}}}"#)])
         let item = try await dynamo(t).updateItem(
-            table: "t", key: ["pk": .s("a")], update: "SET n = :one", .init(condition: "attribute_not_exists(n)", values: [":one": .int(1)]))
+            table: "t", key: ["pk": .s("a")], update: "SET n = :one", .init(condition: "attribute_not_exists(n)", values: [":one": .int(1)])
+        )
         #expect(item["n"] == .n("1"))
         #expect(t.requests.count == 3)
     }
@@ -66,7 +68,8 @@ struct AWSClientTests {
         let table = try DynamoDB(client: client)
         let request = AWSRequest(method: "POST", scheme: "http", host: "127.0.0.1", port: 4566)
         await #expect(throws: AWSError.self) {
-            _ = try await table.service.client.send(request, signingName: "dynamodb", operation: "x", idempotent: true, deadlineMillis: now + 100)
+            _ = try await table.service.client.send(
+                request, signingName: "dynamodb", operation: "x", idempotent: true, deadlineMillis: now + 100)
         }
         #expect(t.requests.count == 1)
     }
@@ -75,25 +78,29 @@ struct AWSClientTests {
     func clientError() async throws {
         let t = RecordingTransport([
             .respond(
-                400, #"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#,
+                400,
+                #"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#,
                 [("x-amzn-RequestId", "RID1")])
         ])
         await #expect {
             try await dynamo(t).putItem(table: "t", item: ["pk": .s("a")], .init(condition: "attribute_not_exists(pk)"))
         } throws: { error in
             guard let e = error as? AWSError else { return false }
-            return e.code == "ConditionalCheckFailedException" && e.status == 400 && e.requestID == "RID1" && e.message.contains("conditional")
+            return e.code == "ConditionalCheckFailedException" && e.status == 400 && e.requestID == "RID1"
+                && e.message.contains("conditional")
         }
         #expect(t.requests.count == 1)
     }
 
     @Test("a cancelled transaction says which action's condition failed")
     func cancellation() async throws {
-        let body = #"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]}"#
+        let body =
+            #"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]}"#
         let t = RecordingTransport([.respond(400, body)])
         await #expect {
             try await dynamo(t).transactWrite([
-                .put(table: "t", item: ["pk": .s("a")]), .conditionCheck(table: "t", key: ["pk": .s("b")], .init(condition: "attribute_exists(pk)")),
+                .put(table: "t", item: ["pk": .s("a")]),
+                .conditionCheck(table: "t", key: ["pk": .s("b")], .init(condition: "attribute_exists(pk)")),
             ])
         } throws: { error in
             (error as? AWSError)?.cancellationReasons.map(\.code) == ["None", "ConditionalCheckFailed"]
@@ -102,7 +109,8 @@ struct AWSClientTests {
 
     @Test("S3's XML errors and bodiless answers decode to codes")
     func xmlErrors() {
-        let xml = "<?xml version=\"1.0\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><RequestId>R2</RequestId></Error>"
+        let xml =
+            "<?xml version=\"1.0\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><RequestId>R2</RequestId></Error>"
         let e = AWSError.decode(service: "s3", response: HTTPResponse(status: 412, body: Data(xml.utf8)))
         #expect(e.code == "PreconditionFailed" && e.requestID == "R2" && e.message.hasPrefix("At least one"))
         #expect(AWSError.decode(service: "s3", response: HTTPResponse(status: 404)).code == "NotFound")
@@ -126,7 +134,9 @@ struct AWSClientTests {
     @Test("endpoints: AWS_ENDPOINT_URL_<SERVICE> beats AWS_ENDPOINT_URL, which beats AWS; bad URLs are named")
     func endpoints() throws {
         let env = FunctionEnvironment(["AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_SQS": "http://localhost:9324/"])
-        #expect(try AWSEndpoint.resolve(serviceID: "SQS", prefix: "sqs", region: "eu-west-1", environment: env) == AWSEndpoint(scheme: "http", host: "localhost", port: 9324, isCustom: true))
+        #expect(
+            try AWSEndpoint.resolve(serviceID: "SQS", prefix: "sqs", region: "eu-west-1", environment: env)
+                == AWSEndpoint(scheme: "http", host: "localhost", port: 9324, isCustom: true))
         #expect(try AWSEndpoint.resolve(serviceID: "DynamoDB", prefix: "dynamodb", region: "eu-west-1", environment: env).port == 4566)
         #expect(
             try AWSEndpoint.resolve(serviceID: "SFN", prefix: "states", region: "eu-west-1", environment: FunctionEnvironment([:]))

@@ -52,7 +52,8 @@ struct SigV4Tests {
         #expect(signed.header("x-amz-content-sha256") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(
             signed.header("Authorization")
-                == "AWS4-HMAC-SHA256 Credential=\(f.accessKeyID)/20130524/us-east-1/s3/aws4_request, SignedHeaders=\(f.signedHeaders), Signature=\(f.signature)")
+                == "AWS4-HMAC-SHA256 Credential=\(f.accessKeyID)/20130524/us-east-1/s3/aws4_request, SignedHeaders=\(f.signedHeaders), Signature=\(f.signature)"
+        )
     }
 
     @Test("a session token is sent and signed; UNSIGNED-PAYLOAD is used when asked")
@@ -67,12 +68,14 @@ struct SigV4Tests {
         #expect(signed.header("X-Amz-Date") == "19700101T000000Z")
     }
 
-    @Test("non-S3 paths are normalised and encoded again; S3 keys are not", arguments: [
-        ("/a/./b/../c", "service", "/a/c"),
-        ("/a%20b", "service", "/a%2520b"),
-        ("/a%20b", "s3", "/a%20b"),
-        ("//x//", "service", "/x/"),
-    ])
+    @Test(
+        "non-S3 paths are normalised and encoded again; S3 keys are not",
+        arguments: [
+            ("/a/./b/../c", "service", "/a/c"),
+            ("/a%20b", "service", "/a%2520b"),
+            ("/a%20b", "s3", "/a%20b"),
+            ("//x//", "service", "/x/"),
+        ])
     func paths(path: String, service: String, canonical: String) {
         let (request, _) = SigV4.canonicalRequest(AWSRequest(method: "GET", host: "h", path: path), service: service, payloadHash: "-")
         #expect(request.split(separator: "\n", omittingEmptySubsequences: false)[1] == Substring(canonical))

@@ -63,7 +63,9 @@ public struct AWSClient: Sendable {
                 if (200..<300).contains(response.status) { return response }
                 let decoded = AWSError.decode(service: signingName, response: response)
                 error = decoded
-                if RetryDecision.after(decoded, idempotent: idempotent) == .retry, let after = response.header("Retry-After").flatMap(Int.init) {
+                if RetryDecision.after(decoded, idempotent: idempotent) == .retry,
+                    let after = response.header("Retry-After").flatMap(Int.init)
+                {
                     try await wait(attempt: attempt, retryAfter: .seconds(after), deadlineMillis: deadlineMillis, lastError: decoded)
                     attempt += 1
                     continue
@@ -77,7 +79,8 @@ public struct AWSClient: Sendable {
                 if RetryDecision.after(wrapped, idempotent: idempotent) == .ambiguous {
                     throw AmbiguousFailure(operation: operation, underlying: wrapped.message)
                 }
-                try await retryOrThrow(wrapped, attempt: attempt, idempotent: idempotent, operation: operation, deadlineMillis: deadlineMillis)
+                try await retryOrThrow(
+                    wrapped, attempt: attempt, idempotent: idempotent, operation: operation, deadlineMillis: deadlineMillis)
                 attempt += 1
                 continue
             }
@@ -98,7 +101,8 @@ public struct AWSClient: Sendable {
         guard attempt + 1 < retry.maxAttempts else { throw lastError }
         let delay = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
         if let deadlineMillis {
-            let startsAt = clock.nowMillis() + Int64(delay.components.seconds * 1000) + Int64(delay.components.attoseconds / 1_000_000_000_000_000)
+            let startsAt =
+                clock.nowMillis() + Int64(delay.components.seconds * 1000) + Int64(delay.components.attoseconds / 1_000_000_000_000_000)
             let reserveMillis = retry.reserve.components.seconds * 1000 + retry.reserve.components.attoseconds / 1_000_000_000_000_000
             if startsAt > deadlineMillis - reserveMillis { throw lastError }
         }

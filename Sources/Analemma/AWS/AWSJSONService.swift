@@ -32,7 +32,8 @@ public struct AWSJSONService: Sendable {
             headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "\(targetPrefix).\(action)")],
             body: try encoder.encode(input))
         let response = try await client.send(
-            request, signingName: signingName, operation: "\(signingName):\(action)", idempotent: idempotent, deadlineMillis: deadlineMillis)
+            request, signingName: signingName, operation: "\(signingName):\(action)", idempotent: idempotent, deadlineMillis: deadlineMillis
+        )
         if Output.self == Empty.self, let empty = Empty() as? Output { return empty }
         do {
             return try JSONDecoder().decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)

@@ -19,7 +19,8 @@ extension DynamoDB {
             case .update(let table, let key, let update, let e):
                 try c.encode(
                     WriteInput(
-                        TableName: table, Key: key, UpdateExpression: update, ConditionExpression: e.condition, ExpressionAttributeNames: e.names,
+                        TableName: table, Key: key, UpdateExpression: update, ConditionExpression: e.condition,
+                        ExpressionAttributeNames: e.names,
                         ExpressionAttributeValues: e.values, ReturnValuesOnConditionCheckFailure: e.condition == nil ? nil : "ALL_OLD"),
                     forKey: DynamicKey("Update"))
             case .delete(let table, let key, let e):
@@ -122,10 +123,12 @@ extension DynamoDB {
                 guard attempt < policy.maxAttempts else {
                     throw AWSError(
                         service: "dynamodb", code: "UnprocessedItems",
-                        message: "\(chunk.count + pending.count) writes to \(table) still unprocessed after \(attempt) attempts", status: 200,
+                        message: "\(chunk.count + pending.count) writes to \(table) still unprocessed after \(attempt) attempts",
+                        status: 200,
                         requestID: nil, rawBody: nil, cancellationReasons: [])
                 }
-                try await service.client.sleeper.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: nil, unit: Double.random(in: 0..<1)))
+                try await service.client.sleeper.sleep(
+                    for: policy.delay(afterAttempt: attempt, retryAfter: nil, unit: Double.random(in: 0..<1)))
             }
         }
     }

@@ -33,10 +33,13 @@ public struct DynamoDB: Sendable {
     }
 
     /// GetItem; nil when there is no such item.
-    public func getItem(table: String, key: DynamoItem, consistentRead: Bool = true, projection: String? = nil, names: [String: String]? = nil)
+    public func getItem(
+        table: String, key: DynamoItem, consistentRead: Bool = true, projection: String? = nil, names: [String: String]? = nil
+    )
         async throws -> DynamoItem?
     {
-        let input = KeyInput(TableName: table, Key: key, ConsistentRead: consistentRead, ProjectionExpression: projection, ExpressionAttributeNames: names)
+        let input = KeyInput(
+            TableName: table, Key: key, ConsistentRead: consistentRead, ProjectionExpression: projection, ExpressionAttributeNames: names)
         return try await service.call("GetItem", input, idempotent: true, as: ItemOutput.self).Item
     }
 
@@ -57,25 +60,30 @@ public struct DynamoDB: Sendable {
     public func putItem(table: String, item: DynamoItem, _ expression: Expression = Expression()) async throws {
         let input = WriteInput(
             TableName: table, Item: item, ConditionExpression: expression.condition, ExpressionAttributeNames: expression.names,
-            ExpressionAttributeValues: expression.values, ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD")
+            ExpressionAttributeValues: expression.values, ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD"
+        )
         let _: Empty = try await service.call("PutItem", input, idempotent: true)
     }
 
     /// UpdateItem, returning the item's new attributes. Unconditional updates (e.g. `ADD`) are not retried after
     /// an ambiguous failure; give a condition to make them retryable.
-    public func updateItem(table: String, key: DynamoItem, update: String, _ expression: Expression = Expression()) async throws -> DynamoItem {
+    public func updateItem(table: String, key: DynamoItem, update: String, _ expression: Expression = Expression()) async throws
+        -> DynamoItem
+    {
         let input = WriteInput(
             TableName: table, Key: key, UpdateExpression: update, ConditionExpression: expression.condition,
             ExpressionAttributeNames: expression.names, ExpressionAttributeValues: expression.values, ReturnValues: "ALL_NEW",
             ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD")
-        return try await service.call("UpdateItem", input, idempotent: expression.condition != nil, as: AttributesOutput.self).Attributes ?? [:]
+        return try await service.call("UpdateItem", input, idempotent: expression.condition != nil, as: AttributesOutput.self).Attributes
+            ?? [:]
     }
 
     /// DeleteItem (idempotent: deleting twice leaves the same state).
     public func deleteItem(table: String, key: DynamoItem, _ expression: Expression = Expression()) async throws {
         let input = WriteInput(
             TableName: table, Key: key, ConditionExpression: expression.condition, ExpressionAttributeNames: expression.names,
-            ExpressionAttributeValues: expression.values, ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD")
+            ExpressionAttributeValues: expression.values, ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD"
+        )
         let _: Empty = try await service.call("DeleteItem", input, idempotent: true)
     }
 

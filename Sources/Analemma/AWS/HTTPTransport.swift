@@ -52,7 +52,8 @@ public final class SocketTransport: HTTPTransport {
 
     public func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
         guard request.scheme == "http" else {
-            throw TransportError("SocketTransport speaks plain HTTP; \(request.scheme)://\(request.host) needs a TLS transport", sent: false)
+            throw TransportError(
+                "SocketTransport speaks plain HTTP; \(request.scheme)://\(request.host) needs a TLS transport", sent: false)
         }
         let key = "\(request.host):\(request.port ?? 80)"
         let box =

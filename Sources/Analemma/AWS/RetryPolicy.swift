@@ -9,7 +9,10 @@ public struct RetryPolicy: Sendable {
     /// Time kept free before the deadline: no attempt starts later than `deadline - reserve`.
     public var reserve: Duration
 
-    public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5), reserve: Duration = .milliseconds(500)) {
+    public init(
+        maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
+        reserve: Duration = .milliseconds(500)
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

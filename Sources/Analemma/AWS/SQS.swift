@@ -29,7 +29,9 @@ public struct SQS: Sendable {
     public func send(queueURL: String, body: String, delaySeconds: Int? = nil, groupID: String? = nil, deduplicationID: String? = nil)
         async throws -> String
     {
-        let input = SendInput(QueueUrl: queueURL, MessageBody: body, DelaySeconds: delaySeconds, MessageGroupId: groupID, MessageDeduplicationId: deduplicationID)
+        let input = SendInput(
+            QueueUrl: queueURL, MessageBody: body, DelaySeconds: delaySeconds, MessageGroupId: groupID,
+            MessageDeduplicationId: deduplicationID)
         return try await service.call("SendMessage", input, idempotent: deduplicationID != nil, as: SendOutput.self).MessageId
     }
 
@@ -89,7 +91,8 @@ public struct SQS: Sendable {
 
     /// DeleteMessage (idempotent).
     public func delete(queueURL: String, receiptHandle: String) async throws {
-        let _: Empty = try await service.call("DeleteMessage", HandleInput(QueueUrl: queueURL, ReceiptHandle: receiptHandle), idempotent: true)
+        let _: Empty = try await service.call(
+            "DeleteMessage", HandleInput(QueueUrl: queueURL, ReceiptHandle: receiptHandle), idempotent: true)
     }
 
     /// ChangeMessageVisibility (idempotent).

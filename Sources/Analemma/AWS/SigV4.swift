@@ -17,7 +17,9 @@ public enum SigV4 {
     }
 
     /// Headers never signed: proxies and transports may add or change them.
-    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "connection", "content-length", "transfer-encoding"]
+    static let unsignedHeaders: Set<String> = [
+        "authorization", "user-agent", "expect", "x-amzn-trace-id", "connection", "content-length", "transfer-encoding",
+    ]
 
     /// Returns `request` with `X-Amz-Date`, `X-Amz-Security-Token`, `x-amz-content-sha256` (S3) and `Authorization`.
     public static func sign(

@@ -11,7 +11,8 @@ public struct StepFunctions: Sendable {
     public let service: AWSJSONService
 
     public init(client: AWSClient) throws {
-        service = try AWSJSONService(client: client, serviceID: "SFN", signingName: "states", endpointPrefix: "states", targetPrefix: "AWSStepFunctions")
+        service = try AWSJSONService(
+            client: client, serviceID: "SFN", signingName: "states", endpointPrefix: "states", targetPrefix: "AWSStepFunctions")
     }
 
     struct StartInput: Encodable {
@@ -26,7 +27,8 @@ public struct StepFunctions: Sendable {
     /// StartExecution. A named start is idempotent (same name and input returns the running execution) and is
     /// retried after ambiguous failures; an unnamed one is not.
     public func startExecution(stateMachineArn: String, name: String? = nil, input: String = "{}") async throws -> Started {
-        try await service.call("StartExecution", StartInput(stateMachineArn: stateMachineArn, name: name, input: input), idempotent: name != nil)
+        try await service.call(
+            "StartExecution", StartInput(stateMachineArn: stateMachineArn, name: name, input: input), idempotent: name != nil)
     }
 
     public struct Execution: Decodable, Sendable {
@@ -45,8 +47,10 @@ public struct StepFunctions: Sendable {
     }
 
     public struct HistoryEvent: Decodable, Sendable {
+        public struct MapRunStarted: Decodable, Sendable { public var mapRunArn: String }
         public var id: Int
         public var type: String
+        public var mapRunStartedEventDetails: MapRunStarted?
     }
     struct HistoryInput: Encodable {
         var executionArn: String
@@ -89,7 +93,8 @@ public struct StepFunctions: Sendable {
     }
 
     public func sendTaskFailure(token: String, error: String?, cause: String?) async throws {
-        let _: Empty = try await service.call("SendTaskFailure", TaskFailure(taskToken: token, error: error, cause: cause), idempotent: true)
+        let _: Empty = try await service.call(
+            "SendTaskFailure", TaskFailure(taskToken: token, error: error, cause: cause), idempotent: true)
     }
 
     public func sendTaskHeartbeat(token: String) async throws {

@@ -35,7 +35,9 @@ final class RecordingSleeper: Sleeper, @unchecked Sendable {
     func sleep(for duration: Duration) async throws { lock.withLock { recorded.append(duration) } }
 }
 
-func testClient(_ transport: RecordingTransport, sleeper: RecordingSleeper = RecordingSleeper(), now: Int64 = 1_440_938_160_000, maxAttempts: Int = 4)
+func testClient(
+    _ transport: RecordingTransport, sleeper: RecordingSleeper = RecordingSleeper(), now: Int64 = 1_440_938_160_000, maxAttempts: Int = 4
+)
     -> AWSClient
 {
     AWSClient(

@@ -1,0 +1,177 @@
+import Analemma
+import Foundation
+import Testing
+
+/// The local stack prepared by `Tests/integration/aws_fixture.py` (see `make integration`), or nil.
+struct LocalAWS {
+    let env: [String: String]
+    var table: String { env["ANALEMMA_IT_TABLE"]! }
+    var queue: String { env["ANALEMMA_IT_QUEUE"]! }
+    var machine: String { env["ANALEMMA_IT_MACHINE"]! }
+    var tokenMachine: String { env["ANALEMMA_IT_TOKEN_MACHINE"]! }
+    var authOn: Bool { env["ANALEMMA_IT_AUTH"] == "1" }
+
+    static let current: LocalAWS? = {
+        let env = ProcessInfo.processInfo.environment
+        return env["ANALEMMA_IT_ENDPOINT"] == nil ? nil : LocalAWS(env: env)
+    }()
+
+    /// Runs when the fixture is there, or when `make integration` demands it (then a missing fixture fails).
+    static let enabled = current != nil || ProcessInfo.processInfo.environment["ANALEMMA_IT_REQUIRED"] == "1"
+
+    func client(secret: String? = nil) throws -> AWSClient {
+        let env = self.env
+        return AWSClient(
+            credentials: AWSCredentials(accessKeyID: env["ANALEMMA_IT_KEY"]!, secretAccessKey: secret ?? env["ANALEMMA_IT_SECRET"]!),
+            region: "us-east-1", environment: FunctionEnvironment(["AWS_ENDPOINT_URL": env["ANALEMMA_IT_ENDPOINT"]!]))
+    }
+
+    static func require() throws -> LocalAWS {
+        try #require(current, "ANALEMMA_IT_* not set: run through `make integration`")
+    }
+}
+
+@Suite("AWS clients against the local stack (signature checking on)", .enabled(if: LocalAWS.enabled), .serialized)
+struct AWSIntegrationTests {
+    @Test("DynamoDB: put, conditional put, get, update, query (table and GSI, paged), delete")
+    func dynamoItems() async throws {
+        let aws = try LocalAWS.require()
+        let db = try DynamoDB(client: aws.client())
+        let pk = "item-\(UUID().uuidString)"
+        for i in 0..<7 {
+            try await db.putItem(table: aws.table, item: ["pk": .s(pk), "sk": .s("s\(i)"), "owner": .s("own-\(pk)"), "n": .int(i)])
+        }
+        await #expect {
+            try await db.putItem(
+                table: aws.table, item: ["pk": .s(pk), "sk": .s("s0")], .init(condition: "attribute_not_exists(pk)"))
+        } throws: { ($0 as? AWSError)?.code == "ConditionalCheckFailedException" }
+        #expect(try await db.getItem(table: aws.table, key: ["pk": .s(pk), "sk": .s("s3")])?["n"] == .n("3"))
+        #expect(try await db.getItem(table: aws.table, key: ["pk": .s(pk), "sk": .s("nope")]) == nil)
+        let updated = try await db.updateItem(
+            table: aws.table, key: ["pk": .s(pk), "sk": .s("s1")], update: "SET n = n + :d",
+            .init(condition: "n = :one", values: [":d": .int(10), ":one": .int(1)]))
+        #expect(updated["n"] == .n("11"))
+        let all = try await db.query(table: aws.table, keyCondition: "pk = :p", .init(values: [":p": .s(pk)]), pageSize: 2)
+        #expect(all.count == 7)
+        let byOwner = try await db.query(
+            table: aws.table, index: "by-owner", keyCondition: "#o = :o", .init(names: ["#o": "owner"], values: [":o": .s("own-\(pk)")]))
+        #expect(byOwner.count == 7)
+        try await db.deleteItem(table: aws.table, key: ["pk": .s(pk), "sk": .s("s0")])
+        #expect(try await db.getItem(table: aws.table, key: ["pk": .s(pk), "sk": .s("s0")]) == nil)
+    }
+
+    @Test("DynamoDB: transactions commit atomically; a failed one names the failing action; batches write all")
+    func dynamoTransactions() async throws {
+        let aws = try LocalAWS.require()
+        let db = try DynamoDB(client: aws.client())
+        let pk = "tx-\(UUID().uuidString)"
+        try await db.transactWrite(
+            [
+                .put(table: aws.table, item: ["pk": .s(pk), "sk": .s("a"), "v": .int(1)]),
+                .put(table: aws.table, item: ["pk": .s(pk), "sk": .s("b")]),
+            ],
+            clientRequestToken: UUID().uuidString)
+        await #expect {
+            try await db.transactWrite([
+                .put(table: aws.table, item: ["pk": .s(pk), "sk": .s("c")]),
+                .conditionCheck(
+                    table: aws.table, key: ["pk": .s(pk), "sk": .s("a")], .init(condition: "v = :two", values: [":two": .int(2)])),
+            ])
+        } throws: { error in
+            guard let e = error as? AWSError else { return false }
+            return e.code == "TransactionCanceledException" && e.cancellationReasons.map(\.code) == ["None", "ConditionalCheckFailed"]
+        }
+        let got = try await db.transactGet([(aws.table, ["pk": .s(pk), "sk": .s("a")]), (aws.table, ["pk": .s(pk), "sk": .s("c")])])
+        #expect(got.count == 2 && got[0]?["v"] == .n("1") && got[1] == nil)
+        try await db.batchWrite(table: aws.table, (0..<60).map { .put(["pk": .s(pk + "-batch"), "sk": .s(String($0))]) })
+        #expect(try await db.query(table: aws.table, keyCondition: "pk = :p", .init(values: [":p": .s(pk + "-batch")])).count == 60)
+        try await db.batchWrite(table: aws.table, (0..<60).map { .delete(key: ["pk": .s(pk + "-batch"), "sk": .s(String($0))]) })
+        #expect(try await db.query(table: aws.table, keyCondition: "pk = :p", .init(values: [":p": .s(pk + "-batch")])).isEmpty)
+    }
+
+    @Test("SQS: send (with delay), batch, receive, change visibility, delete")
+    func sqs() async throws {
+        let aws = try LocalAWS.require()
+        let sqs = try SQS(client: aws.client())
+        let body = "m-\(UUID().uuidString)"
+        _ = try await sqs.send(queueURL: aws.queue, body: body)
+        _ = try await sqs.send(queueURL: aws.queue, body: body + "-delayed", delaySeconds: 900)
+        let batch = try await sqs.sendBatch(
+            queueURL: aws.queue, entries: [.init(id: "1", body: body + "-b1"), .init(id: "2", body: body + "-b2")])
+        #expect(batch.Successful?.count == 2 && (batch.Failed ?? []).isEmpty)
+        var seen: [SQS.Message] = []
+        for _ in 0..<5 where seen.count < 3 { seen += try await sqs.receive(queueURL: aws.queue, max: 10, waitSeconds: 1) }
+        #expect(Set(seen.map(\.Body)) == [body, body + "-b1", body + "-b2"], "the delayed message must not be visible yet")
+        let first = try #require(seen.first)
+        try await sqs.changeVisibility(queueURL: aws.queue, receiptHandle: first.ReceiptHandle, timeoutSeconds: 0)
+        let again = try await sqs.receive(queueURL: aws.queue, max: 10, waitSeconds: 1)
+        #expect(again.contains { $0.MessageId == first.MessageId })
+        for m in seen + again { try await sqs.delete(queueURL: aws.queue, receiptHandle: m.ReceiptHandle) }
+    }
+
+    @Test("Step Functions: start (named and unnamed), describe, history, map run counts")
+    func stepFunctions() async throws {
+        let aws = try LocalAWS.require()
+        let sfn = try StepFunctions(client: aws.client())
+        let named = try await sfn.startExecution(
+            stateMachineArn: aws.machine, name: "run-\(UUID().uuidString)", input: #"{"items":[1,2,3,4,5]}"#)
+        let unnamed = try await sfn.startExecution(stateMachineArn: aws.machine, input: #"{"items":[1]}"#)
+        #expect(named.executionArn != unnamed.executionArn)
+        var execution = try await sfn.describeExecution(named.executionArn)
+        for _ in 0..<100 where execution.status == "RUNNING" {
+            try await Task.sleep(for: .milliseconds(100))
+            execution = try await sfn.describeExecution(named.executionArn)
+        }
+        #expect(execution.status == "SUCCEEDED")
+        let history = try await sfn.executionHistory(named.executionArn)
+        #expect(history.first?.type == "ExecutionStarted" && history.last?.type == "ExecutionSucceeded")
+        let mapRunArn = try #require(history.compactMap(\.mapRunStartedEventDetails).first?.mapRunArn)
+        let mapRun = try await sfn.describeMapRun(mapRunArn)
+        #expect(mapRun.itemCounts.succeeded == 5 && mapRun.itemCounts.failed == 0)
+        await #expect(throws: AWSError.self) { _ = try await sfn.describeExecution(named.executionArn + "-missing") }
+    }
+
+    @Test("task tokens: heartbeat and success resume a waiting execution; failure fails it")
+    func taskTokens() async throws {
+        let aws = try LocalAWS.require()
+        let client = try aws.client()
+        let sfn = try StepFunctions(client: client)
+        let sqs = try SQS(client: client)
+        var outcomes: [String] = []
+        for finish in ["success", "failure"] {
+            let run = try await sfn.startExecution(stateMachineArn: aws.tokenMachine, input: "{}")
+            var message: SQS.Message?
+            for _ in 0..<20 where message == nil { message = try await sqs.receive(queueURL: aws.queue, max: 1, waitSeconds: 1).first }
+            let m = try #require(message, "the waiting task never sent its token")
+            try await sqs.delete(queueURL: aws.queue, receiptHandle: m.ReceiptHandle)
+            struct Token: Decodable { let token: String }
+            let token = try JSONDecoder().decode(Token.self, from: Data(m.Body.utf8)).token
+            try await sfn.sendTaskHeartbeat(token: token)
+            if finish == "success" {
+                try await sfn.sendTaskSuccess(token: token, output: #"{"approved":true}"#)
+            } else {
+                try await sfn.sendTaskFailure(token: token, error: "Analemma.InvalidEvent", cause: "rejected by a human")
+            }
+            var execution = try await sfn.describeExecution(run.executionArn)
+            for _ in 0..<100 where execution.status == "RUNNING" {
+                try await Task.sleep(for: .milliseconds(100))
+                execution = try await sfn.describeExecution(run.executionArn)
+            }
+            outcomes.append(execution.status)
+            if finish == "success" { #expect(execution.output == #"{"approved":true}"# || execution.output == #"{"approved": true}"#) }
+        }
+        #expect(outcomes == ["SUCCEEDED", "FAILED"])
+    }
+
+    @Test("a wrong secret is rejected by the service's signature check", .enabled(if: LocalAWS.current?.authOn == true))
+    func wrongSecret() async throws {
+        let aws = try LocalAWS.require()
+        let db = try DynamoDB(client: aws.client(secret: "not-the-secret"))
+        await #expect {
+            _ = try await db.getItem(table: aws.table, key: ["pk": .s("x"), "sk": .s("y")])
+        } throws: { error in
+            guard let e = error as? AWSError else { return false }
+            return e.status == 400 || e.status == 403
+        }
+    }
+}
