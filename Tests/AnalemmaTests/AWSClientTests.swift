@@ -152,3 +152,44 @@ struct AWSClientTests {
         #expect(p.delay(afterAttempt: attempt, retryAfter: nil, unit: 0) == .zero)
     }
 }
+
+@Suite("S3 addressing and the API Gateway Management API (recorded responses)")
+struct S3AndAPIGatewayTests {
+    @Test("custom endpoints use path style; AWS uses virtual-hosted style; keys are encoded once")
+    func addressing() async throws {
+        let t = RecordingTransport([.respond(200, ""), .respond(200, "")])
+        try await S3(client: testClient(t)).putObject(
+            bucket: "b", key: "owners/o 1/blocks/ab+c", body: Data("x".utf8), precondition: .createOnly)
+        let local = try #require(t.requests.first)
+        #expect(local.host == "127.0.0.1" && local.path == "/b/owners/o%201/blocks/ab%2Bc")
+        #expect(local.header("If-None-Match") == "*")
+        #expect(local.header("x-amz-content-sha256") == Digest.hex(Digest.sha256(Array("x".utf8))))
+        let aws = AWSClient(
+            credentials: AWSCredentials(accessKeyID: "A", secretAccessKey: "S"), region: "eu-west-1", transport: t,
+            clock: FixedClock(now: 0))
+        _ = try await S3(client: aws).getObject(bucket: "b", key: "k")
+        let remote = try #require(t.requests.last)
+        #expect(remote.host == "b.s3.eu-west-1.amazonaws.com" && remote.path == "/k" && remote.scheme == "https")
+    }
+
+    @Test("a 410 from PostToConnection is ConnectionGone naming the connection")
+    func gone() async throws {
+        let t = RecordingTransport([.respond(410, "", [("x-amzn-ErrorType", "GoneException")])])
+        let api = try APIGatewayManagement(client: testClient(t), callbackURL: "https://abc.execute-api.us-east-1.amazonaws.com/prod")
+        await #expect(throws: APIGatewayManagement.ConnectionGone(connectionID: "c=1")) {
+            try await api.post(to: "c=1", data: Data("{}".utf8))
+        }
+        let r = try #require(t.requests.first)
+        #expect(r.method == "POST" && r.path == "/prod/@connections/c%3D1" && r.host == "abc.execute-api.us-east-1.amazonaws.com")
+        #expect(r.header("Authorization")?.contains("/us-east-1/execute-api/aws4_request") == true)
+    }
+
+    @Test("GetConnection and DeleteConnection reach the stage's @connections path")
+    func getAndDelete() async throws {
+        let t = RecordingTransport([.respond(200, #"{"connectedAt":"2026-11-25T00:00:00Z"}"#), .respond(204, "")])
+        let api = try APIGatewayManagement(client: testClient(t), callbackURL: "http://127.0.0.1:4566/local/")
+        #expect(String(decoding: try await api.get("c1"), as: UTF8.self).contains("connectedAt"))
+        try await api.delete("c1")
+        #expect(t.requests.map(\.method) == ["GET", "DELETE"] && t.requests.allSatisfy { $0.path == "/local/@connections/c1" })
+    }
+}

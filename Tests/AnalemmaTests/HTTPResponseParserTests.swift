@@ -42,6 +42,14 @@ struct HTTPResponseParserTests {
         #expect(r.closesConnection)
     }
 
+    @Test("the answer to HEAD has no body, whatever its Content-Length says")
+    func head() throws {
+        let raw = Array("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n".utf8)
+        #expect(try HTTPResponseParser.parse(raw) == nil)
+        let (r, used) = try #require(try HTTPResponseParser.parse(raw, bodiless: true))
+        #expect(r.body.isEmpty && r.header("content-length") == "1000" && used == raw.count - "HTTP/1.1 204 No Content\r\n\r\n".utf8.count)
+    }
+
     @Test("Connection: close is noticed")
     func connectionClose() throws {
         let (r, _) = try #require(try HTTPResponseParser.parse(Array("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".utf8)))

@@ -4,7 +4,7 @@
 
 With --auth (moto started with INITIAL_NO_AUTH_ACTION_COUNT=3), the three unauthenticated requests create an
 IAM user with an allow-all policy and an access key; everything after is signed with that key, and moto
-rejects wrong signatures. Resources: a DynamoDB table (pk, sk; GSI by-owner), an SQS queue, a state machine.
+rejects wrong signatures. Resources: an S3 bucket, a DynamoDB table (pk, sk; GSI by-owner), an SQS queue, a state machine.
 """
 
 import argparse
@@ -41,6 +41,8 @@ def main():
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[{"IndexName": "by-owner", "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
                                  "Projection": {"ProjectionType": "ALL"}}])
+    bucket = f"analemma-it-{suffix}"
+    boto3.client("s3", **kw).create_bucket(Bucket=bucket)
     queue = boto3.client("sqs", **kw).create_queue(QueueName=f"analemma-it-{suffix}")["QueueUrl"]
     sfn = boto3.client("stepfunctions", **kw)
     definition = {"StartAt": "Fan", "States": {"Fan": {
@@ -56,7 +58,7 @@ def main():
     token_machine = sfn.create_state_machine(name=f"it-token-{suffix}", definition=json.dumps(token_definition),
                                              roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
     env = {"ANALEMMA_IT_ENDPOINT": args.endpoint, "ANALEMMA_IT_KEY": key, "ANALEMMA_IT_SECRET": secret,
-           "ANALEMMA_IT_TABLE": table, "ANALEMMA_IT_QUEUE": queue, "ANALEMMA_IT_MACHINE": machine,
+           "ANALEMMA_IT_TABLE": table, "ANALEMMA_IT_BUCKET": bucket, "ANALEMMA_IT_QUEUE": queue, "ANALEMMA_IT_MACHINE": machine,
            "ANALEMMA_IT_TOKEN_MACHINE": token_machine, "ANALEMMA_IT_AUTH": "1" if args.auth else "0"}
     for k, v in env.items():
         print(f"export {k}='{v}'")

@@ -53,7 +53,10 @@ public enum HTTPResponseParser {
         var bodyStart: Int
     }
 
-    public static func parse(_ buf: [UInt8], from start: Int = 0, atEOF: Bool = false) throws -> (HTTPResponseMessage, Int)? {
+    /// - Parameter bodiless: the request was HEAD: no body follows whatever Content-Length says (RFC 9110 §9.3.2).
+    public static func parse(_ buf: [UInt8], from start: Int = 0, atEOF: Bool = false, bodiless: Bool = false) throws -> (
+        HTTPResponseMessage, Int
+    )? {
         guard let head = try parseHead(buf, from: start) else {
             if atEOF && buf.count > start { throw HTTPParseError(message: "connection closed inside the header") }
             return nil
@@ -62,7 +65,9 @@ public enum HTTPResponseParser {
             HTTPResponseMessage(status: head.status, headers: head.headers, body: body, closesConnection: closes)
         }
         let bodyStart = head.bodyStart
-        if head.status == 204 || head.status == 304 || (100..<200).contains(head.status) { return (message([]), bodyStart - start) }
+        if bodiless || head.status == 204 || head.status == 304 || (100..<200).contains(head.status) {
+            return (message([]), bodyStart - start)
+        }
         if head.chunked {
             guard let (body, end) = try dechunk(buf, from: bodyStart) else {
                 if atEOF { throw HTTPParseError(message: "connection closed inside a chunked body") }

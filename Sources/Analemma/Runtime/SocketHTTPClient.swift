@@ -67,10 +67,10 @@ public final class SocketHTTPClient {
         add("\r\n")
         let reused = fd >= 0
         do {
-            return try exchange(headBytes, body)
+            return try exchange(headBytes, body, bodiless: method == "HEAD")
         } catch let error as SocketError where reused && error.beforeResponse {
             close()  // the idle keep-alive connection was closed by the peer: one fresh attempt
-            return try exchange(headBytes, body)
+            return try exchange(headBytes, body, bodiless: method == "HEAD")
         }
     }
 
@@ -80,11 +80,11 @@ public final class SocketHTTPClient {
         inbox.removeAll(keepingCapacity: true)
     }
 
-    private func exchange(_ head: [UInt8], _ body: UnsafeRawBufferPointer) throws -> HTTPResponseMessage {
+    private func exchange(_ head: [UInt8], _ body: UnsafeRawBufferPointer, bodiless: Bool) throws -> HTTPResponseMessage {
         if fd < 0 { try connect() }
         try writeAll(head, body)
         while true {
-            if let (response, used) = try HTTPResponseParser.parse(inbox) {
+            if let (response, used) = try HTTPResponseParser.parse(inbox, bodiless: bodiless) {
                 inbox.removeFirst(used)
                 if response.closesConnection { close() }
                 return response
@@ -97,7 +97,7 @@ public final class SocketHTTPClient {
                     inbox.reserveCapacity(inbox.count + remaining)  // a large body: grow once, not per read
                 }
             } else if n == 0 {
-                if let (response, _) = try HTTPResponseParser.parse(inbox, atEOF: true) {
+                if let (response, _) = try HTTPResponseParser.parse(inbox, atEOF: true, bodiless: bodiless) {
                     close()
                     return response
                 }

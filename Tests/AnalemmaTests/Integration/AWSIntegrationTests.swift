@@ -7,6 +7,7 @@ struct LocalAWS {
     let env: [String: String]
     var table: String { env["ANALEMMA_IT_TABLE"]! }
     var queue: String { env["ANALEMMA_IT_QUEUE"]! }
+    var bucket: String { env["ANALEMMA_IT_BUCKET"]! }
     var machine: String { env["ANALEMMA_IT_MACHINE"]! }
     var tokenMachine: String { env["ANALEMMA_IT_TOKEN_MACHINE"]! }
     var authOn: Bool { env["ANALEMMA_IT_AUTH"] == "1" }
@@ -33,6 +34,48 @@ struct LocalAWS {
 
 @Suite("AWS clients against the local stack (signature checking on)", .enabled(if: LocalAWS.enabled), .serialized)
 struct AWSIntegrationTests {
+    @Test("S3: create-only put, If-Match, ranged get, head, tagging, paged list, batch and single delete")
+    func s3() async throws {
+        let aws = try LocalAWS.require()
+        let s3 = try S3(client: aws.client())
+        let prefix = "it-\(UUID().uuidString)/"
+        let key = prefix + "dir/a key with spaces & ünïcode.json"
+        let body = Data((0..<1000).map { UInt8($0 % 251) })
+        let etag = try await s3.putObject(
+            bucket: aws.bucket, key: key, body: body, precondition: .createOnly, contentType: "application/octet-stream",
+            contentEncoding: "gzip",
+            tags: [("kind", "block"), ("owner", "o-1")])
+        #expect(!etag.isEmpty)
+        await #expect {
+            try await s3.putObject(bucket: aws.bucket, key: key, body: Data("other".utf8), precondition: .createOnly)
+        } throws: { ($0 as? AWSError)?.code == "PreconditionFailed" }
+        await #expect {
+            try await s3.putObject(bucket: aws.bucket, key: key, body: Data("other".utf8), precondition: .ifMatch("\"0000\""))
+        } throws: { ($0 as? AWSError)?.status == 412 }
+        let whole = try await s3.getObject(bucket: aws.bucket, key: key)
+        #expect(whole.body == body && whole.contentEncoding == "gzip" && whole.etag == etag)
+        let part = try await s3.getObject(bucket: aws.bucket, key: key, range: 10...19)
+        #expect(part.body == body[10...19] && part.contentRange == "bytes 10-19/1000")
+        #expect(try await s3.headObject(bucket: aws.bucket, key: key)?.contentLength == 1000)
+        #expect(try await s3.headObject(bucket: aws.bucket, key: key + "-missing") == nil)
+        await #expect { _ = try await s3.getObject(bucket: aws.bucket, key: key + "-missing") } throws: {
+            ($0 as? AWSError)?.code == "NoSuchKey"
+        }
+        #expect(Set(try await s3.getObjectTagging(bucket: aws.bucket, key: key).map { "\($0.0)=\($0.1)" }) == ["kind=block", "owner=o-1"])
+        try await s3.putObjectTagging(bucket: aws.bucket, key: key, tags: [("tombstone", "2026-11-25T00:00:00Z")])
+        #expect(try await s3.getObjectTagging(bucket: aws.bucket, key: key).map(\.0) == ["tombstone"])
+        try await s3.putObject(bucket: aws.bucket, key: key, body: Data("v2".utf8), precondition: .ifMatch(etag))
+        for i in 0..<25 { try await s3.putObject(bucket: aws.bucket, key: prefix + "many/\(i)", body: Data("\(i)".utf8)) }
+        let listed = try await s3.listObjects(bucket: aws.bucket, prefix: prefix + "many/", pageSize: 10)
+        #expect(listed.count == 25 && Set(listed.map(\.key)).count == 25)
+        let failures = try await s3.deleteObjects(bucket: aws.bucket, keys: listed.map(\.key))
+        #expect(failures.isEmpty)
+        #expect(try await s3.listObjects(bucket: aws.bucket, prefix: prefix + "many/").isEmpty)
+        try await s3.deleteObject(bucket: aws.bucket, key: key)
+        try await s3.deleteObject(bucket: aws.bucket, key: key)  // idempotent
+        #expect(try await s3.headObject(bucket: aws.bucket, key: key) == nil)
+    }
+
     @Test("DynamoDB: put, conditional put, get, update, query (table and GSI, paged), delete")
     func dynamoItems() async throws {
         let aws = try LocalAWS.require()
