@@ -3,12 +3,13 @@ SHELL := /bin/bash
 PORT ?= 4566
 TEST_PORT ?= 4580
 AUTH_PORT ?= 4590
+TLS_PORT ?= 4592
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := .build/release
 RELEASE_FLAGS := -c release -Xswiftc -static-executable
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev
+APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev openssl
 STACK := $(PY) Deploy/local/stack.py
 
 .PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo bench format lint clean
@@ -54,9 +55,16 @@ aws-integration: deps build
 	@$(STACK) down --state-dir .local/auth >/dev/null
 	@rm -rf .local/auth
 	$(STACK) up --port $(AUTH_PORT) --state-dir .local/auth --auth
+	@mkdir -p .local/auth/tls && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout .local/auth/tls/key.pem -out .local/auth/tls/cert.pem 2>/dev/null
+	@$(PY) Deploy/local/tls_proxy.py --listen $(TLS_PORT) --target $(AUTH_PORT) --cert .local/auth/tls/cert.pem \
+	  --key .local/auth/tls/key.pem & echo $$! > .local/auth/tls/proxy.pid
 	@status=0; eval "$$($(PY) Tests/integration/aws_fixture.py --endpoint http://127.0.0.1:$(AUTH_PORT) --auth --state-dir .local/auth)" \
-	  && ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter AWSIntegrationTests || status=$$?; \
-	$(STACK) down --state-dir .local/auth; exit $$status
+	  && echo "-- over HTTP" && ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter AWSIntegrationTests \
+	  && echo "-- over HTTPS (OpenSSL, SNI, verification)" && ANALEMMA_IT_ENDPOINT=https://localhost:$(TLS_PORT) \
+	     ANALEMMA_IT_CA=$(CURDIR)/.local/auth/tls/cert.pem ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter AWSIntegrationTests \
+	  || status=$$?; \
+	kill $$(cat .local/auth/tls/proxy.pid) 2>/dev/null; $(STACK) down --state-dir .local/auth; exit $$status
 
 test: lint unit integration aws-integration
 

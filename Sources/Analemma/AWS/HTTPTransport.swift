@@ -30,35 +30,57 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse
 }
 
-/// The request failed in transit. `sent == false` means nothing reached the server (always safe to retry).
+/// The request failed in transit. `sent == false` means nothing reached the server (always safe to retry);
+/// `retryable == false` marks failures a retry cannot fix (an untrusted certificate, a missing CA bundle).
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public let sent: Bool
-    public init(_ message: String, sent: Bool) {
+    public let retryable: Bool
+    public init(_ message: String, sent: Bool, retryable: Bool = true) {
         self.message = message
         self.sent = sent
+        self.retryable = retryable
     }
     public var description: String { message }
 }
 
-/// Plain-HTTP transport over pooled keep-alive ``SocketHTTPClient`` connections (local stack, VPC endpoints).
+/// HTTP and HTTPS (OpenSSL, statically linked) over pooled keep-alive ``SocketHTTPClient`` connections.
 ///
-/// Blocking socket I/O runs on Dispatch's global queue, never on Swift's cooperative pool.
+/// Blocking socket I/O runs on Dispatch's global queue, never on Swift's cooperative pool. The TLS context
+/// (CA bundle) is loaded on first HTTPS use; a missing bundle is an error naming where it looked.
 public final class SocketTransport: HTTPTransport {
     private let idle = Mutex<[String: [UncheckedBox<SocketHTTPClient>]]>([:])
+    private let tls = Mutex<TLSContext?>(nil)
+    private let caFile: String?
     private let maxIdlePerHost: Int
 
-    public init(maxIdlePerHost: Int = 16) { self.maxIdlePerHost = maxIdlePerHost }
+    /// - Parameter caFile: PEM bundle for HTTPS; nil uses `SSL_CERT_FILE` or the system's (see ``TLSContext``).
+    public init(maxIdlePerHost: Int = 16, caFile: String? = nil) {
+        self.maxIdlePerHost = maxIdlePerHost
+        self.caFile = caFile
+    }
+
+    private func tlsContext() throws -> TLSContext {
+        try tls.withLock { current in
+            if let current { return current }
+            let made = try TLSContext(caFile: caFile)
+            current = made
+            return made
+        }
+    }
 
     public func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
-        guard request.scheme == "http" else {
-            throw TransportError(
-                "SocketTransport speaks plain HTTP; \(request.scheme)://\(request.host) needs a TLS transport", sent: false)
+        let secure = request.scheme == "https"
+        guard secure || request.scheme == "http" else {
+            throw TransportError("unsupported scheme \(request.scheme)", sent: false, retryable: false)
         }
-        let key = "\(request.host):\(request.port ?? 80)"
+        let port = request.port ?? (secure ? 443 : 80)
+        let key = "\(request.scheme)://\(request.host):\(port)"
+        let context: TLSContext?
+        do { context = secure ? try tlsContext() : nil } catch { throw TransportError("\(error)", sent: false, retryable: false) }
         let box =
             idle.withLock { $0[key]?.popLast() }
-            ?? UncheckedBox(SocketHTTPClient(host: request.host, port: UInt16(request.port ?? 80), timeout: timeout))
+            ?? UncheckedBox(SocketHTTPClient(host: request.host, port: UInt16(port), timeout: timeout, tls: context))
         let response: HTTPResponseMessage = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 do {
@@ -67,7 +89,10 @@ public final class SocketTransport: HTTPTransport {
                     }
                     continuation.resume(returning: r)
                 } catch let error as SocketError {
-                    continuation.resume(throwing: TransportError(error.message, sent: error.phase != .connect))
+                    continuation.resume(
+                        throwing: TransportError(
+                            error.message, sent: error.phase != .connect && error.phase != .handshake, retryable: error.phase != .handshake)
+                    )
                 } catch {
                     continuation.resume(throwing: TransportError("\(error)", sent: true))
                 }

@@ -50,6 +50,7 @@ extension RetryDecision {
             if e.isServerError { return idempotent ? .retry : .ambiguous }
             return .fail
         case let e as TransportError:
+            if !e.retryable { return .fail }
             if !e.sent { return .retry }
             return idempotent ? .retry : .ambiguous
         default:

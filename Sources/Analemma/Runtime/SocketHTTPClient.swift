@@ -1,3 +1,4 @@
+import CCrypto
 import Glibc
 
 /// A keep-alive HTTP/1.1 client over one blocking POSIX socket: the Runtime API transport.
@@ -16,10 +17,15 @@ public final class SocketHTTPClient {
     /// Per-read/write timeout; nil (the Runtime API default) waits forever, as the `/next` long poll must.
     public let timeout: Duration?
 
-    public init(host: String, port: UInt16, timeout: Duration? = nil) {
+    /// TLS for `https` endpoints; nil speaks plain HTTP.
+    private let tls: TLSContext?
+    private var ssl: OpaquePointer?
+
+    public init(host: String, port: UInt16, timeout: Duration? = nil, tls: TLSContext? = nil) {
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.tls = tls
         self.hostHeader = "\(host):\(port)"
     }
 
@@ -50,9 +56,12 @@ public final class SocketHTTPClient {
         add(method)
         add(" ")
         add(path)
-        add(" HTTP/1.1\r\nHost: ")
-        add(hostHeader)
-        add("\r\n")
+        add(" HTTP/1.1\r\n")
+        if !headers.contains(where: { $0.0.lowercased() == "host" }) {  // a signed request carries its own
+            add("Host: ")
+            add(hostHeader)
+            add("\r\n")
+        }
         for (name, value) in headers {
             add(name)
             add(": ")
@@ -75,6 +84,8 @@ public final class SocketHTTPClient {
     }
 
     public func close() {
+        if let ssl { SSL_free(ssl) }
+        ssl = nil
         if fd >= 0 { _ = Glibc.close(fd) }
         fd = -1
         inbox.removeAll(keepingCapacity: true)
@@ -90,7 +101,7 @@ public final class SocketHTTPClient {
                 return response
             }
             let wasEmpty = inbox.isEmpty
-            let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let n = readBuffer.withUnsafeMutableBytes { read(into: $0) }
             if n > 0 {
                 inbox.append(contentsOf: readBuffer[0..<n])
                 if n == readBuffer.count, let remaining = HTTPResponseParser.remainingBodyBytes(inbox), remaining > n {
@@ -112,8 +123,32 @@ public final class SocketHTTPClient {
         }
     }
 
-    /// Writes head and body with `sendmsg` (one syscall for both, no copy), resuming after partial writes.
+    /// One read from the socket (or TLS session): bytes read, 0 at end of stream, -1 with errno set.
+    private func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let ssl else { return recv(fd, buffer.baseAddress, buffer.count, 0) }
+        let n = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+        if n > 0 { return Int(n) }
+        let error = SSL_get_error(ssl, n)
+        if error == SSL_ERROR_ZERO_RETURN { return 0 }
+        if error != SSL_ERROR_SYSCALL || errno == 0 { errno = ECONNRESET }
+        return -1
+    }
+
+    /// Writes head and body with `sendmsg` (one syscall for both, no copy), resuming after partial writes;
+    /// over TLS, with `SSL_write`.
     private func writeAll(_ head: [UInt8], _ body: UnsafeRawBufferPointer) throws {
+        if let ssl {
+            for part in [UnsafeRawBufferPointer?.none, body] {
+                let ok: Bool =
+                    part.map { $0.isEmpty || SSL_write(ssl, $0.baseAddress, Int32($0.count)) > 0 }
+                    ?? head.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) > 0 }
+                if !ok {
+                    close()
+                    throw SocketError("TLS write to \(hostHeader) failed: \(TLSContext.lastError())", beforeResponse: true, phase: .send)
+                }
+            }
+            return
+        }
         var sent = 0
         let total = head.count + body.count
         while sent < total {
@@ -182,6 +217,12 @@ public final class SocketHTTPClient {
                 }
                 if Glibc.connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 {
                     fd = s
+                    if let tls {
+                        do { ssl = try tls.connect(fd: s, host: host) } catch {
+                            close()
+                            throw error
+                        }
+                    }
                     return
                 }
                 lastError = errno
@@ -197,8 +238,9 @@ public final class SocketHTTPClient {
 
 /// A socket-level failure talking to an HTTP peer.
 public struct SocketError: Error, CustomStringConvertible {
-    /// Where it failed: before anything was sent (`connect`, always safe to retry) or after (`send`, `receive`).
-    public enum Phase: Sendable { case connect, send, receive }
+    /// Where it failed: before anything was sent (`connect`, always safe to retry; `handshake`, TLS refused the
+    /// peer, which a retry cannot fix) or after (`send`, `receive`).
+    public enum Phase: Sendable { case connect, handshake, send, receive }
     public let message: String
     /// Nothing of a response arrived on a reused connection: the request may be retried on a new one.
     public let beforeResponse: Bool

@@ -20,11 +20,13 @@ struct LocalAWS {
     /// Runs when the fixture is there, or when `make integration` demands it (then a missing fixture fails).
     static let enabled = current != nil || ProcessInfo.processInfo.environment["ANALEMMA_IT_REQUIRED"] == "1"
 
-    func client(secret: String? = nil) throws -> AWSClient {
+    /// Over HTTPS (`ANALEMMA_IT_CA` set), the CA is the test proxy's self-signed certificate.
+    func client(secret: String? = nil, caFile: String? = nil) throws -> AWSClient {
         let env = self.env
         return AWSClient(
             credentials: AWSCredentials(accessKeyID: env["ANALEMMA_IT_KEY"]!, secretAccessKey: secret ?? env["ANALEMMA_IT_SECRET"]!),
-            region: "us-east-1", environment: FunctionEnvironment(["AWS_ENDPOINT_URL": env["ANALEMMA_IT_ENDPOINT"]!]))
+            region: "us-east-1", environment: FunctionEnvironment(["AWS_ENDPOINT_URL": env["ANALEMMA_IT_ENDPOINT"]!]),
+            transport: SocketTransport(caFile: caFile ?? env["ANALEMMA_IT_CA"]))
     }
 
     static func require() throws -> LocalAWS {
@@ -204,6 +206,20 @@ struct AWSIntegrationTests {
             if finish == "success" { #expect(execution.output == #"{"approved":true}"# || execution.output == #"{"approved": true}"#) }
         }
         #expect(outcomes == ["SUCCEEDED", "FAILED"])
+    }
+
+    @Test(
+        "over HTTPS, a server whose certificate the CA bundle does not vouch for is refused, not retried",
+        .enabled(if: LocalAWS.current?.env["ANALEMMA_IT_CA"] != nil))
+    func untrustedCertificate() async throws {
+        let aws = try LocalAWS.require()
+        let db = try DynamoDB(client: aws.client(caFile: "/etc/ssl/certs/ca-certificates.crt"))
+        await #expect {
+            _ = try await db.getItem(table: aws.table, key: ["pk": .s("x"), "sk": .s("y")])
+        } throws: { error in
+            guard let e = error as? TransportError else { return false }
+            return !e.retryable && "\(e)".contains("self-signed certificate")
+        }
     }
 
     @Test("a wrong secret is rejected by the service's signature check", .enabled(if: LocalAWS.current?.authOn == true))
