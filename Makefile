@@ -84,10 +84,10 @@ bench: deps build
 	$(PY) Bench/run.py --bin-dir $(BIN)
 
 format:
-	swift format --in-place --recursive Package.swift Sources Tests $(wildcard Functions/*/*.swift)
+	swift format --in-place --recursive Package.swift Sources Tests Bench/aws-bench $(wildcard Functions/*/*.swift)
 
 lint:
-	swift format lint --strict --recursive Package.swift Sources Tests $(wildcard Functions/*/*.swift)
+	swift format lint --strict --recursive Package.swift Sources Tests Bench/aws-bench $(wildcard Functions/*/*.swift)
 
 clean:
 	rm -rf .build .local Deploy/dist Bench/bin

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Analemma", targets: ["Analemma"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
+        .executable(name: "aws-bench", targets: ["aws-bench"]),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -22,6 +23,8 @@ let package = Package(
             swiftSettings: strict),
         // Test-only function: echo with no decoding, for the runtime-loop benchmark.
         .executableTarget(name: "bench-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-echo", swiftSettings: strict),
+        // Benchmark harness for the AWS clients (make bench), never packaged.
+        .executableTarget(name: "aws-bench", dependencies: ["Analemma"], path: "Bench/aws-bench", swiftSettings: strict),
         .testTarget(
             name: "AnalemmaTests", dependencies: ["Analemma"], path: "Tests/AnalemmaTests",
             swiftSettings: strict),

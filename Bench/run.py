@@ -117,8 +117,37 @@ def local_stack(bin_dir, port=4590):
              timed("probe-distributed-map.asl.json", subs, {"bucket": bucket, "key": "items.json"}), "s")
         emit("local_stack.inline_map_1000_pass", "wall_time",
              timed("inline-map-pass.asl.json", {}, {"items": list(range(1000))}), "s")
+        s3_round_trips(bin_dir, endpoint, s3, bucket)
     finally:
         subprocess.run([py, stack, "down", "--state-dir", state], capture_output=True)
+
+
+def s3_round_trips(bin_dir, endpoint, s3, bucket):
+    """S3 PUT+GET through our Swift client and through boto3, same stack, same sizes, alternated."""
+    for size, n in ((1024, 200), (1024 * 1024, 30)):
+        swift, python = [], []
+        for _ in range(2):
+            out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "s3", endpoint, bucket, str(size), str(n)],
+                                 check=True, capture_output=True, text=True, timeout=600).stdout
+            swift.append(json.loads(out.strip().splitlines()[-1])["value"])
+            body = bytes((i * 31) & 0xFF for i in range(size))
+            samples = []
+            for i in range(n + 3):
+                t = time.perf_counter()
+                s3.put_object(Bucket=bucket, Key=f"bench/boto3/{size}/{i}", Body=body)
+                assert len(s3.get_object(Bucket=bucket, Key=f"bench/boto3/{size}/{i}")["Body"].read()) == size
+                if i >= 3:
+                    samples.append((time.perf_counter() - t) * 1e3)
+            python.append(statistics.median(samples))
+        label = f"s3_put_get.{size}B"
+        emit(f"{label}.swift", "round_trip_median", statistics.median(swift), "ms")
+        emit(f"{label}.boto3", "round_trip_median", statistics.median(python), "ms")
+        emit(label, "boto3_over_swift_ratio", statistics.median(python) / statistics.median(swift), "x")
+
+
+def sigv4(bin_dir):
+    out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "sign", "20000"], check=True, capture_output=True, text=True)
+    print(out.stdout.strip(), flush=True)
 
 
 def main():
@@ -130,6 +159,7 @@ def main():
     args = p.parse_args()
     compile_c()
     runtime_loop(os.path.abspath(args.bin_dir), args.rounds, args.invocations)
+    sigv4(os.path.abspath(args.bin_dir))
     if not args.skip_stack:
         local_stack(os.path.abspath(args.bin_dir))
 
