@@ -10,31 +10,12 @@ extension DynamoDB {
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: DynamicKey.self)
             switch self {
-            case .put(let table, let item, let e):
-                try c.encode(
-                    WriteInput(
-                        TableName: table, Item: item, ConditionExpression: e.condition, ExpressionAttributeNames: e.names,
-                        ExpressionAttributeValues: e.values, ReturnValuesOnConditionCheckFailure: e.condition == nil ? nil : "ALL_OLD"),
-                    forKey: DynamicKey("Put"))
+            case .put(let table, let item, let e): try c.encode(WriteInput(table, item: item, e), forKey: DynamicKey("Put"))
             case .update(let table, let key, let update, let e):
-                try c.encode(
-                    WriteInput(
-                        TableName: table, Key: key, UpdateExpression: update, ConditionExpression: e.condition,
-                        ExpressionAttributeNames: e.names,
-                        ExpressionAttributeValues: e.values, ReturnValuesOnConditionCheckFailure: e.condition == nil ? nil : "ALL_OLD"),
-                    forKey: DynamicKey("Update"))
-            case .delete(let table, let key, let e):
-                try c.encode(
-                    WriteInput(
-                        TableName: table, Key: key, ConditionExpression: e.condition, ExpressionAttributeNames: e.names,
-                        ExpressionAttributeValues: e.values, ReturnValuesOnConditionCheckFailure: e.condition == nil ? nil : "ALL_OLD"),
-                    forKey: DynamicKey("Delete"))
+                try c.encode(WriteInput(table, key: key, update: update, e), forKey: DynamicKey("Update"))
+            case .delete(let table, let key, let e): try c.encode(WriteInput(table, key: key, e), forKey: DynamicKey("Delete"))
             case .conditionCheck(let table, let key, let e):
-                try c.encode(
-                    WriteInput(
-                        TableName: table, Key: key, ConditionExpression: e.condition, ExpressionAttributeNames: e.names,
-                        ExpressionAttributeValues: e.values, ReturnValuesOnConditionCheckFailure: "ALL_OLD"),
-                    forKey: DynamicKey("ConditionCheck"))
+                try c.encode(WriteInput(table, key: key, e), forKey: DynamicKey("ConditionCheck"))
             }
         }
     }

@@ -53,16 +53,28 @@ public struct DynamoDB: Sendable {
         var ExpressionAttributeValues: DynamoItem?
         var ReturnValues: String?
         var ReturnValuesOnConditionCheckFailure: String?
+
+        /// A write of `item` or at `key`; a conditional one returns the item as it was when its condition failed.
+        init(
+            _ table: String, item: DynamoItem? = nil, key: DynamoItem? = nil, update: String? = nil, _ e: Expression,
+            returnNew: Bool = false
+        ) {
+            TableName = table
+            Item = item
+            Key = key
+            UpdateExpression = update
+            ConditionExpression = e.condition
+            ExpressionAttributeNames = e.names
+            ExpressionAttributeValues = e.values
+            ReturnValues = returnNew ? "ALL_NEW" : nil
+            ReturnValuesOnConditionCheckFailure = e.condition == nil ? nil : "ALL_OLD"
+        }
     }
 
     /// PutItem. A conditional put is idempotent for retries (a replay fails its condition instead of writing twice).
     /// On `ConditionalCheckFailedException` the existing item is in the error's raw body (`ALL_OLD`).
     public func putItem(table: String, item: DynamoItem, _ expression: Expression = Expression()) async throws {
-        let input = WriteInput(
-            TableName: table, Item: item, ConditionExpression: expression.condition, ExpressionAttributeNames: expression.names,
-            ExpressionAttributeValues: expression.values, ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD"
-        )
-        let _: Empty = try await service.call("PutItem", input, idempotent: true)
+        let _: Empty = try await service.call("PutItem", WriteInput(table, item: item, expression), idempotent: true)
     }
 
     /// UpdateItem, returning the item's new attributes. Unconditional updates (e.g. `ADD`) are not retried after
@@ -70,21 +82,14 @@ public struct DynamoDB: Sendable {
     public func updateItem(table: String, key: DynamoItem, update: String, _ expression: Expression = Expression()) async throws
         -> DynamoItem
     {
-        let input = WriteInput(
-            TableName: table, Key: key, UpdateExpression: update, ConditionExpression: expression.condition,
-            ExpressionAttributeNames: expression.names, ExpressionAttributeValues: expression.values, ReturnValues: "ALL_NEW",
-            ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD")
+        let input = WriteInput(table, key: key, update: update, expression, returnNew: true)
         return try await service.call("UpdateItem", input, idempotent: expression.condition != nil, as: AttributesOutput.self).Attributes
             ?? [:]
     }
 
     /// DeleteItem (idempotent: deleting twice leaves the same state).
     public func deleteItem(table: String, key: DynamoItem, _ expression: Expression = Expression()) async throws {
-        let input = WriteInput(
-            TableName: table, Key: key, ConditionExpression: expression.condition, ExpressionAttributeNames: expression.names,
-            ExpressionAttributeValues: expression.values, ReturnValuesOnConditionCheckFailure: expression.condition == nil ? nil : "ALL_OLD"
-        )
-        let _: Empty = try await service.call("DeleteItem", input, idempotent: true)
+        let _: Empty = try await service.call("DeleteItem", WriteInput(table, key: key, expression), idempotent: true)
     }
 
     struct QueryInput: Encodable {
