@@ -107,6 +107,20 @@ struct AWSClientTests {
         }
     }
 
+    @Test("BatchWriteItem sends 25 at a time and re-sends UnprocessedItems until none remain")
+    func batchUnprocessed() async throws {
+        let unprocessed = #"{"UnprocessedItems":{"t":[{"PutRequest":{"Item":{"pk":{"S":"k3"}}}}]}}"#
+        let t = RecordingTransport([.respond(200, unprocessed), .respond(200, "{}"), .respond(200, "{}")])
+        let sleeper = RecordingSleeper()
+        try await dynamo(t, sleeper).batchWrite(table: "t", (0..<30).map { .put(["pk": .s("k\($0)")]) })
+        let sizes = try t.requests.map { r -> Int in
+            let doc = try JSONDecoder().decode([String: [String: [DynamoDB.BatchWrite.Probe]]].self, from: r.body)
+            return doc["RequestItems"]?["t"]?.count ?? -1
+        }
+        #expect(sizes == [25, 1, 5])
+        #expect(sleeper.sleeps.count == 1)
+    }
+
     @Test("S3's XML errors and bodiless answers decode to codes")
     func xmlErrors() {
         let xml =

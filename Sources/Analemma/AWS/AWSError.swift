@@ -15,13 +15,18 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var rawBody: String?
     /// DynamoDB `TransactionCanceledException`: one reason per action, in request order (`"None"` when it passed).
     public var cancellationReasons: [CancellationReason]
+    /// DynamoDB `ConditionalCheckFailedException` with `ReturnValuesOnConditionCheckFailure`: the item as it was.
+    public var item: DynamoItem?
 
     public struct CancellationReason: Sendable, Equatable, Codable {
         public var code: String?
         public var message: String?
+        /// The item as it was, for a failed condition (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+        public var item: DynamoItem?
         enum CodingKeys: String, CodingKey {
             case code = "Code"
             case message = "Message"
+            case item = "Item"
         }
     }
 
@@ -58,6 +63,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
             }
             error.message = json.message ?? json.Message ?? ""
             error.cancellationReasons = json.CancellationReasons ?? []
+            error.item = json.Item
         } else if let code = XMLScanner.firstText(of: "Code", in: text) {
             error.code = code
             error.message = XMLScanner.firstText(of: "Message", in: text) ?? ""
@@ -85,6 +91,7 @@ private struct JSONErrorBody: Decodable {
     var message: String?
     var Message: String?
     var CancellationReasons: [AWSError.CancellationReason]?
+    var Item: DynamoItem?
 }
 
 /// A non-idempotent call failed after it may have reached the service (timeout, dropped connection, 5xx).

@@ -89,7 +89,11 @@ struct AWSIntegrationTests {
         await #expect {
             try await db.putItem(
                 table: aws.table, item: ["pk": .s(pk), "sk": .s("s0")], .init(condition: "attribute_not_exists(pk)"))
-        } throws: { ($0 as? AWSError)?.code == "ConditionalCheckFailedException" }
+        } throws: { error in
+            // ReturnValuesOnConditionCheckFailure=ALL_OLD: the item that made the condition fail comes back.
+            guard let e = error as? AWSError else { return false }
+            return e.code == "ConditionalCheckFailedException" && e.item?["n"] == .n("0")
+        }
         #expect(try await db.getItem(table: aws.table, key: ["pk": .s(pk), "sk": .s("s3")])?["n"] == .n("3"))
         #expect(try await db.getItem(table: aws.table, key: ["pk": .s(pk), "sk": .s("nope")]) == nil)
         let updated = try await db.updateItem(
