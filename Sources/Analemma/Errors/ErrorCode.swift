@@ -15,6 +15,12 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case invalidConfiguration = "Analemma.InvalidConfiguration"
     /// Start-up failed for another reason (reported to `/runtime/init/error`).
     case initFailed = "Analemma.InitFailed"
+    /// User logic, a skill, a human response or a map child tried to set a kernel-protected field.
+    case protectedField = "Analemma.ProtectedField"
+    /// A state pointer outside the state bucket or the owner's prefix (never read).
+    case forgedPointer = "Analemma.ForgedPointer"
+    /// State content that is not what the kernel stores (invalid JSON, unknown field, corrupt block).
+    case invalidState = "Analemma.InvalidState"
 }
 
 /// An error with a stable code and a human-readable message, reported to Lambda as `errorType` / `errorMessage`.

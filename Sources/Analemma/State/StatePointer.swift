@@ -1,0 +1,65 @@
+/// A pointer to state in S3: `s3://<STATE_BUCKET>/owners/<owner_id>/<path>`.
+///
+/// Parsing is the security boundary of hydration: a pointer into another bucket or another owner's prefix,
+/// or one that tries to climb out (`..`, `%2e%2e`, `//`), is refused and never read.
+public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
+    public let bucket: String
+    public let ownerID: String
+    /// The key inside the bucket (starts with `owners/<owner_id>/`).
+    public let key: String
+
+    public var description: String { "s3://\(bucket)/\(key)" }
+
+    /// A pointer the kernel builds itself (owner ids are validated the same way).
+    public init(bucket: String, ownerID: String, path: String) throws {
+        try Self.checkOwner(ownerID)
+        try Self.checkPath(path, pointer: path)
+        self.bucket = bucket
+        self.ownerID = ownerID
+        self.key = "owners/\(ownerID)/\(path)"
+    }
+
+    /// Parses an untrusted pointer and checks it belongs to `ownerID` in `stateBucket`.
+    public init(parsing text: String, stateBucket: String, ownerID: String) throws {
+        func refuse(_ why: String) -> AnalemmaError {
+            AnalemmaError(.forgedPointer, "refusing pointer \(String(text.prefix(300)).debugDescription): \(why)")
+        }
+        guard text.hasPrefix("s3://") else { throw refuse("not an s3:// URI") }
+        let rest = text.dropFirst(5)
+        guard let slash = rest.firstIndex(of: "/") else { throw refuse("no key") }
+        let bucket = String(rest[..<slash])
+        guard bucket == stateBucket else { throw refuse("bucket \(bucket.debugDescription) is not the state bucket") }
+        let key = String(rest[rest.index(after: slash)...])
+        let prefix = "owners/\(ownerID)/"
+        guard key.hasPrefix(prefix) else { throw refuse("outside the owner's prefix \(prefix.debugDescription)") }
+        do { try Self.checkPath(String(key.dropFirst(prefix.count)), pointer: text) } catch let e as AnalemmaError {
+            throw refuse(e.message)
+        }
+        self.bucket = bucket
+        self.ownerID = ownerID
+        self.key = key
+    }
+
+    static func checkOwner(_ ownerID: String) throws {
+        let allowed = ownerID.utf8.allSatisfy { b in
+            (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+                || b == UInt8(ascii: ".")
+        }
+        guard !ownerID.isEmpty, ownerID.utf8.count <= 128, allowed, ownerID != ".", ownerID != ".." else {
+            throw AnalemmaError(.forgedPointer, "owner id \(ownerID.debugDescription) is not 1–128 of [A-Za-z0-9._-]")
+        }
+    }
+
+    static func checkPath(_ path: String, pointer: String) throws {
+        guard !path.isEmpty else { throw AnalemmaError(.forgedPointer, "empty path") }
+        guard !path.contains("%"), !path.contains("\\"), !path.hasPrefix("/") else {
+            throw AnalemmaError(.forgedPointer, "encoded or absolute path segments are not allowed")
+        }
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if segment.isEmpty || segment == "." || segment == ".." {
+                throw AnalemmaError(.forgedPointer, "path segment \(String(segment).debugDescription) is not allowed")
+            }
+        }
+        guard path.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { throw AnalemmaError(.forgedPointer, "control characters in path") }
+    }
+}
