@@ -150,6 +150,12 @@ def sigv4(bin_dir):
     print(out.stdout.strip(), flush=True)
 
 
+def state_kernel(bin_dir):
+    """The state workload (50 fields, ~2.3 MB, 20 segments) vs whole-object and object-per-field baselines."""
+    out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "state"], check=True, capture_output=True, text=True, timeout=600)
+    print(out.stdout.strip(), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bin-dir", default=os.path.join(ROOT, ".build", "release"))
@@ -160,6 +166,7 @@ def main():
     compile_c()
     runtime_loop(os.path.abspath(args.bin_dir), args.rounds, args.invocations)
     sigv4(os.path.abspath(args.bin_dir))
+    state_kernel(os.path.abspath(args.bin_dir))
     if not args.skip_stack:
         local_stack(os.path.abspath(args.bin_dir))
 

@@ -47,7 +47,9 @@ case "s3":
     }
     samples.sort()
     emit("s3_put_get.\(size)B.swift", "round_trip_median", samples[samples.count / 2], "ms")
+case "state":
+    try await stateBenchmark()
 default:
-    print("usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N")
+    print("usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N | aws-bench state")
     exit(2)
 }

@@ -78,6 +78,27 @@ struct AWSIntegrationTests {
         #expect(try await s3.headObject(bucket: aws.bucket, key: key) == nil)
     }
 
+    @Test("blocks in S3: create-only (a second upload of the same block succeeds), ranged reads, owner-scoped keys")
+    func blockStore() async throws {
+        let aws = try LocalAWS.require()
+        let store = S3BlockStore(s3: try S3(client: aws.client()), bucket: aws.bucket)
+        let owner = "owner-\(UUID().uuidString.prefix(8))"
+        var state = try StateBag(executionID: "ex", ownerID: owner, traceID: "t")
+        try state.merge(
+            ["notes": try JSONEncoder().encode(String(repeating: "tide and moon ", count: 500)), "n": Data("1".utf8)], from: .node("n"))
+        let (manifest, blocks) = try BatchedDehydrator().checkpoint(
+            state, previous: nil, executionID: "ex", ownerID: owner, segmentIndex: 0)
+        for b in blocks {
+            try await store.put(owner: owner, hash: b.hash, bytes: b.bytes)
+            try await store.put(owner: owner, hash: b.hash, bytes: b.bytes)  // 412 underneath: already there
+        }
+        #expect(try await StateHydrator(store: store).hydrate(manifest) == state)
+        #expect(try await StateHydrator(store: store).hydrate(manifest, fields: ["n"])["n"] == Data("1".utf8))
+        let listed = try await S3(client: aws.client()).listObjects(bucket: aws.bucket, prefix: "owners/\(owner)/blocks/")
+        #expect(Set(listed.map(\.key)) == Set(blocks.map { "owners/\(owner)/blocks/\($0.hash)" }))
+        await #expect(throws: AnalemmaError.self) { try await store.put(owner: "../other", hash: "x", bytes: Data()) }
+    }
+
     @Test("DynamoDB: put, conditional put, get, update, query (table and GSI, paged), delete")
     func dynamoItems() async throws {
         let aws = try LocalAWS.require()
