@@ -99,6 +99,26 @@ struct AWSIntegrationTests {
         await #expect(throws: AnalemmaError.self) { try await store.put(owner: "../other", hash: "x", bytes: Data()) }
     }
 
+    @Test("zero gravity: a payload over 30 KB offloads its largest values to S3; hydration refuses forged pointers")
+    func zeroGravity() async throws {
+        let aws = try LocalAWS.require()
+        let payloads = ZeroGravityPayload(s3: try S3(client: aws.client()), bucket: aws.bucket)
+        let owner = "owner-\(UUID().uuidString.prefix(8))"
+        let big = try JSONEncoder().encode(String(repeating: "segment output ", count: 70_000))  // ~1 MB
+        let fields: [String: Data] = [
+            "owner_id": try JSONEncoder().encode(owner), "execution_id": Data(#""ex-1""#.utf8), "result": big,
+            "status": Data(#""ok""#.utf8),
+        ]
+        let encoded = try await payloads.encode(fields, ownerID: owner)
+        #expect(encoded.count <= ZeroGravityPayload.limit)
+        #expect(String(decoding: encoded, as: UTF8.self).contains(#""result":{"$pointer":"s3://\#(aws.bucket)/owners/\#(owner)/payloads/"#))
+        #expect(try await payloads.hydrate(encoded, ownerID: owner) == fields)
+        let forged = Data(#"{"result":{"$pointer":"s3://\#(aws.bucket)/owners/someone-else/payloads/abc"}}"#.utf8)
+        await #expect { _ = try await payloads.hydrate(forged, ownerID: owner) } throws: { ($0 as? AnalemmaError)?.code == .forgedPointer }
+        let crowded = Dictionary(uniqueKeysWithValues: (0..<3000).map { ("field_\($0)", Data("1".utf8)) })
+        await #expect { _ = try await payloads.encode(crowded, ownerID: owner) } throws: { "\($0)".contains("limit is 30720") }
+    }
+
     @Test("DynamoDB: put, conditional put, get, update, query (table and GSI, paged), delete")
     func dynamoItems() async throws {
         let aws = try LocalAWS.require()
