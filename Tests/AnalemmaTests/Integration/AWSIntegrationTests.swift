@@ -2,12 +2,20 @@ import Analemma
 import Foundation
 import Testing
 
+extension Optional {
+    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await f(value)
+    }
+}
+
 /// The local stack prepared by `Tests/integration/aws_fixture.py` (see `make integration`), or nil.
 struct LocalAWS {
     let env: [String: String]
     var table: String { env["ANALEMMA_IT_TABLE"]! }
     var queue: String { env["ANALEMMA_IT_QUEUE"]! }
     var bucket: String { env["ANALEMMA_IT_BUCKET"]! }
+    var manifestTable: String { env["ANALEMMA_IT_MANIFEST_TABLE"]! }
     var machine: String { env["ANALEMMA_IT_MACHINE"]! }
     var tokenMachine: String { env["ANALEMMA_IT_TOKEN_MACHINE"]! }
     var authOn: Bool { env["ANALEMMA_IT_AUTH"] == "1" }
@@ -117,6 +125,57 @@ struct AWSIntegrationTests {
         await #expect { _ = try await payloads.hydrate(forged, ownerID: owner) } throws: { ($0 as? AnalemmaError)?.code == .forgedPointer }
         let crowded = Dictionary(uniqueKeysWithValues: (0..<3000).map { ("field_\($0)", Data("1".utf8)) })
         await #expect { _ = try await payloads.encode(crowded, ownerID: owner) } throws: { "\($0)".contains("limit is 30720") }
+    }
+
+    @Test("checkpoints: blocks before manifest before head; concurrent writers: one wins, one conflicts; retries are safe")
+    func checkpoints() async throws {
+        let aws = try LocalAWS.require()
+        let client = try aws.client()
+        let store = S3BlockStore(s3: try S3(client: client), bucket: aws.bucket)
+        let manifests = ManifestStore(db: try DynamoDB(client: client), table: aws.manifestTable)
+        let execution = "ex-\(UUID().uuidString.prefix(8))"
+        let owner = "owner-1"
+        var state = try StateBag(executionID: execution, ownerID: owner, traceID: "t")
+        var previous: Manifest?
+        for segment in 0..<3 {
+            try state.merge(["step": Data("\(segment)".utf8)], from: .node("n"))
+            let head = try await manifests.head(executionID: execution)
+            #expect(head.manifestID == previous?.manifestID && head.version == segment)
+            let (m, blocks) = try BatchedDehydrator().checkpoint(
+                state, previous: previous, executionID: execution, ownerID: owner, segmentIndex: segment)
+            for b in blocks { try await store.put(owner: owner, hash: b.hash, bytes: b.bytes) }
+            try await manifests.prepare(m)
+            try await manifests.prepare(m)  // idempotent
+            try await manifests.commit(m, expected: head)
+            try await manifests.commit(m, expected: head)  // a retry after success is recognised
+            previous = m
+        }
+        // Two writers read the same head; the second to commit gets a conflict and the head keeps the first.
+        let head = try await manifests.head(executionID: execution)
+        var a = state
+        var b = state
+        try a.merge(["writer": Data(#""a""#.utf8)], from: .node("a"))
+        try b.merge(["writer": Data(#""b""#.utf8)], from: .node("b"))
+        let (ma, blocksA) = try BatchedDehydrator().checkpoint(
+            a, previous: previous, executionID: execution, ownerID: owner, segmentIndex: 3)
+        let (mb, blocksB) = try BatchedDehydrator().checkpoint(
+            b, previous: previous, executionID: execution, ownerID: owner, segmentIndex: 3)
+        for blk in blocksA + blocksB { try await store.put(owner: owner, hash: blk.hash, bytes: blk.bytes) }
+        try await manifests.prepare(ma)
+        try await manifests.prepare(mb)
+        try await manifests.commit(ma, expected: head)
+        await #expect(throws: ManifestStore.HeadConflict.self) { try await manifests.commit(mb, expected: head) }
+        let final = try await manifests.head(executionID: execution)
+        #expect(final.manifestID == ma.manifestID && final.version == 4)
+        // Time travel through the stored chain.
+        var cursor = try await manifests.manifest(executionID: execution, manifestID: final.manifestID!)
+        var steps: [String] = []
+        while let m = cursor {
+            let s = try await StateHydrator(store: store).hydrate(m, fields: m.fields["step"] == nil ? [] : ["step"])
+            steps.append(s["step"].map { String(decoding: $0, as: UTF8.self) } ?? "-")
+            cursor = try await m.parentManifestID.asyncMap { try await manifests.manifest(executionID: execution, manifestID: $0) } ?? nil
+        }
+        #expect(steps == ["2", "2", "1", "0"])
     }
 
     @Test("DynamoDB: put, conditional put, get, update, query (table and GSI, paged), delete")

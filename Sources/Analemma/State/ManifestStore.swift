@@ -1,0 +1,106 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Manifests and each execution's head pointer in DynamoDB (`MANIFEST_TABLE`, keys `pk`/`sk`).
+///
+/// Items: `pk = EXEC#<execution>`; `sk = M#<manifest_id>` holds a manifest (its JSON, `state` PREPARED or
+/// COMMITTED); `sk = HEAD` holds the committed head (`manifest_id`, `version`). A manifest is written PREPARED
+/// (after its blocks are durable), then one transaction marks it COMMITTED and moves the head on the condition
+/// that the head is still at the version the writer read: of two concurrent writers one wins, the other gets
+/// ``HeadConflict`` and nothing of its is visible. Readers follow the head, so they only ever see committed state.
+public struct ManifestStore: Sendable {
+    public let db: DynamoDB
+    public let table: String
+
+    public init(db: DynamoDB, table: String) {
+        self.db = db
+        self.table = table
+    }
+
+    /// Another writer moved the head first.
+    public struct HeadConflict: Error, Sendable, Equatable, CustomStringConvertible {
+        public let executionID: String
+        public let expectedVersion: Int
+        public var description: String { "head of execution \(executionID) moved past version \(expectedVersion) (concurrent writer)" }
+    }
+
+    /// The head of an execution: the committed manifest id and its version (0 before the first commit).
+    public struct Head: Sendable, Equatable {
+        public var manifestID: String?
+        public var version: Int
+    }
+
+    static func pk(_ execution: String) -> AttributeValue { .s("EXEC#\(execution)") }
+
+    public func head(executionID: String) async throws -> Head {
+        guard let item = try await db.getItem(table: table, key: ["pk": Self.pk(executionID), "sk": .s("HEAD")]) else {
+            return Head(manifestID: nil, version: 0)
+        }
+        return Head(manifestID: item["manifest_id"]?.string, version: item["version"]?.int ?? 0)
+    }
+
+    /// Phase 1: the manifest, PREPARED (idempotent: writing the same manifest again is a no-op).
+    public func prepare(_ manifest: Manifest) async throws {
+        let body = String(decoding: manifest.canonicalBytes(), as: UTF8.self)
+        do {
+            try await db.putItem(
+                table: table,
+                item: [
+                    "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body), "state": .s("PREPARED"),
+                    "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex),
+                ], .init(condition: "attribute_not_exists(pk)"))
+        } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
+            guard e.item?["body"]?.string == body else {
+                throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) exists with different content")
+            }
+        }
+    }
+
+    /// Phase 2: marks the manifest COMMITTED and moves the head from `expected` in one transaction.
+    /// Retrying after an ambiguous failure is safe: a commit that already happened is recognised, not repeated.
+    public func commit(_ manifest: Manifest, expected: Head) async throws {
+        let pk = Self.pk(manifest.executionID)
+        let headUpdate: DynamoDB.TransactWrite =
+            expected.version == 0
+            ? .put(
+                table: table, item: ["pk": pk, "sk": .s("HEAD"), "manifest_id": .s(manifest.manifestID), "version": .int(1)],
+                .init(condition: "attribute_not_exists(pk)"))
+            : .update(
+                table: table, key: ["pk": pk, "sk": .s("HEAD")], update: "SET manifest_id = :m, version = :next",
+                .init(
+                    condition: "version = :expected",
+                    values: [":m": .s(manifest.manifestID), ":next": .int(expected.version + 1), ":expected": .int(expected.version)]))
+        do {
+            try await db.transactWrite([
+                .update(
+                    table: table, key: ["pk": pk, "sk": .s("M#\(manifest.manifestID)")], update: "SET #s = :committed",
+                    .init(
+                        condition: "#s = :prepared", names: ["#s": "state"],
+                        values: [":committed": .s("COMMITTED"), ":prepared": .s("PREPARED")])),
+                headUpdate,
+            ])
+        } catch let e as AWSError where e.code == "TransactionCanceledException" {
+            let current = try await head(executionID: manifest.executionID)
+            if current.manifestID == manifest.manifestID { return }  // our earlier attempt landed
+            if e.cancellationReasons.count == 2, e.cancellationReasons[1].code == "ConditionalCheckFailed" {
+                throw HeadConflict(executionID: manifest.executionID, expectedVersion: expected.version)
+            }
+            throw e
+        }
+    }
+
+    /// A stored manifest, verified against its id; nil when absent.
+    public func manifest(executionID: String, manifestID: String) async throws -> Manifest? {
+        guard let item = try await db.getItem(table: table, key: ["pk": Self.pk(executionID), "sk": .s("M#\(manifestID)")]),
+            let body = item["body"]?.string
+        else { return nil }
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
+        guard manifest.isIntact, manifest.manifestID == manifestID else {
+            throw AnalemmaError(.invalidState, "stored manifest \(manifestID.prefix(12)) does not match its id")
+        }
+        return manifest
+    }
+}
