@@ -46,6 +46,11 @@ def main():
         TableName=manifests, BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    refs = f"analemma-block-refs-{suffix}"
+    boto3.client("dynamodb", **kw).create_table(
+        TableName=refs, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
     bucket = f"analemma-it-{suffix}"
     boto3.client("s3", **kw).create_bucket(Bucket=bucket)
     queue = boto3.client("sqs", **kw).create_queue(QueueName=f"analemma-it-{suffix}")["QueueUrl"]
@@ -63,7 +68,7 @@ def main():
     token_machine = sfn.create_state_machine(name=f"it-token-{suffix}", definition=json.dumps(token_definition),
                                              roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
     env = {"ANALEMMA_IT_ENDPOINT": args.endpoint, "ANALEMMA_IT_KEY": key, "ANALEMMA_IT_SECRET": secret,
-           "ANALEMMA_IT_TABLE": table, "ANALEMMA_IT_MANIFEST_TABLE": manifests, "ANALEMMA_IT_BUCKET": bucket, "ANALEMMA_IT_QUEUE": queue, "ANALEMMA_IT_MACHINE": machine,
+           "ANALEMMA_IT_TABLE": table, "ANALEMMA_IT_MANIFEST_TABLE": manifests, "ANALEMMA_IT_REFS_TABLE": refs, "ANALEMMA_IT_BUCKET": bucket, "ANALEMMA_IT_QUEUE": queue, "ANALEMMA_IT_MACHINE": machine,
            "ANALEMMA_IT_TOKEN_MACHINE": token_machine, "ANALEMMA_IT_AUTH": "1" if args.auth else "0"}
     for k, v in env.items():
         print(f"export {k}='{v}'")

@@ -31,6 +31,12 @@ public struct ManifestStore: Sendable {
     public struct Head: Sendable, Equatable {
         public var manifestID: String?
         public var version: Int
+        /// Before the first commit.
+        public static let empty = Head(manifestID: nil, version: 0)
+        public init(manifestID: String?, version: Int) {
+            self.manifestID = manifestID
+            self.version = version
+        }
     }
 
     static func pk(_ execution: String) -> AttributeValue { .s("EXEC#\(execution)") }
@@ -43,18 +49,27 @@ public struct ManifestStore: Sendable {
     }
 
     /// Phase 1: the manifest, PREPARED (idempotent: writing the same manifest again is a no-op).
-    public func prepare(_ manifest: Manifest) async throws {
+    public func prepare(_ manifest: Manifest, now: Int64 = SystemWallClock().nowMillis()) async throws {
         let body = String(decoding: manifest.canonicalBytes(), as: UTF8.self)
         do {
             try await db.putItem(
                 table: table,
                 item: [
                     "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body), "state": .s("PREPARED"),
-                    "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex),
+                    "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex), "prepared_at": .int(now),
                 ], .init(condition: "attribute_not_exists(pk)"))
         } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
             guard e.item?["body"]?.string == body else {
                 throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) exists with different content")
+            }
+            // The same manifest again (content-addressed): a retry, or a re-run after recovery aborted it.
+            if e.item?["state"]?.string == "ABORTED" {
+                _ = try await db.updateItem(
+                    table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")],
+                    update: "SET #s = :prepared, prepared_at = :now",
+                    .init(
+                        condition: "#s = :aborted", names: ["#s": "state"],
+                        values: [":prepared": .s("PREPARED"), ":aborted": .s("ABORTED"), ":now": .int(now)]))
             }
         }
     }
@@ -89,6 +104,32 @@ public struct ManifestStore: Sendable {
                 throw HeadConflict(executionID: manifest.executionID, expectedVersion: expected.version)
             }
             throw e
+        }
+    }
+
+    /// Manifests of an execution still PREPARED (never committed) since before `olderThan` (epoch ms).
+    public func prepared(executionID: String, olderThan: Int64) async throws -> [Manifest] {
+        let items = try await db.query(
+            table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", filter: "#s = :prepared AND prepared_at <= :t",
+            .init(
+                names: ["#s": "state"],
+                values: [":pk": Self.pk(executionID), ":m": .s("M#"), ":prepared": .s("PREPARED"), ":t": .int(olderThan)]))
+        return try items.compactMap { item in
+            guard let body = item["body"]?.string else { return nil }
+            return try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
+        }
+    }
+
+    /// Marks a never-committed manifest ABORTED (false if it was committed or aborted meanwhile).
+    public func abort(_ manifest: Manifest) async throws -> Bool {
+        do {
+            _ = try await db.updateItem(
+                table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")], update: "SET #s = :aborted",
+                .init(
+                    condition: "#s = :prepared", names: ["#s": "state"], values: [":aborted": .s("ABORTED"), ":prepared": .s("PREPARED")]))
+            return true
+        } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
+            return false
         }
     }
 

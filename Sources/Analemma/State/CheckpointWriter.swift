@@ -1,0 +1,73 @@
+/// The commit protocol (EventualConsistencyGuard): manifest PREPARED (the recovery record) → blocks durable →
+/// references taken → manifest COMMITTED with the head moved, in that order, each step idempotent so any retry
+/// or replay is safe. Blocks are durable before the manifest becomes visible, and it before the head moves.
+///
+/// Invariants: a committed manifest's blocks exist and are referenced (no dangling pointer); a reader following
+/// the head sees only committed manifests; concurrent writers to one execution cannot lose an update (the loser
+/// gets ``ManifestStore/HeadConflict``); an interrupted commit is recovered by ``recover`` (the next write or the
+/// GC worker), which aborts it and queues every block nothing references for GC.
+public struct CheckpointWriter: Sendable {
+    public let blocks: any BlockStore
+    public let manifests: ManifestStore
+    public let references: BlockReferences
+    public let gcQueue: any GCQueue
+    public let dehydrator: BatchedDehydrator
+    public let clock: any WallClock
+    /// How long a PREPARED manifest may be in flight before recovery treats its writer as dead.
+    public let graceMillis: Int64
+
+    public init(
+        blocks: any BlockStore, manifests: ManifestStore, references: BlockReferences, gcQueue: any GCQueue,
+        dehydrator: BatchedDehydrator = BatchedDehydrator(), clock: any WallClock = SystemWallClock(), graceMillis: Int64 = 60_000
+    ) {
+        self.blocks = blocks
+        self.manifests = manifests
+        self.references = references
+        self.gcQueue = gcQueue
+        self.dehydrator = dehydrator
+        self.clock = clock
+        self.graceMillis = graceMillis
+    }
+
+    /// Checkpoints `state` as the next manifest after `previous`, moving the head from `expected`.
+    public func commit(
+        _ state: StateBag, previous: Manifest?, expected: ManifestStore.Head, executionID: String, ownerID: String, segmentIndex: Int
+    ) async throws -> Manifest {
+        let (manifest, newBlocks) = try dehydrator.checkpoint(
+            state, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+        // The PREPARED manifest is the recovery record: written first, so a crash at any later step leaves a trace
+        // of every block it may have uploaded. Readers never see it: they follow the head.
+        try await manifests.prepare(manifest, now: clock.nowMillis())
+        for block in newBlocks { try await blocks.put(owner: ownerID, hash: block.hash, bytes: block.bytes) }
+        // This execution already holds what its own parent used; a fork's first manifest references everything.
+        let inherited = previous?.executionID == executionID ? Set(previous!.fields.values.map(\.block)) : []
+        let needed = Set(manifest.fields.values.map(\.block)).subtracting(inherited)
+        do {
+            try await references.take(owner: ownerID, execution: executionID, hashes: Array(needed))
+        } catch let collected as BlockReferences.BlockCollected {
+            // GC deleted (or is deleting) an identical block: upload ours again once it is gone, then revive it.
+            guard let block = newBlocks.first(where: { $0.hash == collected.hash }), collected.deleted else { throw collected }
+            try await blocks.put(owner: ownerID, hash: block.hash, bytes: block.bytes)
+            try await references.revive(owner: ownerID, hash: block.hash)
+            try await references.take(owner: ownerID, execution: executionID, hashes: Array(needed))
+        }
+        try await manifests.commit(manifest, expected: expected)
+        return manifest
+    }
+
+    /// Recovers interrupted commits of an execution: aborts PREPARED manifests older than the grace period and
+    /// queues for GC each of their blocks that nothing references. Returns the queued block hashes.
+    @discardableResult
+    public func recover(executionID: String, ownerID: String) async throws -> [String] {
+        var queued: [String] = []
+        for manifest in try await manifests.prepared(executionID: executionID, olderThan: clock.nowMillis() - graceMillis) {
+            guard try await manifests.abort(manifest) else { continue }
+            for hash in Set(manifest.fields.values.map(\.block)).sorted() where try await references.count(owner: ownerID, hash: hash) == 0
+            {
+                try await gcQueue.enqueue(owner: ownerID, hash: hash, reason: "aborted manifest \(manifest.manifestID)")
+                queued.append(hash)
+            }
+        }
+        return queued
+    }
+}

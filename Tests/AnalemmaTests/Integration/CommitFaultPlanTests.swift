@@ -1,0 +1,137 @@
+import Analemma
+import Foundation
+import Testing
+
+/// Lets the first `failAt - 1` requests through, then "crashes": request `failAt` fails (after reaching the
+/// service when `ambiguous`: the write succeeded but the call timed out) and so does every later one.
+final class FaultPlanTransport: HTTPTransport, @unchecked Sendable {
+    let inner: any HTTPTransport
+    let failAt: Int
+    let ambiguous: Bool
+    private let lock = NSLock()
+    private var sent = 0
+
+    init(inner: any HTTPTransport, failAt: Int, ambiguous: Bool) {
+        self.inner = inner
+        self.failAt = failAt
+        self.ambiguous = ambiguous
+    }
+
+    var requests: Int { lock.withLock { sent } }
+
+    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+        let n = lock.withLock {
+            sent += 1
+            return sent
+        }
+        if n < failAt { return try await inner.send(request, timeout: timeout) }
+        if n == failAt && ambiguous {
+            _ = try await inner.send(request, timeout: timeout)
+            throw TransportError("response lost after the request was applied (injected)", sent: true, retryable: false)
+        }
+        throw TransportError("process crashed before request \(n) (injected)", sent: false, retryable: false)
+    }
+}
+
+@Suite("Commit protocol under a fault plan (local stack)", .enabled(if: LocalAWS.enabled), .serialized)
+struct CommitFaultPlanTests {
+    struct World {
+        let aws: LocalAWS
+        let owner: String
+        let execution: String
+        let queue = InMemoryGCQueue()
+
+        func writer(transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy()) throws -> CheckpointWriter {
+            let env = aws.env
+            let client = AWSClient(
+                credentials: AWSCredentials(accessKeyID: env["ANALEMMA_IT_KEY"]!, secretAccessKey: env["ANALEMMA_IT_SECRET"]!),
+                region: "us-east-1",
+                environment: FunctionEnvironment(["AWS_ENDPOINT_URL": env["ANALEMMA_IT_ENDPOINT"]!]), transport: transport, retry: retry)
+            let db = try DynamoDB(client: client)
+            return CheckpointWriter(
+                blocks: S3BlockStore(s3: try S3(client: client), bucket: aws.bucket),
+                manifests: ManifestStore(db: db, table: env["ANALEMMA_IT_MANIFEST_TABLE"]!),
+                references: BlockReferences(db: db, table: env["ANALEMMA_IT_REFS_TABLE"]!), gcQueue: queue, graceMillis: 0)
+        }
+    }
+
+    static func states(_ execution: String, _ owner: String) throws -> (StateBag, StateBag) {
+        var first = try StateBag(executionID: execution, ownerID: owner, traceID: "t")
+        try first.merge(
+            ["a": Data("1".utf8), "doc": try JSONEncoder().encode(String(repeating: "orbit ", count: 20_000))], from: .node("n"))
+        var second = first
+        try second.merge(
+            [
+                "a": Data("2".utf8), "b": Data(#""new""#.utf8),
+                "big": try JSONEncoder().encode(String(repeating: "analemma tide ", count: 9_000)),
+            ],
+            from: .node("n"))
+        return (first, second)
+    }
+
+    /// Commits segment 0 cleanly, then segment 1 through a transport that fails at request `failAt`, then recovers
+    /// with a healthy writer and checks: no dangling pointer, every unreferenced block queued, exact reconstruction.
+    func run(failAt: Int, ambiguous: Bool, transport: any HTTPTransport) async throws -> Int {
+        let aws = try LocalAWS.require()
+        let world = World(aws: aws, owner: "fp-\(UUID().uuidString.prefix(8))", execution: "ex-\(UUID().uuidString.prefix(8))")
+        let healthy = try world.writer(transport: transport)
+        let (s0, s1) = try Self.states(world.execution, world.owner)
+        let m0 = try await healthy.commit(
+            s0, previous: nil, expected: .empty, executionID: world.execution, ownerID: world.owner,
+            segmentIndex: 0)
+        let head0 = try await healthy.manifests.head(executionID: world.execution)
+        let faults = FaultPlanTransport(inner: transport, failAt: failAt, ambiguous: ambiguous)
+        let faulty = try world.writer(transport: faults, retry: .none)
+        do {
+            _ = try await faulty.commit(
+                s1, previous: m0, expected: head0, executionID: world.execution, ownerID: world.owner, segmentIndex: 1)
+        } catch {}
+        // Recovery: the next write (or the GC worker) finishes the job.
+        try await healthy.recover(executionID: world.execution, ownerID: world.owner)
+        let head = try await healthy.manifests.head(executionID: world.execution)
+        if head.manifestID == m0.manifestID {
+            _ = try await healthy.commit(
+                s1, previous: m0, expected: head, executionID: world.execution, ownerID: world.owner, segmentIndex: 1)
+        }
+        let final = try await healthy.manifests.head(executionID: world.execution)
+        let manifest = try #require(try await healthy.manifests.manifest(executionID: world.execution, manifestID: final.manifestID!))
+        #expect(
+            try await StateHydrator(store: healthy.blocks).hydrate(manifest) == s1,
+            "failAt \(failAt) ambiguous \(ambiguous): reconstruction")
+        let s3 = try S3(
+            client: AWSClient(
+                credentials: AWSCredentials(accessKeyID: aws.env["ANALEMMA_IT_KEY"]!, secretAccessKey: aws.env["ANALEMMA_IT_SECRET"]!),
+                region: "us-east-1",
+                environment: FunctionEnvironment(["AWS_ENDPOINT_URL": aws.env["ANALEMMA_IT_ENDPOINT"]!]), transport: transport))
+        let stored = Set(
+            try await s3.listObjects(bucket: aws.bucket, prefix: "owners/\(world.owner)/blocks/").map {
+                String($0.key.split(separator: "/").last!)
+            })
+        for m in [m0, manifest] {
+            for hash in Set(m.fields.values.map { (ref: FieldRef) in ref.block }) {
+                #expect(stored.contains(hash), "failAt \(failAt) ambiguous \(ambiguous): committed manifest points at missing block")
+                #expect(
+                    try await healthy.references.holds(owner: world.owner, execution: world.execution, hash: hash),
+                    "unreferenced live block")
+            }
+        }
+        let queued = Set(await world.queue.queued.map(\.hash))
+        for hash in stored where try await healthy.references.count(owner: world.owner, hash: hash) == 0 {
+            #expect(
+                queued.contains(hash),
+                "failAt \(failAt) ambiguous \(ambiguous): orphan block \(hash.prefix(12)) neither referenced nor queued")
+        }
+        return faults.requests
+    }
+
+    @Test("a crash or a lost response at every request of a commit is recovered without loss")
+    func everyPoint() async throws {
+        let transport = SocketTransport(caFile: LocalAWS.current?.env["ANALEMMA_IT_CA"])
+        let total = try await run(failAt: .max, ambiguous: false, transport: transport)
+        #expect(total >= 5, "a commit makes at least prepare + blocks + references + commit requests")
+        print("fault plan: \(total) requests per commit, \(2 * total) injected faults")
+        for failAt in 1...total {
+            for ambiguous in [false, true] { _ = try await run(failAt: failAt, ambiguous: ambiguous, transport: transport) }
+        }
+    }
+}
