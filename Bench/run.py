@@ -118,6 +118,16 @@ def local_stack(bin_dir, port=4590):
         emit("local_stack.inline_map_1000_pass", "wall_time",
              timed("inline-map-pass.asl.json", {}, {"items": list(range(1000))}), "s")
         s3_round_trips(bin_dir, endpoint, s3, bucket)
+        dynamo = boto3.client("dynamodb", **kw)
+        tables = []
+        for name in (f"bench-manifests-{bucket}", f"bench-refs-{bucket}"):
+            dynamo.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                                AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+                                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+            tables.append(name)
+        out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "state-commit", endpoint, bucket, *tables],
+                             check=True, capture_output=True, text=True, timeout=600)
+        print(out.stdout.strip(), flush=True)
     finally:
         subprocess.run([py, stack, "down", "--state-dir", state], capture_output=True)
 

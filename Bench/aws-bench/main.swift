@@ -49,6 +49,8 @@ case "s3":
     emit("s3_put_get.\(size)B.swift", "round_trip_median", samples[samples.count / 2], "ms")
 case "state":
     try await stateBenchmark()
+case "state-commit":
+    try await stateCommitBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
 default:
     print("usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N | aws-bench state")
     exit(2)
