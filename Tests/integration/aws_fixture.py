@@ -54,6 +54,7 @@ def main():
     bucket = f"analemma-it-{suffix}"
     boto3.client("s3", **kw).create_bucket(Bucket=bucket)
     queue = boto3.client("sqs", **kw).create_queue(QueueName=f"analemma-it-{suffix}")["QueueUrl"]
+    gc_queue = boto3.client("sqs", **kw).create_queue(QueueName=f"analemma-gc-{suffix}")["QueueUrl"]
     sfn = boto3.client("stepfunctions", **kw)
     definition = {"StartAt": "Fan", "States": {"Fan": {
         "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
@@ -68,7 +69,7 @@ def main():
     token_machine = sfn.create_state_machine(name=f"it-token-{suffix}", definition=json.dumps(token_definition),
                                              roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
     env = {"ANALEMMA_IT_ENDPOINT": args.endpoint, "ANALEMMA_IT_KEY": key, "ANALEMMA_IT_SECRET": secret,
-           "ANALEMMA_IT_TABLE": table, "ANALEMMA_IT_MANIFEST_TABLE": manifests, "ANALEMMA_IT_REFS_TABLE": refs, "ANALEMMA_IT_BUCKET": bucket, "ANALEMMA_IT_QUEUE": queue, "ANALEMMA_IT_MACHINE": machine,
+           "ANALEMMA_IT_TABLE": table, "ANALEMMA_IT_MANIFEST_TABLE": manifests, "ANALEMMA_IT_REFS_TABLE": refs, "ANALEMMA_IT_BUCKET": bucket, "ANALEMMA_IT_QUEUE": queue, "ANALEMMA_IT_GC_QUEUE": gc_queue, "ANALEMMA_IT_MACHINE": machine,
            "ANALEMMA_IT_TOKEN_MACHINE": token_machine, "ANALEMMA_IT_AUTH": "1" if args.auth else "0"}
     for k, v in env.items():
         print(f"export {k}='{v}'")

@@ -20,6 +20,10 @@ public struct BlockReferences: Sendable {
     public struct BlockCollected: Error, Sendable, Equatable, CustomStringConvertible {
         public let hash: String
         public let deleted: Bool
+        public init(hash: String, deleted: Bool) {
+            self.hash = hash
+            self.deleted = deleted
+        }
         public var description: String { "block \(hash.prefix(12)) is \(deleted ? "deleted" : "being deleted") by GC" }
     }
 

@@ -124,6 +124,52 @@ struct CommitFaultPlanTests {
         return faults.requests
     }
 
+    @Test(
+        "GC handshake: condemn only unreferenced blocks; a reference cancels a condemnation; a claimed block refuses references until revived"
+    )
+    func gcHandshake() async throws {
+        let aws = try LocalAWS.require()
+        let world = World(aws: aws, owner: "gc-\(UUID().uuidString.prefix(8))", execution: "ex-gc")
+        let refs = try world.writer(transport: SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"])).references
+        let (o, h) = (world.owner, "blockhash")
+        try await refs.take(owner: o, execution: "ex-1", hashes: [h])
+        try await refs.take(owner: o, execution: "ex-1", hashes: [h])  // idempotent
+        try await refs.take(owner: o, execution: "ex-2", hashes: [h])
+        #expect(try await refs.count(owner: o, hash: h) == 2)
+        #expect(try await refs.condemn(owner: o, hash: h, now: 1) == false, "a referenced block cannot be condemned")
+        #expect(try await refs.release(owner: o, execution: "ex-1", hash: h, now: 2) == false)
+        #expect(try await refs.release(owner: o, execution: "ex-1", hash: h, now: 3) == false, "releasing twice is a no-op")
+        #expect(try await refs.release(owner: o, execution: "ex-2", hash: h, now: 4) == true, "the last release condemns")
+        // A writer re-references the block before GC claims it: the condemnation is void.
+        try await refs.take(owner: o, execution: "ex-3", hashes: [h])
+        #expect(try await refs.claim(owner: o, hash: h, condemnedAt: 4, now: 5) == false)
+        #expect(try await refs.release(owner: o, execution: "ex-3", hash: h, now: 6) == true)
+        #expect(try await refs.claim(owner: o, hash: h, condemnedAt: 6, now: 7) == true)
+        await #expect(throws: BlockReferences.BlockCollected(hash: h, deleted: false)) {
+            try await refs.take(owner: o, execution: "ex-4", hashes: [h])
+        }
+        try await refs.markDeleted(owner: o, hash: h, now: 8)
+        await #expect(throws: BlockReferences.BlockCollected(hash: h, deleted: true)) {
+            try await refs.take(owner: o, execution: "ex-4", hashes: [h])
+        }
+        try await refs.revive(owner: o, hash: h)
+        try await refs.take(owner: o, execution: "ex-4", hashes: [h])
+        #expect(try await refs.count(owner: o, hash: h) == 1)
+        // Never-referenced blocks (a crashed commit's uploads) can be condemned too; the queue is SQS with a delay.
+        #expect(try await refs.condemn(owner: o, hash: "never-referenced", now: 9) == true)
+        let sqs = try SQS(client: try aws.client())
+        try await SQSGCQueue(sqs: sqs, queueURL: aws.env["ANALEMMA_IT_GC_QUEUE"]!, delaySeconds: 0).enqueue(
+            owner: o, hash: "never-referenced", reason: "test")
+        var bodies: [String] = []
+        for _ in 0..<5 where !bodies.contains(where: { $0.contains("never-referenced") }) {
+            for m in try await sqs.receive(queueURL: aws.env["ANALEMMA_IT_GC_QUEUE"]!, max: 10, waitSeconds: 1) {
+                bodies.append(m.Body)
+                try await sqs.delete(queueURL: aws.env["ANALEMMA_IT_GC_QUEUE"]!, receiptHandle: m.ReceiptHandle)
+            }
+        }
+        #expect(bodies.contains(#"{"owner_id":"\#(o)","block":"never-referenced","reason":"test"}"#))
+    }
+
     @Test("a crash or a lost response at every request of a commit is recovered without loss")
     func everyPoint() async throws {
         let transport = SocketTransport(caFile: LocalAWS.current?.env["ANALEMMA_IT_CA"])
