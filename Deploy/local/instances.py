@@ -186,6 +186,7 @@ class Instance:
 
     def post_init_error(self, body, error_type):
         with self.pool.lock:
+            self.state = "retired"
             self.init_error = (body, error_type or "Runtime.Unknown")
             if self.current is not None:
                 self.current.finish(*self.init_error)
@@ -300,7 +301,8 @@ class FunctionPool:
             while True:
                 # An idle instance, else one that has answered and is on its way back to /next, else a new one.
                 instance = next((i for i in self.instances if i.state == "idle"), None) or next(
-                    (i for i in self.instances if i.state == "busy" and i.current is not None and i.current.done.is_set()),
+                    (i for i in self.instances
+                     if i.state == "busy" and i.current is not None and i.current.done.is_set() and i.proc.poll() is None),
                     None)
                 if instance is None and len(self.instances) < self.limit:
                     instance = Instance(self)
@@ -323,6 +325,8 @@ class FunctionPool:
     def _time_out(self, inv, instance, why):
         with self.lock:
             timed_out = inv.fail("Sandbox.Timedout", f"RequestId: {inv.id} Error: {why}")
+            if timed_out:
+                instance.state = "retired"  # never routed to again, even before the reaper sees it exit
         if timed_out:
             instance.kill()
 
