@@ -35,31 +35,11 @@ public enum JSONScanner {
             var seen = Set<String>()
             s.skipSpace()
             guard s.peek == UInt8(ascii: "{") else { throw s.fail("expected a JSON object") }
-            s.i += 1
-            s.skipSpace()
-            if s.peek == UInt8(ascii: "}") {
-                s.i += 1
-            } else {
-                while true {
-                    s.skipSpace()
-                    let key = try s.string()
-                    guard seen.insert(key).inserted else { throw s.fail("duplicate key \(key.debugDescription)") }
-                    s.skipSpace()
-                    guard s.peek == UInt8(ascii: ":") else { throw s.fail("expected ':' after key \(key.debugDescription)") }
-                    s.i += 1
-                    s.skipSpace()
-                    let start = s.i
-                    try s.value(depth: 1)
-                    out.append((key, start..<s.i))
-                    s.skipSpace()
-                    if s.peek == UInt8(ascii: ",") {
-                        s.i += 1
-                        continue
-                    }
-                    guard s.peek == UInt8(ascii: "}") else { throw s.fail("expected ',' or '}' in object") }
-                    s.i += 1
-                    break
+            try s.object(depth: 0, decodeKeys: true) { key, range in
+                guard seen.insert(key).inserted else {
+                    throw Failure(offset: range.lowerBound, reason: "duplicate key \(key.debugDescription)")
                 }
+                out.append((key, range))
             }
             s.skipSpace()
             if s.i != s.p.count { throw s.fail("trailing characters after the object") }
@@ -84,29 +64,7 @@ public enum JSONScanner {
             guard let c = peek else { throw fail("unexpected end of input") }
             switch c {
             case UInt8(ascii: "{"):
-                i += 1
-                skipSpace()
-                if peek == UInt8(ascii: "}") {
-                    i += 1
-                    return
-                }
-                while true {
-                    skipSpace()
-                    _ = try string()
-                    skipSpace()
-                    guard peek == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                    i += 1
-                    skipSpace()
-                    try value(depth: depth + 1)
-                    skipSpace()
-                    if peek == UInt8(ascii: ",") {
-                        i += 1
-                        continue
-                    }
-                    guard peek == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in object") }
-                    i += 1
-                    return
-                }
+                try object(depth: depth, decodeKeys: false) { _, _ in }
             case UInt8(ascii: "["):
                 i += 1
                 skipSpace()
@@ -131,6 +89,35 @@ public enum JSONScanner {
             case UInt8(ascii: "f"): try literal("false")
             case UInt8(ascii: "n"): try literal("null")
             default: try number()
+            }
+        }
+
+        /// Scans an object at `{`, reporting each member's key (unescaped when `decodeKeys`) and value range.
+        mutating func object(depth: Int, decodeKeys: Bool, member: (String, Range<Int>) throws -> Void) throws {
+            i += 1
+            skipSpace()
+            if peek == UInt8(ascii: "}") {
+                i += 1
+                return
+            }
+            while true {
+                skipSpace()
+                let key = try string(decode: decodeKeys)
+                skipSpace()
+                guard peek == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+                i += 1
+                skipSpace()
+                let start = i
+                try value(depth: depth + 1)
+                try member(key, start..<i)
+                skipSpace()
+                if peek == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                guard peek == UInt8(ascii: "}") else { throw fail("expected ',' or '}' in object") }
+                i += 1
+                return
             }
         }
 
