@@ -55,6 +55,24 @@ public struct CheckpointWriter: Sendable {
         return manifest
     }
 
+    /// Retention: deletes an execution's history. Every block any of its manifests used is released; blocks left
+    /// with no reference are condemned and queued for GC (blocks shared with forks or other executions stay).
+    /// Safe to run again after a crash. Returns the queued block hashes.
+    @discardableResult
+    public func deleteHistory(executionID: String, ownerID: String) async throws -> [String] {
+        let all = try await manifests.all(executionID: executionID)
+        var queued: [String] = []
+        for hash in Set(all.flatMap { $0.fields.values.map(\.block) }).sorted() {
+            _ = try await references.release(owner: ownerID, execution: executionID, hash: hash, now: clock.nowMillis())
+            if try await references.count(owner: ownerID, hash: hash) == 0 {
+                try await gcQueue.enqueue(owner: ownerID, hash: hash, reason: "history of \(executionID) deleted")
+                queued.append(hash)
+            }
+        }
+        try await manifests.deleteExecution(executionID, manifests: all)
+        return queued
+    }
+
     /// Recovers interrupted commits of an execution: aborts PREPARED manifests older than the grace period and
     /// queues for GC each of their blocks that nothing references. Returns the queued block hashes.
     @discardableResult

@@ -120,6 +120,24 @@ public struct ManifestStore: Sendable {
         }
     }
 
+    /// Every manifest of an execution, whatever its state (retention walks them all).
+    public func all(executionID: String) async throws -> [Manifest] {
+        let items = try await db.query(
+            table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", .init(values: [":pk": Self.pk(executionID), ":m": .s("M#")]))
+        return try items.compactMap { item in
+            guard let body = item["body"]?.string else { return nil }
+            return try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
+        }
+    }
+
+    /// Deletes an execution's head and manifests (after its block references were released). Idempotent.
+    public func deleteExecution(_ executionID: String, manifests: [Manifest]) async throws {
+        try await db.batchWrite(
+            table: table,
+            [.delete(key: ["pk": Self.pk(executionID), "sk": .s("HEAD")])]
+                + manifests.map { .delete(key: ["pk": Self.pk(executionID), "sk": .s("M#\($0.manifestID)")]) })
+    }
+
     /// Marks a never-committed manifest ABORTED (false if it was committed or aborted meanwhile).
     public func abort(_ manifest: Manifest) async throws -> Bool {
         do {

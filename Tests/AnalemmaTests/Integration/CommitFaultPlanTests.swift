@@ -129,7 +129,7 @@ struct CommitFaultPlanTests {
     )
     func gcHandshake() async throws {
         let aws = try LocalAWS.require()
-        let world = World(aws: aws, owner: "gc-\(UUID().uuidString.prefix(8))", execution: "ex-gc")
+        let world = World(aws: aws, owner: "gc-\(UUID().uuidString.prefix(8))", execution: "ex-gc-\(UUID().uuidString.prefix(8))")
         let refs = try world.writer(transport: SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"])).references
         let (o, h) = (world.owner, "blockhash")
         try await refs.take(owner: o, execution: "ex-1", hashes: [h])
@@ -168,6 +168,35 @@ struct CommitFaultPlanTests {
             }
         }
         #expect(bodies.contains(#"{"owner_id":"\#(o)","block":"never-referenced","reason":"test"}"#))
+    }
+
+    @Test("retention: deleting an execution's history releases its blocks; blocks a fork still uses stay alive")
+    func retention() async throws {
+        let aws = try LocalAWS.require()
+        let world = World(aws: aws, owner: "ret-\(UUID().uuidString.prefix(8))", execution: "ex-parent-\(UUID().uuidString.prefix(8))")
+        let forkID = "ex-fork-\(UUID().uuidString.prefix(8))"
+        let writer = try world.writer(transport: SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"]))
+        let (s0, s1) = try Self.states(world.execution, world.owner)
+        let m0 = try await writer.commit(
+            s0, previous: nil, expected: .empty, executionID: world.execution, ownerID: world.owner, segmentIndex: 0)
+        let m1 = try await writer.commit(
+            s1, previous: m0, expected: try await writer.manifests.head(executionID: world.execution), executionID: world.execution,
+            ownerID: world.owner,
+            segmentIndex: 1)
+        // A fork from the first checkpoint shares its blocks.
+        var fork = try await StateHydrator(store: writer.blocks).hydrate(m0)
+        try fork.merge(["execution_id": try JSONEncoder().encode(forkID)], from: .kernel)
+        let f0 = try await writer.commit(
+            fork, previous: m0, expected: .empty, executionID: forkID, ownerID: world.owner, segmentIndex: 1)
+        let queued = Set(try await writer.deleteHistory(executionID: world.execution, ownerID: world.owner))
+        let forkBlocks = Set(f0.fields.values.map { (r: FieldRef) in r.block })
+        let parentOnly = Set(m1.fields.values.map { (r: FieldRef) in r.block }).union(m0.fields.values.map { (r: FieldRef) in r.block })
+            .subtracting(forkBlocks)
+        #expect(!parentOnly.isEmpty && queued == parentOnly)
+        for hash in forkBlocks { #expect(try await writer.references.count(owner: world.owner, hash: hash) == 1) }
+        #expect(try await writer.manifests.head(executionID: world.execution) == .empty)
+        #expect(try await StateHydrator(store: writer.blocks).hydrate(f0) == fork, "the fork still reconstructs")
+        #expect(try await writer.deleteHistory(executionID: world.execution, ownerID: world.owner).isEmpty, "running it again is a no-op")
     }
 
     @Test("a crash or a lost response at every request of a commit is recovered without loss")
