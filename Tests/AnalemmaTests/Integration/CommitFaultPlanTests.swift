@@ -41,7 +41,10 @@ struct CommitFaultPlanTests {
         let execution: String
         let queue = InMemoryGCQueue()
 
-        func writer(transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy()) throws -> CheckpointWriter {
+        func writer(
+            transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(), clock: any WallClock = SystemWallClock(),
+            graceMillis: Int64 = 0
+        ) throws -> CheckpointWriter {
             let env = aws.env
             let client = AWSClient(
                 credentials: AWSCredentials(accessKeyID: env["ANALEMMA_IT_KEY"]!, secretAccessKey: env["ANALEMMA_IT_SECRET"]!),
@@ -51,7 +54,8 @@ struct CommitFaultPlanTests {
             return CheckpointWriter(
                 blocks: S3BlockStore(s3: try S3(client: client), bucket: aws.bucket),
                 manifests: ManifestStore(db: db, table: env["ANALEMMA_IT_MANIFEST_TABLE"]!),
-                references: BlockReferences(db: db, table: env["ANALEMMA_IT_REFS_TABLE"]!), gcQueue: queue, graceMillis: 0)
+                references: BlockReferences(db: db, table: env["ANALEMMA_IT_REFS_TABLE"]!), gcQueue: queue, clock: clock,
+                graceMillis: graceMillis)
         }
     }
 
@@ -197,6 +201,57 @@ struct CommitFaultPlanTests {
         #expect(try await writer.manifests.head(executionID: world.execution) == .empty)
         #expect(try await StateHydrator(store: writer.blocks).hydrate(f0) == fork, "the fork still reconstructs")
         #expect(try await writer.deleteHistory(executionID: world.execution, ownerID: world.owner).isEmpty, "running it again is a no-op")
+    }
+
+    @Test("recovery leaves a commit in flight alone until the grace period has passed")
+    func grace() async throws {
+        let aws = try LocalAWS.require()
+        let world = World(aws: aws, owner: "gr-\(UUID().uuidString.prefix(8))", execution: "ex-gr-\(UUID().uuidString.prefix(8))")
+        let transport = SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"])
+        let t0: Int64 = 1_800_000_000_000
+        let (s0, _) = try Self.states(world.execution, world.owner)
+        // A writer that dies right after writing its PREPARED record (request 2 is its first block upload).
+        let dying = try world.writer(
+            transport: FaultPlanTransport(inner: transport, failAt: 2, ambiguous: false), retry: .none, clock: FixedClock(now: t0))
+        await #expect(throws: (any Error).self) {
+            _ = try await dying.commit(
+                s0, previous: nil, expected: .empty, executionID: world.execution, ownerID: world.owner, segmentIndex: 0)
+        }
+        let early = try world.writer(transport: transport, clock: FixedClock(now: t0 + 59_000), graceMillis: 60_000)
+        #expect(try await early.recover(executionID: world.execution, ownerID: world.owner).isEmpty, "still within the grace period")
+        let late = try world.writer(transport: transport, clock: FixedClock(now: t0 + 61_000), graceMillis: 60_000)
+        let queued = try await late.recover(executionID: world.execution, ownerID: world.owner)
+        #expect(!queued.isEmpty, "past the grace period the dead commit is aborted and its blocks queued")
+        #expect(try await late.recover(executionID: world.execution, ownerID: world.owner).isEmpty, "recovery is idempotent")
+    }
+
+    @Test("a 1 GB state checkpoints to the local stack and the Step Functions payload stays under 30 KB")
+    func gigabyteState() async throws {
+        let aws = try LocalAWS.require()
+        let world = World(aws: aws, owner: "gb-\(UUID().uuidString.prefix(8))", execution: "ex-gb-\(UUID().uuidString.prefix(8))")
+        let writer = try world.writer(transport: SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"]))
+        var state = try StateBag(executionID: world.execution, ownerID: world.owner, traceID: "Root=1-gb")
+        var total = 0
+        for i in 0..<16 {  // 16 × 64 MiB JSON strings
+            var value = Data([UInt8(ascii: "\"")])
+            value.append(Data(repeating: UInt8(ascii: "a") + UInt8(i % 26), count: 64 << 20))
+            value.append(UInt8(ascii: "\""))
+            total += value.count
+            try state.merge(["corpus_\(i)": value], from: .node("load"))
+        }
+        #expect(total >= 1 << 30)
+        let manifest = try await writer.commit(
+            state, previous: nil, expected: .empty, executionID: world.execution, ownerID: world.owner, segmentIndex: 0)
+        // What a segment hands back to Step Functions: kernel fields, the manifest pointer, a small result.
+        let payload = try await ZeroGravityPayload(s3: try S3(client: try aws.client()), bucket: aws.bucket).encode(
+            [
+                "execution_id": state["execution_id"]!, "owner_id": state["owner_id"]!, "trace_id": state["trace_id"]!,
+                "manifest_id": try JSONEncoder().encode(manifest.manifestID), "segment_index": Data("0".utf8),
+                "summary": try JSONEncoder().encode("loaded \(total) bytes"),
+            ], ownerID: world.owner)
+        #expect(payload.count <= ZeroGravityPayload.limit)
+        let one = try await StateHydrator(store: writer.blocks).hydrate(manifest, fields: ["corpus_7"])
+        #expect(one["corpus_7"] == state["corpus_7"])
     }
 
     @Test("a crash or a lost response at every request of a commit is recovered without loss")
