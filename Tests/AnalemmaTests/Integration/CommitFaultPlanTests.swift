@@ -203,6 +203,18 @@ struct CommitFaultPlanTests {
         #expect(try await writer.deleteHistory(executionID: world.execution, ownerID: world.owner).isEmpty, "running it again is a no-op")
     }
 
+    @Test("references on more blocks than one transaction holds (100 actions) are split, each counted exactly once")
+    func manyReferences() async throws {
+        let aws = try LocalAWS.require()
+        let world = World(aws: aws, owner: "many-\(UUID().uuidString.prefix(8))", execution: "ex-many")
+        let refs = try world.writer(transport: SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"])).references
+        let hashes = (0..<120).map { "h\($0)" }
+        try await refs.take(owner: world.owner, execution: "ex-a", hashes: Array(hashes.prefix(70)))  // some already held below
+        try await refs.take(owner: world.owner, execution: "ex-a", hashes: hashes)
+        try await refs.take(owner: world.owner, execution: "ex-a", hashes: hashes)
+        for hash in ["h0", "h69", "h70", "h119"] { #expect(try await refs.count(owner: world.owner, hash: hash) == 1, "\(hash)") }
+    }
+
     @Test("recovery leaves a commit in flight alone until the grace period has passed")
     func grace() async throws {
         let aws = try LocalAWS.require()
