@@ -21,6 +21,8 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case forgedPointer = "Analemma.ForgedPointer"
     /// State content that is not what the kernel stores (invalid JSON, unknown field, corrupt block).
     case invalidState = "Analemma.InvalidState"
+    /// A workflow definition that cannot run (each problem names its node).
+    case invalidWorkflow = "Analemma.InvalidWorkflow"
 }
 
 /// An error with a stable code and a human-readable message, reported to Lambda as `errorType` / `errorMessage`.

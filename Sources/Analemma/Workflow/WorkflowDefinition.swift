@@ -1,0 +1,157 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A workflow as users write it (JSON): nodes, edges, an entry. Schema and examples: Deploy/examples/workflows/.
+public struct WorkflowDefinition: Codable, Sendable, Equatable {
+    public var workflowID: String
+    public var version: Int?
+    public var entry: String
+    public var nodes: [Node]
+    public var edges: [Edge]
+
+    enum CodingKeys: String, CodingKey {
+        case workflowID = "workflow_id"
+        case version, entry, nodes, edges
+    }
+
+    public init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge]) {
+        self.workflowID = workflowID
+        self.version = version
+        self.entry = entry
+        self.nodes = nodes
+        self.edges = edges
+    }
+
+    /// One step. `reads`/`writes` declare the state fields it touches (what makes surgical hydration possible).
+    public struct Node: Codable, Sendable, Equatable {
+        public var id: String
+        /// `llm`, `skill`, `hitp`, `map` or `route` (a no-op whose outgoing edges branch on state).
+        public var type: String
+        public var reads: [String]?
+        public var writes: [String]?
+        /// For `skill` nodes: the registered skill name.
+        public var skill: String?
+        /// Node-specific settings (prompt, model hints, template, items field, …), kept as given.
+        public var config: [String: JSONValue]?
+        public var timeoutSeconds: Int?
+        public var retry: Limits?
+        public var heal: Limits?
+
+        enum CodingKeys: String, CodingKey {
+            case id, type, reads, writes, skill, config, retry, heal
+            case timeoutSeconds = "timeout_seconds"
+        }
+
+        public init(
+            id: String, type: String, reads: [String]? = nil, writes: [String]? = nil, skill: String? = nil,
+            config: [String: JSONValue]? = nil,
+            timeoutSeconds: Int? = nil, retry: Limits? = nil, heal: Limits? = nil
+        ) {
+            self.id = id
+            self.type = type
+            self.reads = reads
+            self.writes = writes
+            self.skill = skill
+            self.config = config
+            self.timeoutSeconds = timeoutSeconds
+            self.retry = retry
+            self.heal = heal
+        }
+    }
+
+    public struct Limits: Codable, Sendable, Equatable {
+        public var maxAttempts: Int
+        enum CodingKeys: String, CodingKey { case maxAttempts = "max_attempts" }
+    }
+
+    /// A transition; with `when` it is taken only if the condition holds (first matching edge wins, an edge without
+    /// `when` is the default). `max_traversals` bounds how often a run may take it (required on every cycle).
+    public struct Edge: Codable, Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var when: Condition?
+        public var maxTraversals: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case from, to, when
+            case maxTraversals = "max_traversals"
+        }
+
+        public init(from: String, to: String, when: Condition? = nil, maxTraversals: Int? = nil) {
+            self.from = from
+            self.to = to
+            self.when = when
+            self.maxTraversals = maxTraversals
+        }
+    }
+
+    /// `{"field": "approval", "equals": "yes"}` or `{"field": "score", "exists": true}`.
+    public struct Condition: Codable, Sendable, Equatable {
+        public var field: String
+        public var equals: JSONValue?
+        public var exists: Bool?
+    }
+
+    public static let nodeTypes: Set<String> = ["llm", "skill", "hitp", "map", "route"]
+
+    /// Decodes a definition; a malformed document is an `Analemma.InvalidWorkflow` error naming where.
+    public static func decode(_ data: Data) throws -> WorkflowDefinition {
+        do {
+            return try JSONDecoder().decode(WorkflowDefinition.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw AnalemmaError(.invalidWorkflow, "missing \(key.stringValue.debugDescription) at \(path(context.codingPath))")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw AnalemmaError(.invalidWorkflow, "wrong type at \(path(context.codingPath)): \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw AnalemmaError(.invalidWorkflow, "null at \(path(context.codingPath))")
+        } catch {
+            throw AnalemmaError(.invalidWorkflow, "not a workflow document: \(error)")
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    }
+}
+
+/// A JSON value for configuration and conditions (small documents only: state values stay raw bytes).
+public enum JSONValue: Codable, Sendable, Equatable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .string(let s): try c.encode(s)
+        case .number(let n): try c.encode(n)
+        case .bool(let b): try c.encode(b)
+        case .null: try c.encodeNil()
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// Checks a definition before anything runs or any state is written; every problem names its node or edge.
+public enum WorkflowValidator {
+    /// One thing wrong, located.
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public let node: String?
+        public let message: String
+        public var description: String { node.map { "node \($0.debugDescription): \(message)" } ?? message }
+    }
+
+    /// All problems (empty: valid), in a stable order.
+    public static func problems(in w: WorkflowDefinition) -> [Problem] {
+        var problems: [Problem] = []
+        var ids = Set<String>()
+        for node in w.nodes {
+            if !ids.insert(node.id).inserted { problems.append(Problem(node: node.id, message: "duplicate node id")) }
+            if node.id.isEmpty { problems.append(Problem(node: node.id, message: "empty node id")) }
+            if !WorkflowDefinition.nodeTypes.contains(node.type) {
+                problems.append(
+                    Problem(
+                        node: node.id,
+                        message:
+                            "unknown node type \(node.type.debugDescription) (one of \(WorkflowDefinition.nodeTypes.sorted().joined(separator: ", ")))"
+                    ))
+            }
+            for field in (node.writes ?? []).sorted() where StateBag.protectedFields.contains(field) {
+                problems.append(Problem(node: node.id, message: "writes kernel-protected field \(field.debugDescription)"))
+            }
+            if node.type == "skill" && (node.skill ?? "").isEmpty {
+                problems.append(Problem(node: node.id, message: "skill node names no skill"))
+            }
+            if let t = node.timeoutSeconds, t <= 0 { problems.append(Problem(node: node.id, message: "timeout_seconds must be positive")) }
+            for (name, limits) in [("retry", node.retry), ("heal", node.heal)] {
+                if let l = limits, !(0...10).contains(l.maxAttempts) {
+                    problems.append(Problem(node: node.id, message: "\(name).max_attempts must be 0–10, got \(l.maxAttempts)"))
+                }
+            }
+        }
+        if !ids.contains(w.entry) { problems.append(Problem(node: w.entry, message: "entry is not a node of the workflow")) }
+        for (i, edge) in w.edges.enumerated() {
+            for end in [edge.from, edge.to] where !ids.contains(end) {
+                problems.append(Problem(node: end, message: "edge #\(i) (\(edge.from) → \(edge.to)) refers to an unknown node"))
+            }
+            if let m = edge.maxTraversals, m < 1 {
+                problems.append(Problem(node: edge.from, message: "edge #\(i): max_traversals must be ≥ 1"))
+            }
+        }
+        guard problems.isEmpty else { return problems }
+        let graph = WorkflowGraph(w)
+        let reachable = graph.reachable(from: w.entry)
+        for node in w.nodes where !reachable.contains(node.id) {
+            problems.append(Problem(node: node.id, message: "unreachable from entry \(w.entry.debugDescription)"))
+        }
+        for cycle in graph.unboundedCycles() {
+            problems.append(
+                Problem(
+                    node: cycle[0], message: "cycle \(cycle.joined(separator: " → ")) has no bound: give one of its edges max_traversals"))
+        }
+        return problems
+    }
+
+    /// Throws `Analemma.InvalidWorkflow` listing every problem.
+    public static func validate(_ w: WorkflowDefinition) throws {
+        let found = problems(in: w)
+        guard found.isEmpty else {
+            throw AnalemmaError(
+                .invalidWorkflow,
+                "workflow \(w.workflowID.debugDescription) is invalid: " + found.map(\.description).joined(separator: "; "))
+        }
+    }
+}
+
+/// Adjacency over node ids.
+struct WorkflowGraph {
+    let successors: [String: [String]]
+    let bounded: Set<[String]>  // edges (from, to) with max_traversals
+
+    init(_ w: WorkflowDefinition) {
+        var s: [String: [String]] = [:]
+        var b = Set<[String]>()
+        for e in w.edges {
+            s[e.from, default: []].append(e.to)
+            if e.maxTraversals != nil { b.insert([e.from, e.to]) }
+        }
+        successors = s
+        bounded = b
+    }
+
+    func reachable(from start: String) -> Set<String> {
+        var seen: Set<String> = [start]
+        var stack = [start]
+        while let n = stack.popLast() {
+            for m in successors[n, default: []] where seen.insert(m).inserted { stack.append(m) }
+        }
+        return seen
+    }
+
+    /// Cycles made only of unbounded edges (each reported once, starting at its smallest id).
+    func unboundedCycles() -> [[String]] {
+        var found = Set<[String]>()
+        var path: [String] = []
+        var onPath = Set<String>()
+        var done = Set<String>()
+        func visit(_ n: String) {
+            path.append(n)
+            onPath.insert(n)
+            for m in successors[n, default: []] where !bounded.contains([n, m]) {
+                if onPath.contains(m) {
+                    var cycle = Array(path[path.firstIndex(of: m)!...])
+                    let start = cycle.firstIndex(of: cycle.min()!)!
+                    cycle = Array(cycle[start...] + cycle[..<start])
+                    found.insert(cycle + [cycle[0]])
+                } else if !done.contains(m) {
+                    visit(m)
+                }
+            }
+            onPath.remove(n)
+            path.removeLast()
+            done.insert(n)
+        }
+        for n in successors.keys.sorted() where !done.contains(n) { visit(n) }
+        return found.sorted { $0.joined(separator: ",") < $1.joined(separator: ",") }
+    }
+}
