@@ -138,14 +138,10 @@ public final class SocketHTTPClient {
     /// over TLS, with `SSL_write`.
     private func writeAll(_ head: [UInt8], _ body: UnsafeRawBufferPointer) throws {
         if let ssl {
-            for part in [UnsafeRawBufferPointer?.none, body] {
-                let ok: Bool =
-                    part.map { $0.isEmpty || SSL_write(ssl, $0.baseAddress, Int32($0.count)) > 0 }
-                    ?? head.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) > 0 }
-                if !ok {
-                    close()
-                    throw SocketError("TLS write to \(hostHeader) failed: \(TLSContext.lastError())", beforeResponse: true, phase: .send)
-                }
+            let wrote = head.withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) > 0 }
+            if !wrote || (!body.isEmpty && SSL_write(ssl, body.baseAddress, Int32(body.count)) <= 0) {
+                close()
+                throw SocketError("TLS write to \(hostHeader) failed: \(TLSContext.lastError())", beforeResponse: true, phase: .send)
             }
             return
         }

@@ -36,7 +36,7 @@ public struct BatchedDehydrator: Sendable {
     ) {
         let checkpoints = (previous?.segmentIndex).map { _ in segmentIndex + 1 } ?? 1
         var refs: [String: FieldRef] = [:]
-        var groups: [Temperature: [(name: String, stored: Data, encoding: String, raw: Data, mutations: Int)]] = [:]
+        var groups: [Temperature: [(name: String, stored: Data, ref: FieldRef)]] = [:]
         var blocks: [Block] = []
         for name in state.fields.keys.sorted() {
             let raw = state.fields[name]!
@@ -50,30 +50,30 @@ public struct BatchedDehydrator: Sendable {
             let mutations = (old?.mutations ?? 0) + 1
             let temperature = registry.classify(name, mutations: old == nil ? 0 : mutations, checkpoints: checkpoints)
             let (stored, encoding) = try BlockCodec.encode(raw)
+            var ref = FieldRef(
+                block: "", offset: 0, length: stored.count, size: raw.count, sha256: rawHash, encoding: encoding, temperature: temperature,
+                mutations: mutations)
             if raw.count >= largeFieldBytes {
                 let block = Block(bytes: stored)
                 blocks.append(block)
-                refs[name] = FieldRef(
-                    block: block.hash, offset: 0, length: stored.count, size: raw.count, sha256: rawHash, encoding: encoding,
-                    temperature: temperature, mutations: mutations)
+                ref.block = block.hash
+                refs[name] = ref
             } else {
-                groups[temperature, default: []].append((name, stored, encoding, raw, mutations))
+                groups[temperature, default: []].append((name, stored, ref))  // block and offset filled in below
             }
         }
         for temperature in Temperature.allCases {
-            guard let members = groups[temperature], !members.isEmpty else { continue }
+            guard var members = groups[temperature], !members.isEmpty else { continue }
             var bytes = Data()
-            var placed: [(String, Int, Int, Data, String, Int)] = []
-            for m in members {
-                placed.append((m.name, bytes.count, m.stored.count, m.raw, m.encoding, m.mutations))
-                bytes.append(m.stored)
+            for i in members.indices {
+                members[i].ref.offset = bytes.count
+                bytes.append(members[i].stored)
             }
             let block = Block(bytes: bytes)
             blocks.append(block)
-            for (name, offset, length, raw, encoding, mutations) in placed {
-                refs[name] = FieldRef(
-                    block: block.hash, offset: offset, length: length, size: raw.count, sha256: Digest.hex(Digest.sha256(raw)),
-                    encoding: encoding, temperature: temperature, mutations: mutations)
+            for var m in members {
+                m.ref.block = block.hash
+                refs[m.name] = m.ref
             }
         }
         let manifest = Manifest(

@@ -114,20 +114,14 @@ public struct ManifestStore: Sendable {
             .init(
                 names: ["#s": "state"],
                 values: [":pk": Self.pk(executionID), ":m": .s("M#"), ":prepared": .s("PREPARED"), ":t": .int(olderThan)]))
-        return try items.compactMap { item in
-            guard let body = item["body"]?.string else { return nil }
-            return try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
-        }
+        return try Self.decode(items)
     }
 
     /// Every manifest of an execution, whatever its state (retention walks them all).
     public func all(executionID: String) async throws -> [Manifest] {
         let items = try await db.query(
             table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", .init(values: [":pk": Self.pk(executionID), ":m": .s("M#")]))
-        return try items.compactMap { item in
-            guard let body = item["body"]?.string else { return nil }
-            return try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
-        }
+        return try Self.decode(items)
     }
 
     /// Deletes an execution's head and manifests (after its block references were released). Idempotent.
@@ -136,6 +130,13 @@ public struct ManifestStore: Sendable {
             table: table,
             [.delete(key: ["pk": Self.pk(executionID), "sk": .s("HEAD")])]
                 + manifests.map { .delete(key: ["pk": Self.pk(executionID), "sk": .s("M#\($0.manifestID)")]) })
+    }
+
+    static func decode(_ items: [DynamoItem]) throws -> [Manifest] {
+        try items.compactMap { item in
+            guard let body = item["body"]?.string else { return nil }
+            return try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
+        }
     }
 
     /// Marks a never-committed manifest ABORTED (false if it was committed or aborted meanwhile).
