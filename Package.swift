@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Analemma", targets: ["Analemma"]),
+        .executable(name: "segment-runner", targets: ["segment-runner"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
         .executable(name: "aws-bench", targets: ["aws-bench"]),
@@ -17,6 +18,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma", swiftSettings: strict),
+        // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.
+        .executableTarget(
+            name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner", exclude: ["function.json"],
+            swiftSettings: strict),
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).
         .executableTarget(
             name: "probe", dependencies: ["Analemma"], path: "Tests/Functions/probe", exclude: ["function.json"],

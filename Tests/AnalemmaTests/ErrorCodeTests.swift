@@ -9,14 +9,15 @@ struct ErrorCodeTests {
         let raw = ErrorCode.allCases.map(\.rawValue)
         #expect(Set(raw).count == raw.count)
         #expect(raw.allSatisfy { $0.hasPrefix("Analemma.") })
+        #expect(ErrorCode.lambdaServiceErrors.allSatisfy { $0.hasPrefix("Lambda.") })
     }
 
-    @Test("every ErrorEquals in StateMachines/*.asl.json is a known code or States.*")
+    @Test("every ErrorEquals in StateMachines/*.asl.json is a known code, a Lambda service error or States.*")
     func aslUsesKnownCodes() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("StateMachines")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".asl.json") } ?? []
-        let known = Set(ErrorCode.allCases.map(\.rawValue))
+        let known = Set(ErrorCode.allCases.map(\.rawValue) + ErrorCode.lambdaServiceErrors)
         for file in files {
             let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file)))
             for name in Self.errorEquals(doc) {

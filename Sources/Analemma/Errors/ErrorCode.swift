@@ -23,6 +23,26 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case invalidState = "Analemma.InvalidState"
     /// A workflow definition that cannot run (each problem names its node).
     case invalidWorkflow = "Analemma.InvalidWorkflow"
+    /// A dependency (S3, DynamoDB, SQS, a model endpoint) stayed throttled or unavailable through the client's own
+    /// retries; the state machine retries the step (nothing was committed).
+    case transient = "Analemma.Transient"
+    /// A node's implementation (a skill or a model call) failed; the message names the node and the skill.
+    case skillFailed = "Analemma.SkillFailed"
+    /// Another writer moved the execution's head first (a duplicate or concurrent step); nothing was committed.
+    case concurrentWrite = "Analemma.ConcurrentWrite"
+    /// No outgoing edge of a node can be taken (no condition holds, or every matching edge used its max_traversals).
+    case noRoute = "Analemma.NoRoute"
+    /// A human (HITP) step was not answered within its node's timeout_seconds.
+    case humanTimeout = "Analemma.HumanTimeout"
+    /// A human (HITP) response was refused (not a JSON object, an undeclared or kernel-protected field).
+    case invalidHumanResponse = "Analemma.InvalidHumanResponse"
+
+    /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
+    /// transient, and retried by the state machines next to ``transient``.
+    /// https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+    public static let lambdaServiceErrors = [
+        "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
+    ]
 }
 
 /// An error with a stable code and a human-readable message, reported to Lambda as `errorType` / `errorMessage`.

@@ -74,7 +74,12 @@ public struct Logger: Sendable {
     /// Emits one line when `level` is enabled; `fields` become JSON keys (or `key=value` in text).
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: KeyValuePairs<String, String> = [:]) {
         guard isEnabled(level) else { return }
-        let text = message()
+        log(level, message(), pairs: fields.map { ($0.key, $0.value) })
+    }
+
+    /// Like ``log(_:_:_:)`` with fields built at run time.
+    public func log(_ level: LogLevel, _ text: String, pairs fields: [(String, String)]) {
+        guard isEnabled(level) else { return }
         switch format {
         case .json:
             var line = #"{"timestamp":"\#(Self.timestamp())","level":"\#(level.name)","message":"#

@@ -34,12 +34,35 @@ public struct BatchedDehydrator: Sendable {
     public func checkpoint(_ state: StateBag, previous: Manifest?, executionID: String, ownerID: String, segmentIndex: Int) throws -> (
         manifest: Manifest, blocks: [Block]
     ) {
+        try checkpoint(
+            changes: state.fields, keeping: [:], previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+    }
+
+    /// The next checkpoint from a delta: `changes` over `previous`, without the fields in `removed`. Fields neither
+    /// changed nor removed keep their location, so a step that hydrated only a few fields checkpoints without the rest.
+    public func checkpoint(
+        delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, executionID: String, ownerID: String,
+        segmentIndex: Int
+    ) throws -> (manifest: Manifest, blocks: [Block]) {
+        let kept = previous.fields.filter { changes[$0.key] == nil && !removed.contains($0.key) }
+        return try checkpoint(
+            changes: changes, keeping: kept, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+    }
+
+    private func checkpoint(
+        changes: [String: Data], keeping carried: [String: FieldRef], previous: Manifest?, executionID: String, ownerID: String,
+        segmentIndex: Int
+    ) throws -> (manifest: Manifest, blocks: [Block]) {
         let checkpoints = (previous?.segmentIndex).map { _ in segmentIndex + 1 } ?? 1
         var refs: [String: FieldRef] = [:]
+        for (name, var ref) in carried {
+            ref.temperature = registry.classify(name, mutations: ref.mutations, checkpoints: checkpoints)
+            refs[name] = ref
+        }
         var groups: [Temperature: [(name: String, stored: Data, ref: FieldRef)]] = [:]
         var blocks: [Block] = []
-        for name in state.fields.keys.sorted() {
-            let raw = state.fields[name]!
+        for name in changes.keys.sorted() {
+            let raw = changes[name]!
             let old = previous?.fields[name]
             let rawHash = Digest.hex(Digest.sha256(raw))
             if var kept = old, kept.sha256 == rawHash, kept.size == raw.count {

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// The commit protocol (EventualConsistencyGuard): manifest PREPARED (the recovery record) → blocks durable →
 /// references taken → manifest COMMITTED with the head moved, in that order, each step idempotent so any retry
 /// or replay is safe. Blocks are durable before the manifest becomes visible, and it before the head moves.
@@ -35,6 +41,25 @@ public struct CheckpointWriter: Sendable {
     ) async throws -> Manifest {
         let (manifest, newBlocks) = try dehydrator.checkpoint(
             state, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+        return try await commit(manifest, blocks: newBlocks, previous: previous, expected: expected)
+    }
+
+    /// Checkpoints a delta over `previous` (see ``BatchedDehydrator/checkpoint(delta:removed:previous:executionID:ownerID:segmentIndex:)``):
+    /// what a step that hydrated only some fields commits.
+    public func commit(
+        delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, expected: ManifestStore.Head, segmentIndex: Int
+    ) async throws -> Manifest {
+        let (manifest, newBlocks) = try dehydrator.checkpoint(
+            delta: changes, removed: removed, previous: previous, executionID: previous.executionID, ownerID: previous.ownerID,
+            segmentIndex: segmentIndex)
+        return try await commit(manifest, blocks: newBlocks, previous: previous, expected: expected)
+    }
+
+    private func commit(_ manifest: Manifest, blocks newBlocks: [Block], previous: Manifest?, expected: ManifestStore.Head) async throws
+        -> Manifest
+    {
+        let executionID = manifest.executionID
+        let ownerID = manifest.ownerID
         // The PREPARED manifest is the recovery record: written first, so a crash at any later step leaves a trace
         // of every block it may have uploaded. Readers never see it: they follow the head.
         try await manifests.prepare(manifest, now: clock.nowMillis())

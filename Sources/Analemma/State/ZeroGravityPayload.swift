@@ -21,14 +21,14 @@ public struct ZeroGravityPayload: Sendable {
         self.bucket = bucket
     }
 
-    /// Encodes `fields` (raw JSON values) as a JSON object of at most ``limit`` bytes for `ownerID`.
-    public func encode(_ fields: [String: Data], ownerID: String) async throws -> Data {
+    /// Encodes `fields` (raw JSON values) as a JSON object of at most `limit` bytes (default ``limit``) for `ownerID`.
+    public func encode(_ fields: [String: Data], ownerID: String, limit: Int = Self.limit) async throws -> Data {
         var fields = fields
         var size = Self.encodedSize(fields)
         // Only values bigger than the pointer that would replace them are worth a PUT.
         let candidates = fields.filter { !StateBag.protectedFields.contains($0.key) && $0.value.count > 512 }
             .sorted { $0.value.count > $1.value.count }
-        for (name, value) in candidates where size > Self.limit {
+        for (name, value) in candidates where size > limit {
             let hash = Digest.hex(Digest.sha256(value))
             let pointer = try StatePointer(bucket: bucket, ownerID: ownerID, path: "payloads/\(hash)")
             do {
@@ -39,9 +39,9 @@ public struct ZeroGravityPayload: Sendable {
             size += replacement.count - value.count
             fields[name] = replacement
         }
-        guard size <= Self.limit else {
+        guard size <= limit else {
             throw AnalemmaError(
-                .invalidState, "payload is \(size) bytes after offloading every value; the limit is \(Self.limit) (too many fields?)")
+                .invalidState, "payload is \(size) bytes after offloading every value; the limit is \(limit) (too many fields?)")
         }
         var bag = StateBag()
         try bag.merge(fields, from: .kernel)

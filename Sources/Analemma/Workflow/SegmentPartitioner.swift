@@ -3,7 +3,7 @@ public struct Segment: Sendable, Equatable {
     public var index: Int
     /// Node ids in execution order (a chain).
     public var nodes: [String]
-    /// Fields the segment must hydrate: what its nodes read before any of them wrote it.
+    /// Fields the segment must hydrate: what its nodes (and its edges' conditions) read before any of them wrote it.
     public var reads: [String]
     /// Fields the segment may change.
     public var writes: [String]
@@ -20,6 +20,7 @@ public enum SegmentPartitioner {
     public static func partition(_ w: WorkflowDefinition) throws -> [Segment] {
         try WorkflowValidator.validate(w)
         let byID = Dictionary(uniqueKeysWithValues: w.nodes.map { ($0.id, $0) })
+        let router = WorkflowRouter(w)
         var successors: [String: [String]] = [:]
         var predecessors: [String: Int] = [:]
         for e in w.edges {
@@ -65,6 +66,8 @@ public enum SegmentPartitioner {
                     writes.append(f)
                     written.insert(f)
                 }
+                // Routing after the node reads its edges' condition fields (possibly just written by it).
+                for f in router.conditionFields(of: id) where !written.contains(f) && !reads.contains(f) { reads.append(f) }
             }
             for id in chain { segmentOf[id] = segments.count }
             segments.append(Segment(index: segments.count, nodes: chain, reads: reads, writes: writes, next: []))

@@ -11,18 +11,21 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     public var entry: String
     public var nodes: [Node]
     public var edges: [Edge]
+    /// The fields `finalize` returns as the execution's output (default: every field that is not kernel-owned).
+    public var outputs: [String]?
 
     enum CodingKeys: String, CodingKey {
         case workflowID = "workflow_id"
-        case version, entry, nodes, edges
+        case version, entry, nodes, edges, outputs
     }
 
-    public init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge]) {
+    public init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge], outputs: [String]? = nil) {
         self.workflowID = workflowID
         self.version = version
         self.entry = entry
         self.nodes = nodes
         self.edges = edges
+        self.outputs = outputs
     }
 
     /// One step. `reads`/`writes` declare the state fields it touches (what makes surgical hydration possible).
@@ -114,44 +117,5 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
 
     static func path(_ keys: [any CodingKey]) -> String {
         keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-    }
-}
-
-/// A JSON value for configuration and conditions (small documents only: state values stay raw bytes).
-public enum JSONValue: Codable, Sendable, Equatable {
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case null
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try c.encode(s)
-        case .number(let n): try c.encode(n)
-        case .bool(let b): try c.encode(b)
-        case .null: try c.encodeNil()
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
     }
 }

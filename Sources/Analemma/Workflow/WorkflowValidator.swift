@@ -40,6 +40,9 @@ public enum WorkflowValidator {
             for end in [edge.from, edge.to] where !ids.contains(end) {
                 problems.append(Problem(node: end, message: "edge #\(i) (\(edge.from) → \(edge.to)) refers to an unknown node"))
             }
+            if let when = edge.when, when.equals == nil, when.exists == nil {
+                problems.append(Problem(node: edge.from, message: "edge #\(i) (\(edge.from) → \(edge.to)): when needs equals or exists"))
+            }
             if let m = edge.maxTraversals, m < 1 {
                 problems.append(Problem(node: edge.from, message: "edge #\(i): max_traversals must be ≥ 1"))
             }

@@ -1,0 +1,9 @@
+import Analemma
+
+// segment-runner: the kernel step behind every Task of StateMachines/workflow.asl.json
+// (initialize, run, ask, resume, finalize, fail). Add skills to the registry here and rebuild.
+await Lambda.run { environment, logger in
+    var skills = SkillRegistry.standard
+    // skills.register(MySkill())
+    return try SegmentRunnerService(environment: environment, logger: logger, skills: skills)
+}

@@ -1,0 +1,54 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `template`: renders `config.template` (`{{field.path}}` placeholders over declared reads) into a string field
+/// (`config.into`, default: the node's only write).
+public struct TemplateSkill: Skill {
+    public let name = "template"
+    public init() {}
+
+    public func validate(node: WorkflowDefinition.Node) throws {
+        guard case .string(let source)? = node.config?["template"] else {
+            throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): template skill needs config.template (a string)")
+        }
+        try Template.check(source, key: "template", node: node)
+    }
+
+    public func run(_ input: SkillInput) async throws -> [String: Data] {
+        let text = try Template(input.string("template")).render(input.fields)
+        return [try input.target(): JSONValue.string(text).jsonData()]
+    }
+}
+
+/// `fail`: a deterministic test skill. Fails with `config.message` when `config.when` holds (always without a
+/// `when`); otherwise writes `config.value` (default `"ok"`) into its target, if it declares one.
+public struct FailSkill: Skill {
+    public let name = "fail"
+    public init() {}
+
+    public func validate(node: WorkflowDefinition.Node) throws {
+        if let when = node.config?["when"] {
+            guard case .object(let o) = when, case .string(let field)? = o["field"], (node.reads ?? []).contains(field) else {
+                throw AnalemmaError(
+                    .invalidWorkflow, "node \(node.id.debugDescription): fail skill config.when must name a field the node reads")
+            }
+        }
+    }
+
+    public func run(_ input: SkillInput) async throws -> [String: Data] {
+        var fails = true
+        if case .object(let when)? = input.config["when"], case .string(let field)? = when["field"] {
+            let condition = WorkflowDefinition.Condition(field: field, equals: when["equals"], exists: nil)
+            fails = try condition.holds(in: input.fields)
+        }
+        if fails {
+            let message = (try? input.string("message")) ?? "failed on demand"
+            throw AnalemmaError(.skillFailed, "node \(input.nodeID.debugDescription) (skill fail): \(message)")
+        }
+        guard !input.writes.isEmpty else { return [:] }
+        return [try input.target(): (input.config["value"] ?? .string("ok")).jsonData()]
+    }
+}

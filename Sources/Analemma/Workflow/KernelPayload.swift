@@ -1,0 +1,162 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Where a run is: kept in state (the kernel field `cursor`) so the payload can always be rebuilt from the head
+/// manifest alone (idempotent retries, inspection, forks).
+public struct Cursor: Codable, Sendable, Equatable {
+    /// What the state machine does next.
+    public enum Status: String, Codable, Sendable {
+        /// Run segment `segment`.
+        case `continue`
+        /// Ask a human (`hitp`), then resume.
+        case waitHuman = "wait_human"
+        /// Nothing left to run: finalize.
+        case done
+        /// Failed; `failure` in state says why.
+        case failed
+    }
+
+    /// A human step being waited on.
+    public struct Human: Codable, Sendable, Equatable {
+        public var node: String
+        public var timeoutSeconds: Int
+        enum CodingKeys: String, CodingKey {
+            case node
+            case timeoutSeconds = "timeout_seconds"
+        }
+    }
+
+    public var status: Status
+    public var workflowID: String
+    /// Pointer to the stored (content-addressed) workflow definition.
+    public var workflow: String
+    /// Checkpoints so far (the manifest's segment index).
+    public var step: Int
+    /// The segment to run when `status` is `continue`.
+    public var segment: Int?
+    public var hitp: Human?
+    /// Edge traversals so far (`"from->to"` → count), for `max_traversals`.
+    public var traversals: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case status, workflow, step, segment, hitp, traversals
+        case workflowID = "workflow_id"
+    }
+}
+
+/// The Step Functions payload between kernel steps: identity, pointers and the cursor; never state values.
+/// Always far under ``ZeroGravityPayload/limit`` (the `output` of `finalize` is offloaded to fit).
+public struct KernelPayload: Codable, Sendable, Equatable {
+    /// An error as the failure path reports it (message cut to 2 KB; the full text is in state).
+    public struct ErrorSummary: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+        public var node: String?
+    }
+
+    public var executionID: String
+    public var ownerID: String
+    public var traceID: String
+    public var manifestID: String
+    /// The head version this payload was produced at.
+    public var version: Int
+    public var cursor: Cursor
+    /// Set by `fail`: what the Fail state reports.
+    public var error: ErrorSummary?
+    /// Set by `finalize`: the workflow's output fields (large ones as `{"$pointer": …}`).
+    public var output: JSONValue?
+
+    enum CodingKeys: String, CodingKey {
+        case executionID = "execution_id"
+        case ownerID = "owner_id"
+        case traceID = "trace_id"
+        case manifestID = "manifest_id"
+        case version, cursor, error, output
+    }
+
+    public init(executionID: String, ownerID: String, traceID: String, manifestID: String, version: Int, cursor: Cursor) {
+        self.executionID = executionID
+        self.ownerID = ownerID
+        self.traceID = traceID
+        self.manifestID = manifestID
+        self.version = version
+        self.cursor = cursor
+    }
+
+    /// Compact JSON with sorted keys.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// What the state machine sends the segment runner: `{"action": …, …}`. Values that enter from outside (the start
+/// input, a human response, a Catch's `Cause`) are read as raw bytes and dehydrated by this step.
+public struct SegmentEvent: Sendable {
+    public enum Action: String, Sendable, CaseIterable {
+        case initialize, run, ask, resume, finalize, fail
+    }
+
+    public var action: Action
+    /// The previous step's payload (every action but `initialize`).
+    public var kernel: KernelPayload?
+    /// `initialize`: the execution ARN (`$$.Execution.Id`).
+    public var executionID: String?
+    /// `initialize`: the StartExecution input `{"owner_id", "workflow", "input"}`, raw.
+    public var start: Data?
+    /// `ask`: the task token of the `.waitForTaskToken` state.
+    public var taskToken: String?
+    /// `resume`: the human's answer (`--task-output`), raw.
+    public var humanResponse: Data?
+    /// `fail`: the Catch result (`Error`, `Cause`).
+    public var errorType: String?
+    public var errorCause: String?
+
+    /// Parses an invocation event; anything malformed is `Analemma.InvalidEvent` naming what.
+    public static func parse(_ event: Data) throws -> SegmentEvent {
+        func invalid(_ why: String) -> AnalemmaError { AnalemmaError(.invalidEvent, "segment runner event: \(why)") }
+        let top = try raw(members: event) ?? { throw invalid("not a JSON object") }()
+        guard let a = top["action"], let name = try? JSONDecoder().decode(String.self, from: a), let action = Action(rawValue: name)
+        else {
+            throw invalid("\"action\" must be one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var e = SegmentEvent(action: action)
+        func string(_ data: Data?, _ name: String) throws -> String? {
+            guard let data, data != Data("null".utf8) else { return nil }
+            guard let s = try? JSONDecoder().decode(String.self, from: data) else { throw invalid("\(name) must be a string") }
+            return s
+        }
+        e.executionID = try string(top["execution_id"], "execution_id")
+        e.start = top["start"]
+        e.taskToken = try string(top["task_token"], "task_token")
+        if let k = top["kernel"] {
+            do { e.kernel = try JSONDecoder().decode(KernelPayload.self, from: k) } catch {
+                throw invalid("\"kernel\" is not a kernel payload: \(error)")
+            }
+            let inner = try raw(members: k) ?? [:]
+            e.humanResponse = inner["human_response"]
+            if let caught = inner["error_info"], let info = try raw(members: caught) {
+                e.errorType = try string(info["Error"], "error_info.Error")
+                e.errorCause = try string(info["Cause"], "error_info.Cause")
+            }
+        }
+        if action == .initialize && (e.executionID == nil || e.start == nil) { throw invalid("initialize needs execution_id and start") }
+        if action != .initialize && e.kernel == nil { throw invalid("\(action.rawValue) needs \"kernel\" (the previous step's payload)") }
+        if action == .ask && e.taskToken == nil { throw invalid("ask needs task_token") }
+        return e
+    }
+
+    init(action: Action) { self.action = action }
+
+    /// An object's members as raw bytes (nil when `data` is not an object).
+    static func raw(members data: Data) throws -> [String: Data]? {
+        guard let members = try? JSONScanner.members(of: data) else { return nil }
+        var out: [String: Data] = [:]
+        for m in members { out[m.key] = data.subdata(in: m.range) }
+        return out
+    }
+}

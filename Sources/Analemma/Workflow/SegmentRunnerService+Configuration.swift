@@ -1,0 +1,28 @@
+/// Building the segment runner from its function environment (`Functions/segment-runner/function.json`).
+extension SegmentRunnerService {
+    /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL` (required),
+    /// `GC_DELAY_SECONDS` (default 300) and `MODEL_PROVIDER` (`standin`, the default until a real provider exists).
+    /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
+    public init(environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard) throws {
+        let client = try AWSClient(environment: environment)
+        let bucket = try environment.require("STATE_BUCKET", "the state bucket")
+        let s3 = try S3(client: client)
+        let db = try DynamoDB(client: client)
+        let gc = SQSGCQueue(
+            sqs: try SQS(client: client), queueURL: try environment.require("GC_QUEUE_URL", "the GC queue"),
+            delaySeconds: try environment.integer("GC_DELAY_SECONDS", default: 300))
+        let checkpoints = CheckpointWriter(
+            blocks: S3BlockStore(s3: s3, bucket: bucket),
+            manifests: ManifestStore(db: db, table: try environment.require("MANIFEST_TABLE", "the manifest table")),
+            references: BlockReferences(db: db, table: try environment.require("BLOCK_REFERENCES_TABLE", "the block reference table")),
+            gcQueue: gc)
+        let provider = environment["MODEL_PROVIDER"].flatMap { $0.isEmpty ? nil : $0 } ?? "standin"
+        guard provider == "standin" else {
+            throw AnalemmaError(.invalidConfiguration, "MODEL_PROVIDER=\(provider.debugDescription) is not available (known: standin)")
+        }
+        self.init(
+            workflows: WorkflowStore(s3: s3, bucket: bucket), checkpoints: checkpoints,
+            payloads: ZeroGravityPayload(s3: s3, bucket: bucket),
+            executor: NodeExecutor(skills: skills, model: StandInModel()), events: LogEventSink(logger: logger))
+    }
+}

@@ -1,0 +1,74 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// What `fail` records in state (`failure`): the whole error, where the run was.
+public struct FailureRecord: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var step: Int
+    public var segment: Int?
+    public var nodes: [String]
+    public var failedAtMillis: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case code, message, step, segment, nodes
+        case failedAtMillis = "failed_at_ms"
+    }
+}
+
+/// `finalize` and `fail`.
+extension SegmentRunnerService {
+    /// The workflow's output fields (declared `outputs`, else every non-kernel field), offloaded to S3 as needed
+    /// so the payload stays under 30 KB.
+    func finalize(_ k: KernelPayload) async throws -> KernelPayload {
+        let (manifest, head) = try await latest(k)
+        let plan = try await plan(k.cursor, ownerID: k.ownerID)
+        let names = (plan.definition.outputs ?? manifest.fields.keys.filter { !StateBag.protectedFields.contains($0) }.sorted())
+            .filter { manifest.fields[$0] != nil }
+        let fields = try await hydrator.hydrate(manifest, fields: names).fields
+        let output = try await payloads.encode(fields, ownerID: k.ownerID, limit: outputLimit)
+        var out = try await payload(at: manifest, head: head, identity: k)
+        out.output = try JSONValue(json: output)
+        emit("execution_finished", out, ["status": "succeeded", "output_bytes": String(output.count), "step": String(out.cursor.step)])
+        return out
+    }
+
+    /// Records a caught error in state (`failure`, cursor `failed`) and returns what the Fail state reports.
+    /// A human step's `States.Timeout` becomes `Analemma.HumanTimeout` naming the node.
+    func fail(_ k: KernelPayload, errorType: String?, cause: String?) async throws -> KernelPayload {
+        var code = errorType ?? ErrorCode.unhandled.rawValue
+        var message = Self.message(fromCause: cause) ?? code
+        if code == "States.Timeout" || code == "States.HeartbeatTimeout", k.cursor.status == .waitHuman, let hitp = k.cursor.hitp {
+            code = ErrorCode.humanTimeout.rawValue
+            message = "node \(hitp.node.debugDescription) was not answered within \(hitp.timeoutSeconds) s (\(errorType!))"
+        }
+        let (manifest, head) = try await latest(k)
+        var cursor = try await payload(at: manifest, head: head, identity: k).cursor
+        let plan = try? await plan(cursor, ownerID: k.ownerID)
+        let record = FailureRecord(
+            code: code, message: message, step: cursor.step, segment: cursor.segment,
+            nodes: cursor.segment.flatMap { i in plan?.segments.indices.contains(i) == true ? plan!.segments[i].nodes : nil } ?? [],
+            failedAtMillis: checkpoints.clock.nowMillis())
+        cursor.status = .failed
+        cursor.step += 1
+        var out = try await commit(["failure": Self.encode(record)], cursor: cursor, over: manifest, head: head, k)
+        out.error = KernelPayload.ErrorSummary(
+            code: code, message: String(message.prefix(2048)), node: record.nodes.last ?? cursor.hitp?.node)
+        emit("execution_failed", out, ["code": code, "message": String(message.prefix(1024))])
+        return out
+    }
+
+    /// A Lambda error's `Cause` is `{"errorMessage": …, "errorType": …}`; other causes are kept as text.
+    static func message(fromCause cause: String?) -> String? {
+        guard let cause, !cause.isEmpty else { return nil }
+        if let members = try? SegmentEvent.raw(members: Data(cause.utf8)), let m = members["errorMessage"],
+            let text = try? JSONDecoder().decode(String.self, from: m)
+        {
+            return text
+        }
+        return cause
+    }
+}

@@ -1,0 +1,107 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A question recorded in state (`pending_human`) while a `hitp` node waits for its task token to be answered.
+public struct PendingHuman: Codable, Sendable, Equatable {
+    public var node: String
+    public var question: String
+    /// The fields the answer may set (the node's writes).
+    public var expects: [String]
+    public var taskToken: String
+    public var askedAtMillis: Int64
+    public var timeoutSeconds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case node, question, expects
+        case taskToken = "task_token"
+        case askedAtMillis = "asked_at_ms"
+        case timeoutSeconds = "timeout_seconds"
+    }
+}
+
+/// `ask` (inside the `.waitForTaskToken` state) and `resume` (after `SendTaskSuccess`).
+extension SegmentRunnerService {
+    /// Records the pending question and its task token in state, where a UI (or `Deploy/run.py`) finds it.
+    func ask(_ k: KernelPayload, token: String) async throws -> KernelPayload {
+        guard k.cursor.status == .waitHuman, let hitp = k.cursor.hitp else {
+            throw AnalemmaError(.invalidEvent, "ask: the payload's cursor is \(k.cursor.status.rawValue), not wait_human")
+        }
+        let plan = try await plan(k.cursor, ownerID: k.ownerID)
+        let node = plan.node(hitp.node)
+        let (manifest, head) = try await latest(k)
+        let fields = try await hydrator.hydrate(manifest, fields: (node.reads ?? []).filter { manifest.fields[$0] != nil }).fields
+        let question: String
+        if case .string(let source)? = node.config?["question"] {
+            question = try Template(source).render(fields)
+        } else {
+            question = "Node \(node.id) asks for: \((node.writes ?? []).joined(separator: ", "))"
+        }
+        let pending = PendingHuman(
+            node: node.id, question: question, expects: node.writes ?? [], taskToken: token, askedAtMillis: checkpoints.clock.nowMillis(),
+            timeoutSeconds: hitp.timeoutSeconds)
+        var cursor = try await payload(at: manifest, head: head, identity: k).cursor
+        cursor.step += 1
+        let out = try await commit(["pending_human": Self.encode(pending)], cursor: cursor, over: manifest, head: head, k)
+        emit(
+            "human_waiting", out,
+            [
+                "node": node.id, "question": String(question.prefix(1024)), "timeout_seconds": String(hitp.timeoutSeconds),
+                "token_sha256": Digest.hex(Digest.sha256(Data(token.utf8))).prefix(16).description,
+            ])
+        return out
+    }
+
+    /// Merges the human's answer (only the node's declared writes; never a protected field), clears the
+    /// question, routes on, and commits. A refused answer changes nothing in state.
+    func resume(_ k: KernelPayload, response: Data?) async throws -> KernelPayload {
+        guard let hitp = k.cursor.hitp else { throw AnalemmaError(.invalidEvent, "resume: the payload's cursor waits for no human") }
+        let (manifest, head) = try await latest(k)
+        guard manifest.fields["pending_human"] != nil else {
+            let current = try await payload(at: manifest, head: head, identity: k)
+            if current.cursor.step > k.cursor.step { return current }  // this answer was already merged (a retry)
+            throw AnalemmaError(.invalidState, "resume: no question is pending for node \(hitp.node.debugDescription)")
+        }
+        let plan = try await plan(k.cursor, ownerID: k.ownerID)
+        let node = plan.node(hitp.node)
+        let router = WorkflowRouter(plan.definition)
+        let answer = try Self.answer(response, node: node)
+        let wanted = (["cursor", "pending_human"] + router.conditionFields(of: node.id)).filter {
+            manifest.fields[$0] != nil && answer[$0] == nil
+        }
+        var fields = try await hydrator.hydrate(manifest, fields: Array(Set(wanted))).fields
+        let pending = try JSONDecoder().decode(PendingHuman.self, from: fields["pending_human"]!)
+        guard pending.node == node.id else {
+            throw AnalemmaError(
+                .invalidState, "resume: the pending question is for node \(pending.node.debugDescription), not \(node.id.debugDescription)")
+        }
+        var cursor = try Self.decodeCursor(fields["cursor"])
+        fields.merge(answer) { _, new in new }
+        let exit = try router.next(after: node.id, fields: fields, traversals: &cursor.traversals)
+        cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
+        cursor.step += 1
+        emit("human_answered", k, ["node": node.id, "fields": answer.keys.sorted().joined(separator: ",")])
+        return try await commit(answer, removing: ["pending_human"], cursor: cursor, over: manifest, head: head, k)
+    }
+
+    /// The answer's fields, or the reason it is refused (naming the field and the node).
+    static func answer(_ response: Data?, node: WorkflowDefinition.Node) throws -> [String: Data] {
+        let to = "the answer to node \(node.id.debugDescription)"
+        guard let response, let members = try SegmentEvent.raw(members: response) else {
+            throw AnalemmaError(.invalidHumanResponse, "\(to) must be a JSON object of fields (send-task-success --task-output '{…}')")
+        }
+        if let field = members.keys.sorted().first(where: StateBag.protectedFields.contains) {
+            throw AnalemmaError(
+                .protectedField, "\(to) tries to set kernel-protected field \(field.debugDescription); refused, state unchanged")
+        }
+        let allowed = node.writes ?? []
+        if let field = members.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw AnalemmaError(
+                .invalidHumanResponse,
+                "\(to) sets \(field.debugDescription), which the node does not declare (it may set: \(allowed.joined(separator: ", ")))")
+        }
+        return members
+    }
+}

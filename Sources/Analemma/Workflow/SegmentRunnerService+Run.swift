@@ -1,0 +1,120 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `initialize` and `run`.
+extension SegmentRunnerService {
+    /// Validates the workflow, stores it, creates the state (protected fields from the execution context) and
+    /// commits the first checkpoint. An invalid workflow is rejected before anything is written.
+    func initialize(_ e: SegmentEvent, context: LambdaContext) async throws -> KernelPayload {
+        func invalid(_ why: String) -> AnalemmaError { AnalemmaError(.invalidEvent, "execution input: \(why)") }
+        guard let start = try SegmentEvent.raw(members: e.start!) else {
+            throw invalid("must be a JSON object {\"owner_id\", \"workflow\", \"input\"}")
+        }
+        guard let rawOwner = start["owner_id"], let ownerID = try? JSONDecoder().decode(String.self, from: rawOwner) else {
+            throw invalid("\"owner_id\" (a string) is required")
+        }
+        do { _ = try StatePointer(bucket: workflows.bucket, ownerID: ownerID, path: "x") } catch let error as AnalemmaError {
+            throw invalid(error.message)
+        }
+        guard let bytes = start["workflow"] else { throw invalid("\"workflow\" (the definition object) is required") }
+        let definition = try WorkflowDefinition.decode(bytes)
+        try executor.check(definition)
+        let plan = Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
+        let input = start["input"] ?? Data("{}".utf8)
+        let executionID = e.executionID!
+        let traceID = Self.traceID(context.traceID, executionID: executionID)
+        var identity = KernelPayload(
+            executionID: executionID, ownerID: ownerID, traceID: traceID, manifestID: "",
+            version: 0, cursor: Cursor(status: .continue, workflowID: definition.workflowID, workflow: "", step: 0, traversals: [:]))
+        var state = try StateBag(executionID: executionID, ownerID: ownerID, traceID: traceID, input: input)
+        let head = try await checkpoints.manifests.head(executionID: executionID)
+        if let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: executionID, manifestID: id) {
+            return try await payload(at: manifest, head: head, identity: identity)  // a retry after the first commit
+        }
+        identity.cursor.workflow = try await workflows.put(bytes, ownerID: ownerID)
+        let cursor = try Self.cursor(entering: definition.entry, plan: plan, from: identity.cursor)
+        try state.merge(["workflow_id": Self.encode(definition.workflowID), "cursor": Self.encode(cursor)], from: .kernel)
+        let manifest = try await checkpoints.commit(
+            state, previous: nil, expected: .empty, executionID: executionID, ownerID: ownerID, segmentIndex: 0)
+        var k = identity
+        k.manifestID = manifest.manifestID
+        k.version = 1
+        k.cursor = cursor
+        emit("execution_started", k, ["workflow_id": definition.workflowID, "segments": String(plan.segments.count)])
+        return k
+    }
+
+    /// Runs the cursor's segment: hydrates its declared reads, runs its nodes, routes, commits the delta.
+    func run(_ k: KernelPayload) async throws -> KernelPayload {
+        guard k.cursor.status == .continue, let index = k.cursor.segment else {
+            throw AnalemmaError(.invalidEvent, "run: the payload's cursor is \(k.cursor.status.rawValue), not continue")
+        }
+        let (manifest, head, replay) = try await position(k)
+        if let replay { return replay }
+        let plan = try await plan(k.cursor, ownerID: k.ownerID)
+        guard plan.segments.indices.contains(index) else {
+            throw AnalemmaError(.invalidEvent, "run: segment \(index) does not exist (the workflow has \(plan.segments.count))")
+        }
+        let segment = plan.segments[index]
+        let router = WorkflowRouter(plan.definition)
+        let wanted = (segment.reads + ["cursor"]).filter { manifest.fields[$0] != nil }
+        var fields = try await hydrator.hydrate(manifest, fields: wanted).fields
+        var cursor = try Self.decodeCursor(fields["cursor"])
+        var changes: [String: Data] = [:]
+        var exit: String?
+        for (i, id) in segment.nodes.enumerated() {
+            let node = plan.node(id)
+            let reads = fields.filter { (node.reads ?? []).contains($0.key) }
+            let outcome = try await executor.run(node, fields: reads)
+            fields.merge(outcome.updates) { _, new in new }
+            changes.merge(outcome.updates) { _, new in new }
+            var detail = [
+                "node": id, "type": node.type, "attempts": String(outcome.attempts),
+                "writes": outcome.updates.keys.sorted().joined(separator: ","),
+            ]
+            if let m = outcome.model {
+                detail["model"] = m.model
+                detail["tokens_in"] = String(m.inputTokens)
+                detail["tokens_out"] = String(m.outputTokens)
+            }
+            emit("node_finished", k, detail)
+            exit = try router.next(after: id, fields: fields, traversals: &cursor.traversals)
+            if i + 1 < segment.nodes.count, exit == segment.nodes[i + 1] { continue }
+            break
+        }
+        cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
+        cursor.step += 1
+        return try await commit(changes, cursor: cursor, over: manifest, head: head, k)
+    }
+
+    /// Commits `changes` plus the cursor over `manifest` and returns the next payload.
+    func commit(
+        _ changes: [String: Data], removing removed: Set<String> = [], cursor: Cursor, over manifest: Manifest, head: ManifestStore.Head,
+        _ k: KernelPayload
+    ) async throws -> KernelPayload {
+        var changes = changes
+        changes["cursor"] = try Self.encode(cursor)
+        let next = try await checkpoints.commit(
+            delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step)
+        var out = KernelPayload(
+            executionID: k.executionID, ownerID: k.ownerID, traceID: k.traceID, manifestID: next.manifestID, version: head.version + 1,
+            cursor: cursor)
+        out.error = nil
+        emit(
+            "checkpoint", out,
+            [
+                "manifest_id": next.manifestID, "step": String(cursor.step), "changed": String(changes.count),
+                "status": cursor.status.rawValue,
+            ])
+        return out
+    }
+
+    /// The X-Ray trace root of the invocation, else one derived from the execution (stable across retries).
+    static func traceID(_ header: String?, executionID: String) -> String {
+        if let header, let root = header.split(separator: ";").first(where: { $0.hasPrefix("Root=") }) { return String(root.dropFirst(5)) }
+        return "analemma-" + Digest.hex(Digest.sha256(Data(executionID.utf8))).prefix(32)
+    }
+}

@@ -1,0 +1,94 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Reading the head, the cursor and the workflow; building payloads and cursors.
+extension SegmentRunnerService {
+    /// The committed head of `k`'s execution and its manifest, checked against `k`'s identity.
+    func latest(_ k: KernelPayload) async throws -> (Manifest, ManifestStore.Head) {
+        let head = try await checkpoints.manifests.head(executionID: k.executionID)
+        guard let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: k.executionID, manifestID: id)
+        else { throw AnalemmaError(.invalidState, "execution \(k.executionID.debugDescription) has no committed state") }
+        guard manifest.ownerID == k.ownerID else {
+            throw AnalemmaError(
+                .forgedPointer, "payload names owner \(k.ownerID.debugDescription), but the execution belongs to another owner")
+        }
+        return (manifest, head)
+    }
+
+    /// The head, when it is still where `k` left it. When it moved one step on from `k` (this step already ran and
+    /// committed: a retry), the payload rebuilt from the head; any other move is a concurrent writer.
+    func position(_ k: KernelPayload) async throws -> (manifest: Manifest, head: ManifestStore.Head, replay: KernelPayload?) {
+        let (manifest, head) = try await latest(k)
+        if head.manifestID == k.manifestID { return (manifest, head, nil) }
+        if head.version > k.version, manifest.parentManifestID == k.manifestID {
+            return (manifest, head, try await payload(at: manifest, head: head, identity: k))
+        }
+        throw AnalemmaError(
+            .concurrentWrite,
+            "execution \(k.executionID.debugDescription) moved from version \(k.version) to \(head.version) under this step")
+    }
+
+    /// The payload for a committed manifest (its cursor read from state).
+    func payload(at manifest: Manifest, head: ManifestStore.Head, identity k: KernelPayload) async throws -> KernelPayload {
+        let state = try await hydrator.hydrate(manifest, fields: ["cursor"])
+        return KernelPayload(
+            executionID: k.executionID, ownerID: k.ownerID, traceID: k.traceID, manifestID: manifest.manifestID, version: head.version,
+            cursor: try Self.decodeCursor(state["cursor"]))
+    }
+
+    static func decodeCursor(_ raw: Data?) throws -> Cursor {
+        guard let raw, let cursor = try? JSONDecoder().decode(Cursor.self, from: raw) else {
+            throw AnalemmaError(.invalidState, "state has no readable cursor")
+        }
+        return cursor
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// The stored workflow, its segments, and its nodes by id.
+    func plan(_ cursor: Cursor, ownerID: String) async throws -> Plan {
+        let (definition, _) = try await workflows.get(cursor.workflow, ownerID: ownerID)
+        return Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
+    }
+
+    /// The cursor that enters `node` (the first node of a segment), or `done` when `node` is nil.
+    static func cursor(entering node: String?, plan: Plan, from cursor: Cursor) throws -> Cursor {
+        var next = cursor
+        next.hitp = nil
+        guard let node else {
+            next.status = .done
+            next.segment = nil
+            return next
+        }
+        guard let index = plan.segments.firstIndex(where: { $0.nodes.first == node }) else {
+            throw AnalemmaError(.invalidState, "node \(node.debugDescription) does not start a segment")
+        }
+        next.segment = index
+        let definition = plan.node(node)
+        if definition.type == "hitp" {
+            next.status = .waitHuman
+            next.hitp = Cursor.Human(node: node, timeoutSeconds: definition.timeoutSeconds ?? Plan.defaultHumanTimeout)
+        } else {
+            next.status = .continue
+        }
+        return next
+    }
+}
+
+/// A workflow ready to run: its definition and segments.
+struct Plan {
+    /// How long a human step waits when its node sets no `timeout_seconds`: 24 hours.
+    static let defaultHumanTimeout = 86_400
+
+    let definition: WorkflowDefinition
+    let segments: [Segment]
+
+    func node(_ id: String) -> WorkflowDefinition.Node { definition.nodes.first { $0.id == id }! }
+}

@@ -1,0 +1,66 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The segment runner (Tiny Handler `segment-runner`): the kernel step behind every Task of the workflow state
+/// machine. Actions: `initialize`, `run`, `ask`, `resume`, `finalize`, `fail` (see `StateMachines/README.md`).
+///
+/// Every action reads the execution's head, hydrates only the fields it needs, commits a delta checkpoint
+/// (`CheckpointWriter`) and returns a pointer-only ``KernelPayload``. A step replayed after it committed (a
+/// Lambda retry) returns the payload its first run produced instead of running twice.
+public struct SegmentRunnerService: LambdaHandler {
+    public let workflows: WorkflowStore
+    public let checkpoints: CheckpointWriter
+    public let hydrator: StateHydrator
+    public let payloads: ZeroGravityPayload
+    public let executor: NodeExecutor
+    public let events: any EventSink
+    /// The budget for `finalize`'s output inside the payload (the rest is kernel metadata).
+    public var outputLimit = 24 * 1024
+
+    public init(
+        workflows: WorkflowStore, checkpoints: CheckpointWriter, payloads: ZeroGravityPayload, executor: NodeExecutor, events: any EventSink
+    ) {
+        self.workflows = workflows
+        self.checkpoints = checkpoints
+        self.hydrator = StateHydrator(store: checkpoints.blocks)
+        self.payloads = payloads
+        self.executor = executor
+        self.events = events
+    }
+
+    public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
+        let e = try SegmentEvent.parse(event)
+        do {
+            let payload: KernelPayload
+            switch e.action {
+            case .initialize: payload = try await initialize(e, context: context)
+            case .run: payload = try await run(e.kernel!)
+            case .ask: payload = try await ask(e.kernel!, token: e.taskToken!)
+            case .resume: payload = try await resume(e.kernel!, response: e.humanResponse)
+            case .finalize: payload = try await finalize(e.kernel!)
+            case .fail: payload = try await fail(e.kernel!, errorType: e.errorType, cause: e.errorCause)
+            }
+            return try payload.encoded()
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    /// Maps infrastructure errors to the stable codes the state machine retries or reports.
+    static func classify(_ error: any Error) -> any Error {
+        switch error {
+        case let e as AWSError where e.isThrottling || e.isServerError: AnalemmaError(.transient, "\(e)")
+        case is TransportError, is AmbiguousFailure: AnalemmaError(.transient, "\(error)")
+        case let e as BlockReferences.BlockCollected: AnalemmaError(.transient, "\(e) (retry re-uploads it)")
+        case let e as ManifestStore.HeadConflict: AnalemmaError(.concurrentWrite, "\(e)")
+        default: error
+        }
+    }
+
+    func emit(_ type: String, _ k: KernelPayload, _ fields: [String: String] = [:]) {
+        events.emit(KernelEvent(type, executionID: k.executionID, traceID: k.traceID, fields))
+    }
+}

@@ -1,0 +1,42 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Workflow definitions in the state bucket, content-addressed per owner: `owners/<owner>/workflows/<sha256>.json`.
+/// Loading checks the pointer (owner, bucket) and that the bytes still hash to their name.
+public struct WorkflowStore: Sendable {
+    public let s3: S3
+    public let bucket: String
+
+    public init(s3: S3, bucket: String) {
+        self.s3 = s3
+        self.bucket = bucket
+    }
+
+    /// Stores a definition's bytes (create-only; the same definition is stored once) and returns its pointer.
+    public func put(_ definition: Data, ownerID: String) async throws -> String {
+        let hash = Digest.hex(Digest.sha256(definition))
+        let pointer = try StatePointer(bucket: bucket, ownerID: ownerID, path: "workflows/\(hash).json")
+        do {
+            try await s3.putObject(
+                bucket: bucket, key: pointer.key, body: definition, precondition: .createOnly, contentType: "application/json")
+        } catch let e as AWSError where e.status == 412 {}  // already stored
+        return pointer.description
+    }
+
+    /// The definition a pointer names, after checking it belongs to `ownerID` and is intact.
+    public func get(_ pointer: String, ownerID: String) async throws -> (definition: WorkflowDefinition, bytes: Data) {
+        let parsed = try StatePointer(parsing: pointer, stateBucket: bucket, ownerID: ownerID)
+        let name = parsed.key.split(separator: "/").last.map(String.init) ?? ""
+        guard parsed.key.hasPrefix("owners/\(ownerID)/workflows/"), name.hasSuffix(".json") else {
+            throw AnalemmaError(.forgedPointer, "refusing workflow pointer \(pointer.debugDescription): not a stored workflow")
+        }
+        let bytes = try await s3.getObject(bucket: bucket, key: parsed.key).body
+        guard Digest.hex(Digest.sha256(bytes)) + ".json" == name else {
+            throw AnalemmaError(.invalidState, "workflow \(pointer.debugDescription) does not match its content hash")
+        }
+        return (try WorkflowDefinition.decode(bytes), bytes)
+    }
+}
