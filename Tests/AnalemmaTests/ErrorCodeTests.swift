@@ -17,6 +17,7 @@ struct ErrorCodeTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("StateMachines")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".asl.json") } ?? []
+        #expect(files.contains("workflow.asl.json"))
         let known = Set(ErrorCode.allCases.map(\.rawValue) + ErrorCode.lambdaServiceErrors)
         for file in files {
             let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file)))

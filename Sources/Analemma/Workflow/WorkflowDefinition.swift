@@ -68,6 +68,7 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     public struct Limits: Codable, Sendable, Equatable {
         public var maxAttempts: Int
         enum CodingKeys: String, CodingKey { case maxAttempts = "max_attempts" }
+        public init(maxAttempts: Int) { self.maxAttempts = maxAttempts }
     }
 
     /// A transition; with `when` it is taken only if the condition holds (first matching edge wins, an edge without
@@ -96,6 +97,12 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
         public var field: String
         public var equals: JSONValue?
         public var exists: Bool?
+
+        public init(field: String, equals: JSONValue? = nil, exists: Bool? = nil) {
+            self.field = field
+            self.equals = equals
+            self.exists = exists
+        }
     }
 
     public static let nodeTypes: Set<String> = ["llm", "skill", "hitp", "map", "route"]
