@@ -44,7 +44,9 @@ struct WorkflowTests {
     @Test("the examples under Deploy/examples/workflows pass every check the runner makes")
     func examplesValid() throws {
         let dir = Self.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Deploy/examples/workflows")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
+            $0.hasSuffix(".json") && !$0.hasSuffix("schema.json")
+        }
         #expect(files.count >= 4)
         for file in files {
             try NodeExecutor().check(try WorkflowDefinition.decode(Data(contentsOf: dir.appendingPathComponent(file))))
@@ -59,6 +61,17 @@ struct WorkflowTests {
             "\($0)".contains("\"type\"") && "\($0)".contains(".nodes[0]")
         }
         #expect(throws: AnalemmaError.self) { _ = try WorkflowDefinition.decode(Data("[]".utf8)) }
+        #expect {
+            _ = try WorkflowDefinition.decode(Data(#"{"workflow_id":"w","entry":"a","nodes":[{"id":"a","type":"route"}],"edgs":[]}"#.utf8))
+        } throws: { "\($0)".contains("missing \"edges\"") }
+        #expect {
+            _ = try WorkflowDefinition.decode(
+                Data(#"{"workflow_id":"w","entry":"a","nodes":[{"id":"a","type":"route","raeds":["x"]}],"edges":[]}"#.utf8))
+        } throws: { "\($0)".contains("unknown key \"raeds\" at .nodes[0]") && ($0 as? AnalemmaError)?.code == .invalidWorkflow }
+        #expect {
+            _ = try WorkflowDefinition.decode(
+                Data(#"{"workflow_id":"w","entry":"a","nodes":[],"edges":[{"from":"a","to":"a","when":{"field":"f","equal":1}}]}"#.utf8))
+        } throws: { "\($0)".contains("unknown key \"equal\" at .edges[0].when") }
     }
 
     @Test("the example cuts at the LLM and the human: prepare+normalise | draft | review | decide | publish")

@@ -91,3 +91,22 @@ def test_package_refuses_a_dynamically_linked_binary(tmp_path):
     with pytest.raises(SystemExit, match="dynamically linked"):
         package.package("python", os.path.basename(os.path.realpath("/usr/bin/python3")),
                         os.path.dirname(os.path.realpath("/usr/bin/python3")), str(tmp_path))
+
+
+def test_example_workflows_match_the_published_schema():
+    import glob
+    import jsonschema
+    root = os.path.join(ROOT, "Deploy", "examples", "workflows")
+    with open(os.path.join(root, "workflow.schema.json")) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    examples = [p for p in glob.glob(os.path.join(root, "*.json")) if not p.endswith("schema.json")]
+    assert len(examples) >= 4
+    for path in examples:
+        with open(path) as f:
+            jsonschema.validate(json.load(f), schema)
+    with open(examples[0]) as f:
+        typo = json.load(f)
+    typo["edgs"] = typo.pop("edges")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(typo, schema)

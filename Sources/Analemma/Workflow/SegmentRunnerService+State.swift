@@ -31,11 +31,12 @@ extension SegmentRunnerService {
             "execution \(k.executionID.debugDescription) moved from version \(k.version) to \(head.version) under this step")
     }
 
-    /// The payload for a committed manifest (its cursor read from state).
+    /// The payload for a committed manifest (its cursor and trace id read from state).
     func payload(at manifest: Manifest, head: ManifestStore.Head, identity k: KernelPayload) async throws -> KernelPayload {
-        let state = try await hydrator.hydrate(manifest, fields: ["cursor"])
+        let state = try await hydrator.hydrate(manifest, fields: ["cursor", "trace_id"].filter { manifest.fields[$0] != nil })
         return KernelPayload(
-            executionID: k.executionID, ownerID: k.ownerID, traceID: k.traceID, manifestID: manifest.manifestID, version: head.version,
+            executionID: k.executionID, ownerID: k.ownerID, traceID: state.string("trace_id") ?? k.traceID, manifestID: manifest.manifestID,
+            version: head.version,
             cursor: try Self.decodeCursor(state["cursor"]))
     }
 

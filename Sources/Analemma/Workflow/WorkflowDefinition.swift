@@ -110,7 +110,11 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     /// Decodes a definition; a malformed document is an `Analemma.InvalidWorkflow` error naming where.
     public static func decode(_ data: Data) throws -> WorkflowDefinition {
         do {
-            return try JSONDecoder().decode(WorkflowDefinition.self, from: data)
+            let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: data)
+            try checkKeys(try JSONValue(json: data))
+            return definition
+        } catch let e as AnalemmaError {
+            throw AnalemmaError(.invalidWorkflow, e.message)
         } catch let DecodingError.keyNotFound(key, context) {
             throw AnalemmaError(.invalidWorkflow, "missing \(key.stringValue.debugDescription) at \(path(context.codingPath))")
         } catch let DecodingError.typeMismatch(_, context) {
@@ -119,6 +123,42 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
             throw AnalemmaError(.invalidWorkflow, "null at \(path(context.codingPath))")
         } catch {
             throw AnalemmaError(.invalidWorkflow, "not a workflow document: \(error)")
+        }
+    }
+
+    static let keys: [String: Set<String>] = [
+        "": ["workflow_id", "version", "entry", "nodes", "edges", "outputs", "description"],
+        "node": ["id", "type", "reads", "writes", "skill", "config", "timeout_seconds", "retry", "heal", "description"],
+        "edge": ["from", "to", "when", "max_traversals"],
+        "when": ["field", "equals", "exists"],
+        "limits": ["max_attempts"],
+    ]
+
+    /// Unknown keys are errors (a typo such as `"edgs"` must not silently drop a part of the graph).
+    static func checkKeys(_ document: JSONValue) throws {
+        func check(_ value: JSONValue?, _ kind: String, _ at: String) throws {
+            guard case .object(let o)? = value else { return }
+            let known = keys[kind]!
+            if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+                throw AnalemmaError(
+                    .invalidWorkflow,
+                    "unknown key \(unknown.debugDescription) at \(at.isEmpty ? "the top level" : at) (known: \(known.sorted().joined(separator: ", ")))"
+                )
+            }
+        }
+        try check(document, "", "")
+        if case .array(let nodes)? = try document.value(at: "nodes") {
+            for (i, node) in nodes.enumerated() {
+                try check(node, "node", ".nodes[\(i)]")
+                try check(try node.value(at: "retry"), "limits", ".nodes[\(i)].retry")
+                try check(try node.value(at: "heal"), "limits", ".nodes[\(i)].heal")
+            }
+        }
+        if case .array(let edges)? = try document.value(at: "edges") {
+            for (i, edge) in edges.enumerated() {
+                try check(edge, "edge", ".edges[\(i)]")
+                try check(try edge.value(at: "when"), "when", ".edges[\(i)].when")
+            }
         }
     }
 

@@ -1,0 +1,280 @@
+"""End to end: workflow files through StateMachines/workflow.asl.json on moto, reaching the real segment-runner
+bootstrap through the local Lambda service; state read back the way the kernel stores it (Deploy/local/state_reader)."""
+
+import copy
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, client, invoke
+
+import resources  # Deploy/local
+import state_reader
+
+EXAMPLES = os.path.join(ROOT, "Deploy", "examples", "workflows")
+CORPUS = sorted(glob.glob(os.path.join(ROOT, "Tests", "AnalemmaTests", "Fixtures", "workflows", "invalid-*.json")))
+KERNEL_STATES = {"Initialize", "RunSegment", "Resume", "Finalize", "RecordFailure"}
+LIMIT = 30 * 1024
+
+
+def example(name):
+    with open(os.path.join(EXAMPLES, name)) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def engine(endpoint):
+    return resources.ensure(endpoint)
+
+
+@pytest.fixture(scope="module")
+def aws_c(endpoint):
+    return resources.clients(endpoint)
+
+
+def start(sfn, engine, workflow, state_input, owner="team-a"):
+    doc = {"owner_id": owner, "workflow": workflow, "input": state_input}
+    return sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
+
+
+def wait(sfn, arn, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.2)
+    pytest.fail(f"{arn} still running after {seconds} s")
+
+
+def history(sfn, arn):
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def pending_token(sfn, endpoint, arn, seconds=30):
+    """The task token of the human step, once the ask step has recorded it in state."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        _, fields = state_reader.read_state(endpoint, arn, ["pending_human"])
+        if "pending_human" in fields:
+            return fields["pending_human"]
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+        time.sleep(0.2)
+    pytest.fail("no question was recorded")
+
+
+def kernel_outputs(events):
+    """Every payload a kernel step handed to the state machine (state outputs of the kernel Task states)."""
+    return [(e["stateExitedEventDetails"]["name"], e["stateExitedEventDetails"]["output"])
+            for e in events if "stateExitedEventDetails" in e and e["stateExitedEventDetails"]["name"] in KERNEL_STATES]
+
+
+def assert_small_payloads(events):
+    outputs = kernel_outputs(events)
+    assert outputs, "no kernel step ran"
+    for name, output in outputs:
+        assert len(output.encode()) <= LIMIT, f"{name} returned {len(output)} bytes"
+
+
+def aws_cli(endpoint, *args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    return subprocess.run([aws, "--endpoint-url", endpoint, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_linear_five_nodes_runs_to_its_output(sfn, endpoint, engine):
+    arn = start(sfn, engine, example("linear-5.json"), {"topic": "solar power"})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    assert out["output"] == {
+        "headline": "What changed in solar power this year?",
+        "summary": {"text": "[standin] Answer What changed in solar power this year? in three sentences.",
+                    "steps": ["search", "read", "summarise"]}}
+    assert out["owner_id"] == "team-a" and out["execution_id"] == arn and out["cursor"]["status"] == "done"
+    m, fields = state_reader.read_state(endpoint, arn)
+    assert fields["question"] == "What changed in solar power this year?" and fields["owner_id"] == "team-a"
+    # segments: [frame, plan] | [draft] | [headline, summarise]: three run steps after the first checkpoint
+    assert m["segment_index"] == 3 and fields["cursor"]["step"] == 3
+    assert_small_payloads(history(sfn, arn))
+
+
+@pytest.mark.parametrize("severity,route", [("high", "paged on-call for DB down"), ("low", "queued DB down")])
+def test_branching_takes_the_matching_edge(sfn, endpoint, engine, severity, route):
+    arn = start(sfn, engine, example("branching.json"), {"ticket": {"title": "DB down", "severity": severity}})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])["output"]
+    assert out == {"severity": severity, "route_taken": route, "reply": f"[standin] Tell the customer: {route}"}
+    _, fields = state_reader.read_state(endpoint, arn, ["cursor"])
+    taken = "triage->page_oncall" if severity == "high" else "triage->queue"
+    assert fields["cursor"]["traversals"][taken] == 1 and len(fields["cursor"]["traversals"]) == 3
+
+
+def test_human_step_is_resumed_through_the_cli(sfn, endpoint, engine):
+    arn = start(sfn, engine, example("research-brief.json"), {"topic": "tidal energy"})
+    pending = pending_token(sfn, endpoint, arn)
+    assert pending["node"] == "review" and pending["expects"] == ["approval", "notes"]
+    assert pending["question"].startswith("Approve this draft?") and "tidal energy" in pending["question"]
+    r = aws_cli(endpoint, "stepfunctions", "send-task-success", "--task-token", pending["task_token"],
+                "--task-output", json.dumps({"approval": "yes", "notes": "ship it"}))
+    assert r.returncode == 0, r.stderr
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])["output"]
+    assert out["approval"] == "yes" and out["final"].endswith("Reviewer notes: ship it")
+    _, fields = state_reader.read_state(endpoint, arn)
+    assert "pending_human" not in fields and fields["notes"] == "ship it"
+    events = history(sfn, arn)
+    assert_small_payloads(events)
+    # the answer entered the payload at AskHuman and left it at Resume
+    resumed = [o for n, o in kernel_outputs(events) if n == "Resume"]
+    assert resumed and all("human_response" not in json.loads(o) for o in resumed)
+
+
+def test_bounded_loop_ends_in_a_named_failure(sfn, endpoint, engine):
+    """decide -> draft has max_traversals 3: the fourth "no" leaves no edge to take."""
+    arn = start(sfn, engine, example("research-brief.json"), {"topic": "loops"})
+    for round_ in range(4):
+        pending = pending_token(sfn, endpoint, arn)
+        sfn.send_task_success(taskToken=pending["task_token"], output=json.dumps({"approval": "no"}))
+        deadline = time.time() + 30
+        while round_ < 3 and time.time() < deadline:  # wait for the next question (a new token)
+            _, f = state_reader.read_state(endpoint, arn, ["pending_human"])
+            if f.get("pending_human", {}).get("task_token") not in (None, pending["task_token"]):
+                break
+            time.sleep(0.2)
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.NoRoute", d
+    assert "decide->draft (max_traversals 3)" in d["cause"]
+    _, fields = state_reader.read_state(endpoint, arn, ["failure", "cursor"])
+    assert fields["failure"]["code"] == "Analemma.NoRoute" and fields["cursor"]["status"] == "failed"
+    assert fields["cursor"]["traversals"]["decide->draft"] == 3
+
+
+@pytest.mark.parametrize("answer,error,names", [
+    ({"owner_id": "mallory", "approval": "yes"}, "Analemma.ProtectedField", "owner_id"),
+    ({"approval": "yes", "is_admin": True}, "Analemma.InvalidHumanResponse", "is_admin"),
+])
+def test_refused_answers_fail_cleanly_and_change_nothing(sfn, endpoint, engine, answer, error, names):
+    arn = start(sfn, engine, example("research-brief.json"), {"topic": "x"})
+    pending = pending_token(sfn, endpoint, arn)
+    sfn.send_task_success(taskToken=pending["task_token"], output=json.dumps(answer))
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == error, d
+    assert names in d["cause"] and '"review"' in d["cause"]
+    _, fields = state_reader.read_state(endpoint, arn)
+    assert fields["owner_id"] == "team-a" and "approval" not in fields and "is_admin" not in fields
+    assert fields["failure"]["code"] == error and fields["failure"]["nodes"] == ["review"]
+
+
+def test_unanswered_human_step_times_out_with_a_clear_failure(sfn, endpoint, engine):
+    w = example("research-brief.json")
+    next(n for n in w["nodes"] if n["id"] == "review")["timeout_seconds"] = 2
+    arn = start(sfn, engine, w, {"topic": "x"})
+    pending_token(sfn, endpoint, arn)
+    d = wait(sfn, arn, seconds=30)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.HumanTimeout", d
+    assert d["cause"].startswith('node "review" was not answered within 2 s')
+    _, fields = state_reader.read_state(endpoint, arn, ["failure", "pending_human"])
+    assert fields["failure"]["code"] == "Analemma.HumanTimeout" and fields["pending_human"]["node"] == "review"
+
+
+def test_failing_skill_fails_cleanly_with_state_intact(sfn, endpoint, engine, aws_c):
+    arn = start(sfn, engine, example("failing-skill.json"), {"topic": "x", "mode": "break"})
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.SkillFailed", d
+    assert d["cause"] == 'node "flaky" (skill fail): the upstream index is unavailable'
+    m, fields = state_reader.read_state(endpoint, arn)
+    # the failed segment committed nothing; its failure is recorded; every manifest still reads back whole
+    assert fields["topic"] == "x" and "query" not in fields and "result" not in fields
+    assert fields["failure"]["nodes"] == ["prepare", "flaky", "after"] and fields["cursor"]["status"] == "failed"
+    for manifest in state_reader.history(aws_c, arn):
+        assert manifest["state"] == "COMMITTED"
+        state_reader.read_fields(aws_c, manifest)
+    assert_small_payloads(history(sfn, arn))
+    ok = start(sfn, engine, example("failing-skill.json"), {"topic": "x", "mode": "fine"})
+    assert wait(sfn, ok)["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[os.path.basename(p) for p in CORPUS])
+def test_invalid_workflows_are_rejected_before_any_state_is_written(sfn, endpoint, engine, aws_c, path):
+    with open(path) as f:
+        case = json.load(f)
+    owner = "rejected-" + os.path.basename(path)[len("invalid-"):-len(".json")]
+    arn = start(sfn, engine, case["workflow"], {"topic": "x"}, owner=owner)
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.InvalidWorkflow", d
+    message = json.loads(d["cause"])["errorMessage"]
+    assert f'"{case["expect_node"]}"' in message and case["expect"] in message
+    assert state_reader.read_state(endpoint, arn) == (None, {})
+    assert state_reader.history(aws_c, arn) == []
+    listed = aws_c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/")
+    assert listed.get("KeyCount", 0) == 0
+
+
+@pytest.mark.parametrize("start_input,expected", [
+    ({"workflow": {}}, '"owner_id" (a string) is required'),
+    ({"owner_id": "../x", "workflow": {}}, "is not 1–128 of [A-Za-z0-9._-]"),
+    ({"owner_id": "o"}, '"workflow" (the definition object) is required'),
+])
+def test_bad_execution_input_is_rejected_by_name(sfn, engine, start_input, expected):
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(start_input))["executionArn"]
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.InvalidEvent", d
+    assert expected in json.loads(d["cause"])["errorMessage"]
+
+
+def test_input_cannot_set_protected_fields(sfn, engine):
+    arn = start(sfn, engine, example("linear-5.json"), {"topic": "t", "owner_id": "mallory"})
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.ProtectedField", d
+    assert '"owner_id"' in json.loads(d["cause"])["errorMessage"]
+
+
+def test_large_state_never_enters_the_payload(sfn, endpoint, engine):
+    """A 400 KB field goes in (the StartExecution input is outside's business), is copied by a skill, and comes out
+    of finalize as an S3 pointer: every kernel step's payload stays under 30 KB."""
+    w = {"workflow_id": "big", "entry": "copy", "outputs": ["copy", "size_note"], "nodes": [
+        {"id": "copy", "type": "skill", "skill": "json_transform", "reads": ["corpus"], "writes": ["copy"],
+         "config": {"value": "$.corpus"}},
+        {"id": "note", "type": "skill", "skill": "template", "reads": ["corpus"], "writes": ["size_note"],
+         "config": {"template": "first item: {{corpus[0].id}}"}}],
+        "edges": [{"from": "copy", "to": "note"}]}
+    corpus = [{"id": i, "text": "lorem ipsum %06d " % i * 4} for i in range(4000)]
+    arn = start(sfn, engine, w, {"corpus": corpus})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    assert len(d["output"]) <= LIMIT
+    out = json.loads(d["output"])["output"]
+    assert out["size_note"] == "first item: 0"
+    pointer = out["copy"]["$pointer"]
+    assert pointer.startswith(f"s3://{engine['bucket']}/owners/team-a/payloads/")
+    bucket, key = pointer[len("s3://"):].split("/", 1)
+    assert json.loads(client("s3", endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()) == corpus
+    assert_small_payloads(history(sfn, arn))
+
+
+def test_a_replayed_step_returns_its_first_result_and_a_stale_one_is_refused(lam, engine):
+    """Lambda retries: the runner invoked again with the same payload must not run the segment twice."""
+    execution = f"arn:aws:states:us-east-1:123456789012:execution:direct:{time.time_ns()}"
+    start_doc = {"owner_id": "team-a", "workflow": example("linear-5.json"), "input": {"topic": "replay"}}
+    _, k0 = invoke(lam, {"action": "initialize", "execution_id": execution, "start": start_doc}, name="segment-runner")
+    assert k0["cursor"]["status"] == "continue" and k0["version"] == 1, k0
+    _, again = invoke(lam, {"action": "initialize", "execution_id": execution, "start": start_doc}, name="segment-runner")
+    assert again == k0
+    _, k1 = invoke(lam, {"action": "run", "kernel": k0}, name="segment-runner")
+    _, replay = invoke(lam, {"action": "run", "kernel": k0}, name="segment-runner")
+    assert replay == k1 and k1["version"] == 2
+    _, k2 = invoke(lam, {"action": "run", "kernel": k1}, name="segment-runner")
+    r, stale = invoke(lam, {"action": "run", "kernel": k0}, name="segment-runner")
+    assert r.get("FunctionError") and stale["errorType"] == "Analemma.ConcurrentWrite", stale
+    forged = copy.deepcopy(k2)
+    forged["cursor"]["workflow"] = "s3://analemma-state/owners/someone-else/workflows/x.json"
+    r, refused = invoke(lam, {"action": "run", "kernel": forged}, name="segment-runner")
+    assert refused["errorType"] == "Analemma.ForgedPointer" and "someone-else" in refused["errorMessage"]
