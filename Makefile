@@ -12,7 +12,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev openssl
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo bench format lint clean
+.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run bench format lint clean
+WORKFLOW ?= Deploy/examples/workflows/linear-5.json
+INPUT ?= {"topic": "solar power"}
+OWNER ?= demo
 
 help:
 	@echo "make demo        start the local stack and run the demo (the most complete thing so far)"
@@ -20,6 +23,7 @@ help:
 	@echo "make build       static release binaries in $(BIN) (what tests, bench and package use)"
 	@echo "make package     one Lambda zip per Functions/<name> in Deploy/dist/"
 	@echo "make local-up    start the local stack on :$(PORT) (local-down stops it)"
+	@echo "make run         run WORKFLOW=<file> with INPUT='<json>' [ANSWER='<json>'] via the aws CLI on the local stack"
 	@echo "make bench       benchmarks, one JSON object per line"
 
 deps: apt-deps $(VENV)/.stamp
@@ -79,6 +83,11 @@ local-down: deps
 
 demo: local-up
 	$(PY) Deploy/local/demo.py --endpoint http://127.0.0.1:$(PORT)
+
+# A workflow file through the state machine with the aws CLI (Deploy/run.py --help for AWS and more answers).
+run: local-up
+	$(PY) Deploy/run.py $(WORKFLOW) --input '$(INPUT)' --owner $(OWNER) --endpoint http://127.0.0.1:$(PORT) \
+	  $(if $(ANSWER),--answer '$(ANSWER)')
 
 bench: deps build
 	$(PY) Bench/run.py --bin-dir $(BIN)

@@ -6,6 +6,7 @@ runtime_loop.*: the Swift runtime loop (bench-echo, a static bootstrap whose han
 raw-socket client, each against the same loopback Runtime API stand-in (Bench/runtime_standin.c), alternated
 round by round on this machine; ratios compare medians measured in the same run.
 local_stack.*: the local Lambda service and patched moto with the real probe bootstrap.
+workflow.*: the workflow engine (segment-runner bootstrap, StateMachines/workflow.asl.json) on the same stack.
 """
 
 import argparse
@@ -117,6 +118,7 @@ def local_stack(bin_dir, port=4590):
              timed("probe-distributed-map.asl.json", subs, {"bucket": bucket, "key": "items.json"}), "s")
         emit("local_stack.inline_map_1000_pass", "wall_time",
              timed("inline-map-pass.asl.json", {}, {"items": list(range(1000))}), "s")
+        workflow_engine(endpoint, lam, sfn, s3, samples)
         s3_round_trips(bin_dir, endpoint, s3, bucket)
         dynamo = boto3.client("dynamodb", **kw)
         tables = []
@@ -130,6 +132,54 @@ def local_stack(bin_dir, port=4590):
         print(out.stdout.strip(), flush=True)
     finally:
         subprocess.run([py, stack, "down", "--state-dir", state], capture_output=True)
+
+
+def workflow_engine(endpoint, lam, sfn, s3, echo_samples, runs=5):
+    """The workflow engine: linear-5 (3 segments) through the real state machine and, directly, each runner action;
+    ratios against the warm probe echo measured in the same run; blocks written (S3 PUTs) per checkpoint."""
+    sys.path.insert(0, os.path.join(ROOT, "Deploy", "local"))
+    import resources
+
+    engine = resources.ensure(endpoint)
+    with open(os.path.join(ROOT, "Deploy", "examples", "workflows", "linear-5.json")) as f:
+        workflow = json.load(f)
+    owner = f"bench-{uuid.uuid4().hex[:8]}"
+    doc = {"owner_id": owner, "workflow": workflow, "input": {"topic": "benchmarks"}}
+    walls, largest, steps = [], 0, 0
+    for _ in range(runs):
+        t = time.perf_counter()
+        run = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
+        while (d := sfn.describe_execution(executionArn=run))["status"] == "RUNNING":
+            time.sleep(0.02)
+        walls.append(time.perf_counter() - t)
+        assert d["status"] == "SUCCEEDED", d
+        steps = json.loads(d["output"])["cursor"]["step"]
+        for e in sfn.get_execution_history(executionArn=run, maxResults=1000)["events"]:
+            if "stateExitedEventDetails" in e:
+                largest = max(largest, len(e["stateExitedEventDetails"]["output"]))
+    emit("workflow.linear5_state_machine", "execution_wall_median", statistics.median(walls) * 1e3, "ms")
+    emit("workflow.linear5_state_machine", "largest_state_output", largest, "bytes")
+    blocks = s3.list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/").get("KeyCount", 0)
+    # identical inputs give identical blocks (content-addressed): count one execution's checkpoints
+    emit("workflow.linear5_state_machine", "blocks_per_checkpoint", blocks / (steps + 1), "blocks")
+    per_action = {}
+    for i in range(runs * 4):
+        execution = f"arn:aws:states:us-east-1:123456789012:execution:bench:{uuid.uuid4().hex}"
+        def call(payload):
+            t = time.perf_counter()
+            r = lam.invoke(FunctionName="segment-runner", Payload=json.dumps(payload).encode())
+            out = json.loads(r["Payload"].read())
+            assert "FunctionError" not in r, out
+            per_action.setdefault(payload["action"], []).append((time.perf_counter() - t) * 1e3)
+            return out
+        k = call({"action": "initialize", "execution_id": execution, "start": doc})
+        while k["cursor"]["status"] == "continue":
+            k = call({"action": "run", "kernel": k})
+        call({"action": "finalize", "kernel": k})
+    echo = statistics.median(echo_samples)
+    for action, samples in sorted(per_action.items()):
+        emit(f"workflow.segment_runner.{action}", "invoke_median", statistics.median(samples), "ms")
+        emit(f"workflow.segment_runner.{action}", "over_probe_echo_ratio", statistics.median(samples) / echo, "x")
 
 
 def s3_round_trips(bin_dir, endpoint, s3, bucket):

@@ -60,6 +60,8 @@ class LambdaService:
         env.update(fn.local_environment)
         env.update(self.overrides.get("*", {}))
         env.update(self.overrides.get(fn.name, {}))
+        # local values may name this stack's own endpoint (queue URLs and the like): ${LocalEndpoint}
+        env = {k: v.replace("${LocalEndpoint}", self.endpoint) for k, v in env.items()}
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime_port}",
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,
