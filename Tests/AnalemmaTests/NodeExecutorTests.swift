@@ -118,3 +118,43 @@ struct NodeExecutorTests {
         #expect(segments[0].reads == ["x", "flag"])
     }
 }
+
+/// The example from Sources/Analemma/Skills/README.md, kept compiling and working here.
+struct WordCountSkill: Skill {
+    let name = "word_count"
+
+    func validate(node: WorkflowDefinition.Node) throws {
+        guard case .string(let from)? = node.config?["from"], (node.reads ?? []).contains(from) else {
+            throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): word_count needs config.from naming a read")
+        }
+    }
+
+    func run(_ input: SkillInput) async throws -> [String: Data] {
+        let text = try input.value(try input.string("from"))?.text ?? ""
+        return [try input.target(): Data(String(text.split(whereSeparator: \.isWhitespace).count).utf8)]
+    }
+}
+
+@Suite("A user-added skill")
+struct UserSkillTests {
+    static func workflow(from: String) -> WorkflowDefinition {
+        WorkflowDefinition(
+            workflowID: "w", entry: "count",
+            nodes: [
+                .init(id: "count", type: "skill", reads: ["essay"], writes: ["words"], skill: "word_count", config: ["from": .string(from)])
+            ],
+            edges: [])
+    }
+
+    @Test("registered skills are checked at initialize and run like built-ins")
+    func registered() async throws {
+        var skills = SkillRegistry.standard
+        skills.register(WordCountSkill())
+        let executor = NodeExecutor(skills: skills)
+        try executor.check(Self.workflow(from: "essay"))
+        #expect { try executor.check(Self.workflow(from: "other")) } throws: { "\($0)".contains("word_count needs config.from") }
+        #expect { try NodeExecutor().check(Self.workflow(from: "essay")) } throws: { "\($0)".contains("unknown skill \"word_count\"") }
+        let out = try await executor.run(Self.workflow(from: "essay").nodes[0], fields: ["essay": Data(#""one two  three""#.utf8)])
+        #expect(out.updates["words"] == Data("3".utf8))
+    }
+}

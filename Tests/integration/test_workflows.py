@@ -278,3 +278,15 @@ def test_a_replayed_step_returns_its_first_result_and_a_stale_one_is_refused(lam
     forged["cursor"]["workflow"] = "s3://analemma-state/owners/someone-else/workflows/x.json"
     r, refused = invoke(lam, {"action": "run", "kernel": forged}, name="segment-runner")
     assert refused["errorType"] == "Analemma.ForgedPointer" and "someone-else" in refused["errorMessage"]
+
+
+@pytest.mark.parametrize("name,ok", [("initialize.json", True), ("initialize-invalid.json", False)])
+def test_sample_events_do_what_they_say(lam, engine, name, ok):
+    with open(os.path.join(ROOT, "Functions", "segment-runner", "events", name)) as f:
+        event = json.load(f)
+    event["execution_id"] += f"-{time.time_ns()}"
+    r, out = invoke(lam, event, name="segment-runner")
+    if ok:
+        assert "FunctionError" not in r and out["cursor"]["status"] == "continue", out
+    else:
+        assert out["errorType"] == "Analemma.InvalidWorkflow" and "no-such-skill" in out["errorMessage"], out
