@@ -158,3 +158,29 @@ struct UserSkillTests {
         #expect(out.updates["words"] == Data("3".utf8))
     }
 }
+
+/// Sleeps far longer than any node timeout in these tests.
+struct SlowSkill: Skill {
+    let name = "slow"
+    func run(_ input: SkillInput) async throws -> [String: Data] {
+        try await Task.sleep(for: .seconds(600))
+        return [:]
+    }
+}
+
+@Suite("Node timeouts")
+struct NodeTimeoutTests {
+    @Test("a node that outlives timeout_seconds fails as SkillFailed naming node and timeout, each attempt")
+    func timeout() async throws {
+        var skills = SkillRegistry()
+        skills.register(SlowSkill())
+        let node = WorkflowDefinition.Node(
+            id: "sleepy", type: "skill", writes: [], skill: "slow", timeoutSeconds: 1, retry: .init(maxAttempts: 1))
+        await #expect {
+            _ = try await NodeExecutor(skills: skills).run(node, fields: [:])
+        } throws: {
+            ($0 as? AnalemmaError)?.code == .skillFailed && "\($0)".contains("\"sleepy\" timed out after 1 s")
+                && "\($0)".contains("after 2 attempts")
+        }
+    }
+}

@@ -12,8 +12,8 @@ public struct NodeOutcome: Sendable {
     public var model: ModelResponse?
 }
 
-/// Runs one `skill`, `llm` or `route` node over hydrated fields, enforcing its declared writes and retrying it
-/// `retry.max_attempts` more times when it fails for a reason a retry can fix.
+/// Runs one `skill`, `llm` or `route` node over hydrated fields, enforcing its declared writes and its
+/// `timeout_seconds`, and retrying it `retry.max_attempts` more times when it fails for a reason a retry can fix.
 public struct NodeExecutor: Sendable {
     public let skills: SkillRegistry
     public let model: any LanguageModel
@@ -59,7 +59,9 @@ public struct NodeExecutor: Sendable {
         while true {
             attempt += 1
             do {
-                var outcome = try await once(node, input)
+                var outcome = try await Self.within(node.type == "hitp" ? nil : node.timeoutSeconds, node: node) {
+                    try await once(node, input)
+                }
                 outcome.attempts = attempt
                 try checkWrites(outcome.updates, node: node)
                 return outcome
@@ -84,6 +86,25 @@ public struct NodeExecutor: Sendable {
             return NodeOutcome(updates: [try input.target(): JSONValue.string(response.text).jsonData()], attempts: 1, model: response)
         default:  // route: decides through its edges only
             return NodeOutcome(updates: [:], attempts: 1)
+        }
+    }
+
+    /// Runs `body`, failing with `Analemma.SkillFailed` (retryable) if it takes longer than `seconds`.
+    static func within(
+        _ seconds: Int?, node: WorkflowDefinition.Node, _ body: @escaping @Sendable () async throws -> NodeOutcome
+    ) async throws -> NodeOutcome {
+        guard let seconds else { return try await body() }
+        return try await withThrowingTaskGroup(of: NodeOutcome?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let outcome = first else {
+                throw AnalemmaError(.skillFailed, "node \(node.id.debugDescription) timed out after \(seconds) s (timeout_seconds)")
+            }
+            return outcome
         }
     }
 
