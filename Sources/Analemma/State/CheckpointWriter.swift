@@ -63,7 +63,11 @@ public struct CheckpointWriter: Sendable {
         // The PREPARED manifest is the recovery record: written first, so a crash at any later step leaves a trace
         // of every block it may have uploaded. Readers never see it: they follow the head.
         try await manifests.prepare(manifest, now: clock.nowMillis())
-        for block in newBlocks { try await blocks.put(owner: ownerID, hash: block.hash, bytes: block.bytes) }
+        let store = blocks
+        try await withThrowingTaskGroup(of: Void.self) { group in  // a checkpoint's few PUTs, concurrently
+            for block in newBlocks { group.addTask { try await store.put(owner: ownerID, hash: block.hash, bytes: block.bytes) } }
+            try await group.waitForAll()
+        }
         // This execution already holds what its own parent used; a fork's first manifest references everything.
         let inherited = previous?.executionID == executionID ? Set(previous!.fields.values.map(\.block)) : []
         let needed = Set(manifest.fields.values.map(\.block)).subtracting(inherited)

@@ -99,6 +99,7 @@ extension SegmentRunnerService {
         changes["cursor"] = try Self.encode(cursor)
         let next = try await checkpoints.commit(
             delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step)
+        manifests.insert(next.executionID + "#" + next.manifestID, next)
         var out = KernelPayload(
             executionID: k.executionID, ownerID: k.ownerID, traceID: k.traceID, manifestID: next.manifestID, version: head.version + 1,
             cursor: cursor)

@@ -9,13 +9,22 @@ extension SegmentRunnerService {
     /// The committed head of `k`'s execution and its manifest, checked against `k`'s identity.
     func latest(_ k: KernelPayload) async throws -> (Manifest, ManifestStore.Head) {
         let head = try await checkpoints.manifests.head(executionID: k.executionID)
-        guard let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: k.executionID, manifestID: id)
-        else { throw AnalemmaError(.invalidState, "execution \(k.executionID.debugDescription) has no committed state") }
+        guard let id = head.manifestID, let manifest = try await manifest(k.executionID, id) else {
+            throw AnalemmaError(.invalidState, "execution \(k.executionID.debugDescription) has no committed state")
+        }
         guard manifest.ownerID == k.ownerID else {
             throw AnalemmaError(
                 .forgedPointer, "payload names owner \(k.ownerID.debugDescription), but the execution belongs to another owner")
         }
         return (manifest, head)
+    }
+
+    /// A committed manifest by id: from this container's cache (a manifest id is its content hash), else DynamoDB.
+    func manifest(_ executionID: String, _ id: String) async throws -> Manifest? {
+        if let hit = manifests[executionID + "#" + id] { return hit }
+        let found = try await checkpoints.manifests.manifest(executionID: executionID, manifestID: id)
+        if let found { manifests.insert(executionID + "#" + id, found) }
+        return found
     }
 
     /// The head, when it is still where `k` left it. When it moved one step on from `k` (this step already ran and
@@ -55,7 +64,7 @@ extension SegmentRunnerService {
 
     /// The stored workflow, its segments, and its nodes by id.
     func plan(_ cursor: Cursor, ownerID: String) async throws -> Plan {
-        let (definition, _) = try await workflows.get(cursor.workflow, ownerID: ownerID)
+        let definition = try await workflows.get(cursor.workflow, ownerID: ownerID)
         return Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
     }
 

@@ -9,6 +9,8 @@
 public struct WorkflowStore: Sendable {
     public let s3: S3
     public let bucket: String
+    /// Verified definitions by pointer (content-addressed: a pointer always names the same bytes).
+    let cache = ImmutableCache<WorkflowDefinition>(capacity: 32)
 
     public init(s3: S3, bucket: String) {
         self.s3 = s3
@@ -27,8 +29,13 @@ public struct WorkflowStore: Sendable {
     }
 
     /// The definition a pointer names, after checking it belongs to `ownerID` and is intact.
-    public func get(_ pointer: String, ownerID: String) async throws -> (definition: WorkflowDefinition, bytes: Data) {
+    public func get(_ pointer: String, ownerID: String) async throws -> WorkflowDefinition {
         let parsed = try StatePointer(parsing: pointer, stateBucket: bucket, ownerID: ownerID)
+        return try await cache.value(parsed.description) { try await load(parsed, pointer: pointer) }
+    }
+
+    func load(_ parsed: StatePointer, pointer: String) async throws -> WorkflowDefinition {
+        let ownerID = parsed.ownerID
         let name = parsed.key.split(separator: "/").last.map(String.init) ?? ""
         guard parsed.key.hasPrefix("owners/\(ownerID)/workflows/"), name.hasSuffix(".json") else {
             throw AnalemmaError(.forgedPointer, "refusing workflow pointer \(pointer.debugDescription): not a stored workflow")
@@ -37,6 +44,6 @@ public struct WorkflowStore: Sendable {
         guard Digest.hex(Digest.sha256(bytes)) + ".json" == name else {
             throw AnalemmaError(.invalidState, "workflow \(pointer.debugDescription) does not match its content hash")
         }
-        return (try WorkflowDefinition.decode(bytes), bytes)
+        return try WorkflowDefinition.decode(bytes)
     }
 }
