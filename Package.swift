@@ -17,10 +17,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
-        .target(name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma", swiftSettings: strict),
+        .target(
+            name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma", exclude: ["Skills/README.md"],
+            swiftSettings: strict),
         // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.
         .executableTarget(
-            name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner", exclude: ["function.json"],
+            name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner", exclude: ["function.json", "events"],
             swiftSettings: strict),
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).
         .executableTarget(
@@ -31,7 +33,7 @@ let package = Package(
         // Benchmark harness for the AWS clients (make bench), never packaged.
         .executableTarget(name: "aws-bench", dependencies: ["Analemma"], path: "Bench/aws-bench", swiftSettings: strict),
         .testTarget(
-            name: "AnalemmaTests", dependencies: ["Analemma"], path: "Tests/AnalemmaTests",
+            name: "AnalemmaTests", dependencies: ["Analemma"], path: "Tests/AnalemmaTests", exclude: ["Fixtures"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

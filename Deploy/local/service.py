@@ -15,6 +15,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import functions
+import gemini_standin
 from instances import MAX_SYNC_PAYLOAD, TAIL_BYTES, FunctionPool, Invocation
 
 MAX_EVENT_PAYLOAD = 1024 * 1024  # asynchronous (Event) invocations
@@ -153,6 +154,7 @@ class FrontDoor(ThreadingHTTPServer):
         self.moto_address = moto_address
         self.moto_ready = moto_ready
         self.local = threading.local()
+        self.gemini = gemini_standin.GeminiStandIn()
         super().__init__(address, FrontDoorHandler)
 
     def moto_connection(self, fresh=False):
@@ -209,6 +211,9 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
             ok = self.server.moto_ready.is_set()
             return self._send(200 if ok else 503, [("Content-Type", "application/json")],
                               json.dumps({"moto": ok, "functions": sorted(self.server.service.functions)}).encode())
+        answer = self.server.gemini.handle(self.command, path, self.headers, body)
+        if answer:
+            return self._send(*answer)
         if path == "/_analemma/functions":
             return self._send(200, [("Content-Type", "application/json")],
                               json.dumps(self.server.service.describe()).encode())

@@ -20,6 +20,9 @@ EXAMPLES = os.path.join(ROOT, "Deploy", "examples", "workflows")
 CORPUS = sorted(glob.glob(os.path.join(ROOT, "Tests", "AnalemmaTests", "Fixtures", "workflows", "invalid-*.json")))
 KERNEL_STATES = {"Initialize", "RunSegment", "Resume", "Finalize", "RecordFailure"}
 LIMIT = 30 * 1024
+with open(os.path.join(ROOT, "Functions", "segment-runner", "function.json")) as _f:
+    CATALOG = json.loads(json.load(_f)["environment"]["MODEL_CATALOG"]["default"])
+MODEL = {m["tier"]: m["id"] for m in CATALOG["models"]}  # one model per tier in the default catalog
 
 
 def example(name):
@@ -94,11 +97,14 @@ def test_linear_five_nodes_runs_to_its_output(sfn, endpoint, engine):
     out = json.loads(d["output"])
     assert out["output"] == {
         "headline": "What changed in solar power this year?",
-        "summary": {"text": "[standin] Answer What changed in solar power this year? in three sentences.",
+        "summary": {"text": f"[gemini-standin {MODEL['medium']}] Answer What changed in solar power this year? in three sentences.",
                     "steps": ["search", "read", "summarise"]}}
     assert out["owner_id"] == "team-a" and out["execution_id"] == arn and out["cursor"]["status"] == "done"
     m, fields = state_reader.read_state(endpoint, arn)
     assert fields["question"] == "What changed in solar power this year?" and fields["owner_id"] == "team-a"
+    usage = fields["llm_usage"]
+    assert usage["nodes"]["draft"]["model"] == MODEL["medium"] and usage["total"]["calls"] == 1
+    assert usage["nodes"]["draft"]["input_tokens"] > 0 and usage["nodes"]["draft"]["output_tokens"] > 0
     # segments: [frame, plan] | [draft] | [headline, summarise]: three run steps after the first checkpoint
     assert m["segment_index"] == 3 and fields["cursor"]["step"] == 3
     assert_small_payloads(history(sfn, arn))
@@ -110,7 +116,7 @@ def test_branching_takes_the_matching_edge(sfn, endpoint, engine, severity, rout
     d = wait(sfn, arn)
     assert d["status"] == "SUCCEEDED", d
     out = json.loads(d["output"])["output"]
-    assert out == {"severity": severity, "route_taken": route, "reply": f"[standin] Tell the customer: {route}"}
+    assert out == {"severity": severity, "route_taken": route, "reply": f"[gemini-standin {MODEL['medium']}] Tell the customer: {route}"}
     _, fields = state_reader.read_state(endpoint, arn, ["cursor"])
     taken = "triage->page_oncall" if severity == "high" else "triage->queue"
     assert fields["cursor"]["traversals"][taken] == 1 and len(fields["cursor"]["traversals"]) == 3

@@ -18,6 +18,14 @@ public struct ModelResponse: Sendable, Equatable {
     public var model: String
     public var inputTokens: Int
     public var outputTokens: Int
+    public var thoughtTokens = 0
+    public var cachedTokens = 0
+    public var finishReason: String?
+    /// Why this model (the router's decision) and the models tried before it.
+    public var route: String?
+    public var fallbacks: [String] = []
+    public var estimatedCostUSD: Double?
+    public var latencyMillis: Int?
 
     public init(text: String, model: String, inputTokens: Int, outputTokens: Int) {
         self.text = text

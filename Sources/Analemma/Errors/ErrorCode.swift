@@ -36,6 +36,16 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case humanTimeout = "Analemma.HumanTimeout"
     /// A human (HITP) response was refused (not a JSON object, an undeclared or kernel-protected field).
     case invalidHumanResponse = "Analemma.InvalidHumanResponse"
+    /// The model endpoint throttled (HTTP 429 / `RESOURCE_EXHAUSTED`) on every candidate model.
+    case modelThrottled = "Analemma.ModelThrottled"
+    /// The model endpoint failed (5xx, unreachable) on every candidate model.
+    case modelUnavailable = "Analemma.ModelUnavailable"
+    /// The model refused the prompt or the answer (a safety or policy block).
+    case modelBlocked = "Analemma.ModelBlocked"
+    /// The answer hit the output token limit before it finished (`MAX_TOKENS`).
+    case modelTruncated = "Analemma.ModelTruncated"
+    /// The model endpoint rejected the request (bad request, auth, unknown model) or answered nonsense.
+    case modelError = "Analemma.ModelError"
 
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.

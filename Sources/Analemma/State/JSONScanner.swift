@@ -47,6 +47,39 @@ public enum JSONScanner {
         }
     }
 
+    /// The byte ranges of a top-level JSON array's elements.
+    public static func elements(of bytes: Data) throws -> [Range<Int>] {
+        try bytes.withUnsafeBytes { raw in
+            var s = Scanner(p: raw.bindMemory(to: UInt8.self))
+            var out: [Range<Int>] = []
+            s.skipSpace()
+            guard s.peek == UInt8(ascii: "[") else { throw s.fail("expected a JSON array") }
+            s.i += 1
+            s.skipSpace()
+            if s.peek == UInt8(ascii: "]") {
+                s.i += 1
+            } else {
+                while true {
+                    s.skipSpace()
+                    let start = s.i
+                    try s.value(depth: 1)
+                    out.append(start..<s.i)
+                    s.skipSpace()
+                    if s.peek == UInt8(ascii: ",") {
+                        s.i += 1
+                        continue
+                    }
+                    guard s.peek == UInt8(ascii: "]") else { throw s.fail("expected ',' or ']' in array") }
+                    s.i += 1
+                    break
+                }
+            }
+            s.skipSpace()
+            if s.i != s.p.count { throw s.fail("trailing characters after the array") }
+            return out
+        }
+    }
+
     struct Scanner {
         let p: UnsafeBufferPointer<UInt8>
         var i = 0

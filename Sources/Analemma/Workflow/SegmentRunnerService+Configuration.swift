@@ -1,7 +1,7 @@
 /// Building the segment runner from its function environment (`Functions/segment-runner/function.json`).
 extension SegmentRunnerService {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL` (required),
-    /// `GC_DELAY_SECONDS` (default 300) and `MODEL_PROVIDER` (`standin`, the default until a real provider exists).
+    /// `GC_DELAY_SECONDS` (default 300) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
     /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
     public init(environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard) throws {
         let client = try AWSClient(environment: environment)
@@ -16,13 +16,10 @@ extension SegmentRunnerService {
             manifests: ManifestStore(db: db, table: try environment.require("MANIFEST_TABLE", "the manifest table")),
             references: BlockReferences(db: db, table: try environment.require("BLOCK_REFERENCES_TABLE", "the block reference table")),
             gcQueue: gc)
-        let provider = environment["MODEL_PROVIDER"].flatMap { $0.isEmpty ? nil : $0 } ?? "standin"
-        guard provider == "standin" else {
-            throw AnalemmaError(.invalidConfiguration, "MODEL_PROVIDER=\(provider.debugDescription) is not available (known: standin)")
-        }
+        let model = try ModelConfiguration.languageModel(environment: environment, logger: logger)
         self.init(
             workflows: WorkflowStore(s3: s3, bucket: bucket), checkpoints: checkpoints,
             payloads: ZeroGravityPayload(s3: s3, bucket: bucket),
-            executor: NodeExecutor(skills: skills, model: StandInModel()), events: LogEventSink(logger: logger))
+            executor: NodeExecutor(skills: skills, model: model), events: LogEventSink(logger: logger))
     }
 }

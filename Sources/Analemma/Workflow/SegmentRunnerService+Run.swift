@@ -60,7 +60,8 @@ extension SegmentRunnerService {
         }
         let segment = plan.segments[index]
         let router = WorkflowRouter(plan.definition)
-        let wanted = (segment.reads + ["cursor"]).filter { manifest.fields[$0] != nil }
+        let callsModel = segment.nodes.contains { plan.node($0).type == "llm" }
+        let wanted = (segment.reads + ["cursor"] + (callsModel ? ["llm_usage"] : [])).filter { manifest.fields[$0] != nil }
         var fields = try await hydrator.hydrate(manifest, fields: wanted).fields
         var cursor = try Self.decodeCursor(fields["cursor"])
         var changes: [String: Data] = [:]
@@ -79,6 +80,12 @@ extension SegmentRunnerService {
                 detail["model"] = m.model
                 detail["tokens_in"] = String(m.inputTokens)
                 detail["tokens_out"] = String(m.outputTokens)
+                detail["tokens_thought"] = String(m.thoughtTokens)
+                detail["route"] = m.route ?? ""
+                detail["fallbacks"] = m.fallbacks.joined(separator: "; ")
+                detail["latency_ms"] = m.latencyMillis.map(String.init) ?? ""
+                changes["llm_usage"] = try Self.usage(fields["llm_usage"], adding: m, node: id)
+                fields["llm_usage"] = changes["llm_usage"]
             }
             emit("node_finished", k, detail)
             exit = try router.next(after: id, fields: fields, traversals: &cursor.traversals)
@@ -111,6 +118,36 @@ extension SegmentRunnerService {
                 "status": cursor.status.rawValue,
             ])
         return out
+    }
+
+    /// `llm_usage` with one more call: `{"nodes": {id: …}, "total": …}`, each with calls, tokens, estimated cost and
+    /// the last model (and, per node, its route).
+    static func usage(_ current: Data?, adding m: ModelResponse, node: String) throws -> Data {
+        var nodes: [String: JSONValue] = [:]
+        var total: [String: JSONValue] = [:]
+        if let current, case .object(let o) = try JSONValue(json: current) {
+            if case .object(let n)? = o["nodes"] { nodes = n }
+            if case .object(let t)? = o["total"] { total = t }
+        }
+        func add(_ entry: inout [String: JSONValue], route: Bool) {
+            func bump(_ name: String, _ by: Double) {
+                if case .number(let n)? = entry[name] { entry[name] = .number(n + by) } else { entry[name] = .number(by) }
+            }
+            bump("calls", 1)
+            bump("input_tokens", Double(m.inputTokens))
+            bump("output_tokens", Double(m.outputTokens))
+            bump("thought_tokens", Double(m.thoughtTokens))
+            bump("cached_tokens", Double(m.cachedTokens))
+            if let cost = m.estimatedCostUSD { bump("estimated_cost_usd", cost) }
+            entry["model"] = .string(m.model)
+            if route, let r = m.route { entry["route"] = .string(r) }
+        }
+        var entry: [String: JSONValue] = [:]
+        if case .object(let o)? = nodes[node] { entry = o }
+        add(&entry, route: true)
+        nodes[node] = .object(entry)
+        add(&total, route: false)
+        return JSONValue.object(["nodes": .object(nodes), "total": .object(total)]).jsonData()
     }
 
     /// The X-Ray trace root of the invocation, else one derived from the execution (stable across retries).

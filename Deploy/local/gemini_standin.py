@@ -1,0 +1,91 @@
+"""A local stand-in for the Gemini `generateContent` API, served by the front door on the same paths as Google:
+
+  POST /v1beta/models/{model}:generateContent                                      (x-goog-api-key)
+  POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent   (Authorization: Bearer)
+
+Answers deterministically: `[gemini-standin {model}] {last user text}`, with usageMetadata (~4 bytes per token),
+a thought signature on the part (to check it comes back verbatim), finishReason STOP. Scriptable per test:
+
+  POST   /_analemma/gemini   {"model": "<id or *>", "responses": [{"status": 429}, {"text": "…"}, {"block": "SAFETY"},
+                              {"finish_reason": "MAX_TOKENS"}, {"status": 500}], "latency_ms": 0}
+  GET    /_analemma/gemini   the requests received (path, model, api, body)
+  DELETE /_analemma/gemini   forget scripts and requests
+"""
+
+import json
+import re
+import threading
+import time
+import uuid
+
+DEVELOPER = re.compile(r"^/v1beta/models/([^/:]+):generateContent$")
+VERTEX = re.compile(r"^/v1/projects/[^/]+/locations/[^/]+/publishers/google/models/([^/:]+):generateContent$")
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+def _json(status, doc):
+    return status, [("Content-Type", "application/json")], json.dumps(doc).encode()
+
+
+def _error(status, message):
+    return _json(status, {"error": {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}})
+
+
+class GeminiStandIn:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.scripts = {}  # model or "*" -> [response spec]
+        self.latency = 0.0
+        self.requests = []
+
+    def handle(self, method, path, headers, body):
+        """(status, headers, body) for stand-in paths, else None."""
+        if path == "/_analemma/gemini":
+            return self._control(method, body)
+        dev, vertex = DEVELOPER.match(path), VERTEX.match(path)
+        if method != "POST" or not (dev or vertex):
+            return None
+        if dev and not headers.get("x-goog-api-key"):
+            return _error(401, "API key missing: send x-goog-api-key")
+        if vertex and not headers.get("Authorization", "").startswith("Bearer "):
+            return _error(401, "Request is missing required authentication credential")
+        model = (dev or vertex).group(1)
+        try:
+            request = json.loads(body)
+            prompt = "".join(p.get("text", "") for p in request["contents"][-1]["parts"])
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            return _error(400, f"Invalid JSON payload received: {e}")
+        with self.lock:
+            self.requests.append({"path": path, "model": model, "api": "developer" if dev else "vertex", "body": request})
+            queue = self.scripts.get(model) or self.scripts.get("*") or []
+            spec = queue.pop(0) if queue else {}
+            latency = self.latency
+        if latency:
+            time.sleep(latency)
+        if "status" in spec:
+            return _error(spec["status"], spec.get("message", f"scripted {spec['status']} for {model}"))
+        if "block" in spec:
+            return _json(200, {"promptFeedback": {"blockReason": spec["block"]},
+                               "usageMetadata": {"promptTokenCount": (len(prompt) + 3) // 4, "totalTokenCount": (len(prompt) + 3) // 4}})
+        text = spec.get("text", f"[gemini-standin {model}] {prompt}")
+        usage = {"promptTokenCount": (len(prompt.encode()) + 3) // 4, "candidatesTokenCount": (len(text.encode()) + 3) // 4,
+                 "thoughtsTokenCount": spec.get("thoughts", 0)}
+        usage["totalTokenCount"] = sum(usage.values())
+        return _json(200, {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text, "thoughtSignature": "c3RhbmRpbg=="}]},
+                            "finishReason": spec.get("finish_reason", "STOP"), "index": 0}],
+            "usageMetadata": usage, "modelVersion": model, "responseId": uuid.uuid4().hex[:16]})
+
+    def _control(self, method, body):
+        with self.lock:
+            if method == "POST":
+                doc = json.loads(body or b"{}")
+                self.scripts.setdefault(doc.get("model", "*"), []).extend(doc.get("responses", []))
+                if "latency_ms" in doc:
+                    self.latency = doc["latency_ms"] / 1000
+                return _json(200, {"scripted": sum(len(q) for q in self.scripts.values())})
+            if method == "DELETE":
+                self.scripts, self.requests, self.latency = {}, [], 0.0
+                return _json(200, {"reset": True})
+            return _json(200, {"requests": self.requests})

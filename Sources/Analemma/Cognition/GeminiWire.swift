@@ -1,0 +1,117 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The `generateContent` wire format, shared by the Gemini Developer API and Vertex AI.
+/// https://ai.google.dev/api/generate-content · https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest
+public enum GeminiWire {
+    /// A request body. `contents` entries are kept as raw JSON so model turns (with thought signatures) are sent
+    /// back byte for byte.
+    public struct Request: Sendable, Equatable {
+        public var contents: [Data]
+        public var systemInstruction: String?
+        public var generationConfig: [String: JSONValue]
+        public var tools: Data?
+
+        public init(contents: [Data], systemInstruction: String? = nil, generationConfig: [String: JSONValue] = [:], tools: Data? = nil) {
+            self.contents = contents
+            self.systemInstruction = systemInstruction
+            self.generationConfig = generationConfig
+            self.tools = tools
+        }
+
+        /// A user turn with one text part.
+        public static func userTurn(_ text: String) -> Data {
+            JSONValue.object(["role": .string("user"), "parts": .array([.object(["text": .string(text)])])]).jsonData()
+        }
+
+        /// The body: keys in a fixed order, raw turns inserted as they are.
+        public func body() -> Data {
+            var out = Data(#"{"contents":["#.utf8)
+            for (i, turn) in contents.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(turn)
+            }
+            out.append(UInt8(ascii: "]"))
+            if !generationConfig.isEmpty {
+                out.append(contentsOf: #","generationConfig":"#.utf8)
+                out.append(JSONValue.object(generationConfig).jsonData())
+            }
+            if let systemInstruction {
+                out.append(contentsOf: #","systemInstruction":"#.utf8)
+                out.append(JSONValue.object(["parts": .array([.object(["text": .string(systemInstruction)])])]).jsonData())
+            }
+            if let tools {
+                out.append(contentsOf: #","tools":"#.utf8)
+                out.append(tools)
+            }
+            out.append(UInt8(ascii: "}"))
+            return out
+        }
+    }
+
+    /// What the service answered (the parts the kernel needs; the model turn is kept raw).
+    public struct Response: Sendable, Equatable {
+        public var text: String
+        /// The candidate's `content` exactly as received (to send back in a later turn).
+        public var content: Data?
+        public var finishReason: String?
+        public var blockReason: String?
+        public var promptTokens: Int
+        public var outputTokens: Int
+        public var thoughtTokens: Int
+        public var cachedTokens: Int
+        public var modelVersion: String?
+
+        /// Parses a `GenerateContentResponse`; text parts (not thoughts) are joined.
+        public static func parse(_ body: Data) throws -> Response {
+            guard let top = try? JSONValue(json: body), case .object(let o) = top else {
+                throw AnalemmaError(
+                    .modelError, "model response is not a JSON object: \(String(decoding: body.prefix(200), as: UTF8.self))")
+            }
+            let usage = o["usageMetadata"]
+            func count(_ key: String) -> Int {
+                if case .number(let n)? = try? usage?.value(at: key) { return Int(n) }
+                return 0
+            }
+            var r = Response(
+                text: "", content: nil, finishReason: nil, blockReason: nil, promptTokens: count("promptTokenCount"),
+                outputTokens: count("candidatesTokenCount"), thoughtTokens: count("thoughtsTokenCount"),
+                cachedTokens: count("cachedContentTokenCount"), modelVersion: nil)
+            if case .string(let v)? = o["modelVersion"] { r.modelVersion = v }
+            if case .string(let b)? = try top.value(at: "promptFeedback.blockReason") { r.blockReason = b }
+            if case .string(let f)? = try top.value(at: "candidates[0].finishReason") { r.finishReason = f }
+            if let content = try top.value(at: "candidates[0].content") {
+                r.content = try Self.rawContent(body) ?? content.jsonData()
+                if case .array(let parts)? = try content.value(at: "parts") {
+                    for part in parts where (try? part.value(at: "thought")) != .bool(true) {
+                        if case .string(let t)? = try part.value(at: "text") { r.text += t }
+                    }
+                }
+            }
+            return r
+        }
+
+        /// The first candidate's `content` as the exact bytes received.
+        static func rawContent(_ body: Data) throws -> Data? {
+            guard let top = try? JSONScanner.members(of: body), let c = top.first(where: { $0.key == "candidates" }) else { return nil }
+            let candidates = body.subdata(in: c.range)
+            guard let first = try JSONScanner.elements(of: candidates).first else { return nil }
+            let candidate = candidates.subdata(in: first)
+            guard let content = try JSONScanner.members(of: candidate).first(where: { $0.key == "content" }) else { return nil }
+            return candidate.subdata(in: content.range)
+        }
+    }
+
+    /// A Google API error body: `{"error": {"code", "message", "status"}}`.
+    public static func errorStatus(_ body: Data) -> (status: String?, message: String?) {
+        guard let v = try? JSONValue(json: body) else { return (nil, nil) }
+        var status: String?
+        var message: String?
+        if case .string(let s)? = try? v.value(at: "error.status") { status = s }
+        if case .string(let m)? = try? v.value(at: "error.message") { message = m }
+        return (status, message)
+    }
+}

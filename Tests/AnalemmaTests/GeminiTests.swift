@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+
+@testable import Analemma
+
+@Suite("Gemini wire format, errors and routing")
+struct GeminiTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/gemini")
+    static func fixture(_ name: String) throws -> String { try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8) }
+
+    static let request = GeminiWire.Request(
+        contents: [GeminiWire.Request.userTurn("Summarise: tides")], systemInstruction: "Be brief.",
+        generationConfig: RoutedModel.config([
+            "temperature": .number(0.2), "max_output_tokens": .number(256), "response_mime_type": .string("application/json"),
+            "thinking_level": .string("low"), "complexity": .string("medium"),
+        ]))
+
+    /// `METHOD URL`, headers, blank line, body: the exact request as the fixture files write it.
+    static func render(_ r: AWSRequest) -> String {
+        let port = r.port.map { ":\($0)" } ?? ""
+        var text = "\(r.method) \(r.scheme)://\(r.host)\(port)\(r.path)\n"
+        for (k, v) in r.headers { text += "\(k): \(v)\n" }
+        return text + "\n" + String(decoding: r.body, as: UTF8.self) + "\n"
+    }
+
+    @Test(
+        "the request matches Google's documented format byte for byte",
+        arguments: [
+            (
+                GeminiClient.API.developer(
+                    endpoint: AWSEndpoint(scheme: "https", host: "generativelanguage.googleapis.com", isCustom: false), key: "TEST_KEY"),
+                "request-developer.http"
+            ),
+            (
+                .vertex(
+                    endpoint: AWSEndpoint(scheme: "https", host: "aiplatform.googleapis.com", isCustom: false), project: "my-project",
+                    location: "global", token: "TEST_TOKEN"), "request-vertex.http"
+            ),
+        ])
+    func requestBytes(api: GeminiClient.API, fixture: String) throws {
+        let r = GeminiClient(api: api).httpRequest(model: "gemini-3.5-flash", Self.request)
+        #expect(Self.render(r) == (try Self.fixture(fixture)))
+    }
+
+    @Test("a response yields its text (thoughts left out), usage, and the model turn verbatim with its thought signature")
+    func response() throws {
+        let body = Data(try Self.fixture("response-text.json").utf8)
+        let r = try GeminiWire.Response.parse(body)
+        #expect(r.text == #"{"summary": "Tides are driven by the Moon."}"#)
+        #expect((r.promptTokens, r.outputTokens, r.thoughtTokens, r.cachedTokens) == (9, 12, 40, 4))
+        #expect(r.finishReason == "STOP" && r.modelVersion == "gemini-3.5-flash")
+        let content = String(decoding: r.content!, as: UTF8.self)
+        #expect(content.hasPrefix("{\n        \"parts\""), "the raw bytes, not a re-encoding")
+        #expect(content.contains(#""thoughtSignature": "CiQBVKhc7oWbg3bqkBHfJn1xDq+Y2m2yKk2zU8t5X2Xo1l5a6oo=""#))
+    }
+
+    @Test(
+        "errors map to stable codes",
+        arguments: [
+            (429, "error-429.json", ErrorCode.modelThrottled), (503, "error-429.json", .modelThrottled),
+            (500, "error-400.json", .modelUnavailable), (400, "error-400.json", .modelError),
+            (200, "response-blocked.json", .modelBlocked), (200, "response-max-tokens.json", .modelTruncated),
+        ])
+    func errors(status: Int, fixture: String, code: ErrorCode) async throws {
+        let transport = RecordingTransport([.respond(status, try Self.fixture(fixture))])
+        let client = GeminiClient(
+            api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: transport)
+        await #expect {
+            _ = try await client.generate(model: "m", Self.request)
+        } throws: { ($0 as? AnalemmaError)?.code == code && "\($0)".contains("model m") }
+    }
+
+    @Test("an unreachable endpoint is ModelUnavailable")
+    func unreachable() async {
+        let transport = RecordingTransport([.fail(TransportError("connection refused", sent: false))])
+        let client = GeminiClient(
+            api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: transport)
+        await #expect { _ = try await client.generate(model: "m", Self.request) } throws: {
+            ($0 as? AnalemmaError)?.code == .modelUnavailable
+        }
+    }
+
+    static let catalog = ModelCatalog(
+        models: [
+            .init(
+                id: "lite", tier: .low, contextTokens: 32_000, maxOutputTokens: 8_000, latencyMillis: 500, inputUSDPerMillion: 0.1,
+                outputUSDPerMillion: 0.4, retires: nil),
+            .init(
+                id: "flash", tier: .medium, contextTokens: 1_000_000, maxOutputTokens: 64_000, latencyMillis: 1500, inputUSDPerMillion: 0.3,
+                outputUSDPerMillion: 2.5, retires: nil),
+            .init(
+                id: "flash-b", tier: .medium, contextTokens: 200_000, maxOutputTokens: 64_000, latencyMillis: 900, inputUSDPerMillion: 0.5,
+                outputUSDPerMillion: 3, retires: nil),
+            .init(
+                id: "pro", tier: .high, contextTokens: 2_000_000, maxOutputTokens: 64_000, latencyMillis: 4000, inputUSDPerMillion: 2,
+                outputUSDPerMillion: 12, retires: nil),
+            .init(
+                id: "old", tier: .low, contextTokens: 1_000_000, maxOutputTokens: 8_000, latencyMillis: 100, inputUSDPerMillion: 0.01,
+                outputUSDPerMillion: 0.01, retires: "2026-12-01"),
+        ], retired: ["gemini-2.5-flash": "2026-12-01"])
+
+    struct Route: Sendable, CustomStringConvertible {
+        let tier: ModelCatalog.Tier
+        let tokens: Int
+        let budget: Int?
+        let pinned: String?
+        let expected: [String]
+        var description: String { "\(tier) \(tokens) tokens budget \(budget.map(String.init) ?? "-") pinned \(pinned ?? "-")" }
+    }
+
+    @Test(
+        "routing table: tier, context window, latency budget, pinning; retired models skipped",
+        arguments: [
+            Route(tier: .low, tokens: 1_000, budget: nil, pinned: nil, expected: ["lite", "flash", "flash-b", "pro"]),
+            Route(tier: .medium, tokens: 1_000, budget: nil, pinned: nil, expected: ["flash", "flash-b", "pro"]),
+            Route(tier: .low, tokens: 100_000, budget: nil, pinned: nil, expected: ["flash", "flash-b", "pro"]),
+            Route(tier: .medium, tokens: 500_000, budget: nil, pinned: nil, expected: ["flash", "pro"]),
+            Route(tier: .medium, tokens: 1_000, budget: 1000, pinned: nil, expected: ["flash-b"]),
+            Route(tier: .high, tokens: 1_000, budget: 1000, pinned: nil, expected: ["pro"]),
+            Route(tier: .high, tokens: 1_000, budget: nil, pinned: "lite", expected: ["lite", "pro"]),
+            Route(tier: .high, tokens: 1_500_000, budget: nil, pinned: nil, expected: ["pro"]),
+        ])
+    func routing(route: Route) throws {
+        let router = ModelRouter(catalog: Self.catalog, today: "2026-12-02")
+        let decisions = try router.route(
+            complexity: route.tier, promptTokens: route.tokens, latencyBudgetMillis: route.budget, pinned: route.pinned)
+        #expect(decisions.map(\.model.id) == route.expected)
+        #expect(decisions.allSatisfy { $0.estimatedCostUSD > 0 })
+    }
+
+    @Test("no fitting model, a retired pin and an unknown pin are errors naming why")
+    func routingErrors() {
+        let router = ModelRouter(catalog: Self.catalog, today: "2026-12-02")
+        #expect { _ = try router.route(promptTokens: 3_000_000) } throws: { "\($0)".contains("fits no model") }
+        #expect { _ = try router.route(promptTokens: 10, pinned: "old") } throws: { "\($0)".contains("retired on 2026-12-01") }
+        #expect { _ = try router.route(promptTokens: 10, pinned: "gemini-2.5-flash") } throws: { "\($0)".contains("retired on 2026-12-01") }
+        #expect { _ = try router.route(promptTokens: 10, pinned: "nope") } throws: { "\($0)".contains("not in MODEL_CATALOG") }
+    }
+
+    @Test("start-up warnings name models retired or retiring within 30 days")
+    func warnings() {
+        #expect(
+            Self.catalog.warnings(today: "2026-11-25", soon: "2026-12-25") == [
+                "model old retires on 2026-12-01: replace it in MODEL_CATALOG"
+            ])
+        #expect(
+            Self.catalog.warnings(today: "2026-12-01", soon: "2026-12-31") == [
+                "model old retired on 2026-12-01: requests to it fail; routing skips it"
+            ])
+        #expect(ModelConfiguration.date(1_795_629_310_000) == "2026-11-25")
+    }
+
+    @Test("a throttled model falls back to the next candidate; every candidate throttled is ModelThrottled")
+    func fallback() async throws {
+        let ok = try Self.fixture("response-text.json")
+        let transport = RecordingTransport([.respond(429, try Self.fixture("error-429.json")), .respond(200, ok)])
+        let model = RoutedModel(
+            router: ModelRouter(catalog: Self.catalog, today: "2026-12-02"),
+            client: GeminiClient(
+                api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: transport))
+        let r = try await model.generate(ModelRequest(nodeID: "n", prompt: "hi", hints: ["complexity": .string("medium")]))
+        #expect(r.model == "flash-b" && r.fallbacks == ["flash: Analemma.ModelThrottled"])
+        #expect(transport.requests.map(\.path) == ["/v1beta/models/flash:generateContent", "/v1beta/models/flash-b:generateContent"])
+        #expect(r.estimatedCostUSD! > 0 && r.thoughtTokens == 40)
+        let all = RecordingTransport(Array(repeating: .respond(429, try Self.fixture("error-429.json")), count: 3))
+        let throttled = RoutedModel(
+            router: ModelRouter(catalog: Self.catalog, today: "2026-12-02"),
+            client: GeminiClient(
+                api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: all))
+        await #expect { _ = try await throttled.generate(ModelRequest(nodeID: "n", prompt: "hi")) } throws: {
+            ($0 as? AnalemmaError)?.code == .modelThrottled
+        }
+        #expect(all.requests.count == 3)
+    }
+
+    @Test("usage accumulates per node and in total")
+    func usage() throws {
+        var m = ModelResponse(text: "", model: "flash", inputTokens: 10, outputTokens: 5)
+        m.estimatedCostUSD = 0.5
+        let once = try SegmentRunnerService.usage(nil, adding: m, node: "a")
+        let twice = try SegmentRunnerService.usage(once, adding: m, node: "b")
+        let v = try JSONValue(json: twice)
+        #expect(try v.value(at: "total.calls") == .number(2) && v.value(at: "total.input_tokens") == .number(20))
+        #expect(try v.value(at: "nodes.a.calls") == .number(1) && v.value(at: "nodes.b.estimated_cost_usd") == .number(0.5))
+    }
+}
