@@ -65,13 +65,19 @@ public struct NodeExecutor: Sendable {
                 outcome.attempts = attempt
                 try checkWrites(outcome.updates, node: node)
                 return outcome
-            } catch let e as AnalemmaError where [.invalidWorkflow, .protectedField, .invalidState, .forgedPointer].contains(e.code) {
+            } catch let e as AnalemmaError where Self.notRetriedHere.contains(e.code) {
                 throw e
             } catch {
                 if attempt >= attempts { throw Self.coded(error, node: node, attempts: attempt) }
             }
         }
     }
+
+    /// Errors a node retry cannot fix (bad definitions, refused writes, blocked prompts) and model outages the
+    /// router already fell back on and the state machine retries with backoff.
+    static let notRetriedHere: Set<ErrorCode> = [
+        .invalidWorkflow, .protectedField, .invalidState, .forgedPointer, .modelBlocked, .modelError, .modelThrottled, .modelUnavailable,
+    ]
 
     func once(_ node: WorkflowDefinition.Node, _ input: SkillInput) async throws -> NodeOutcome {
         switch node.type {
