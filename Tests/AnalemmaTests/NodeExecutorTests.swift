@@ -1,7 +1,8 @@
-import Analemma
 import Foundation
 import Synchronization
 import Testing
+
+@testable import Analemma
 
 /// A skill that fails a set number of times, then succeeds (retry tests); and one that writes what it is told.
 struct FlakySkill: Skill {
@@ -182,5 +183,29 @@ struct NodeTimeoutTests {
             ($0 as? AnalemmaError)?.code == .skillFailed && "\($0)".contains("\"sleepy\" timed out after 1 s")
                 && "\($0)".contains("after 2 attempts")
         }
+    }
+}
+
+@Suite("Self-healing inputs")
+struct HealInputTests {
+    @Test("a heal instruction reaches an llm prompt and a skill's input")
+    func injected() async throws {
+        let llm = WorkflowDefinition.Node(id: "ask", type: "llm", reads: [], writes: ["a"], config: ["prompt": .string("Q")])
+        let out = try await NodeExecutor().run(llm, fields: [:], healInstruction: "be shorter")
+        #expect(
+            String(decoding: out.updates["a"]!, as: UTF8.self)
+                == #""[standin] Q\n\nA previous attempt failed. Fix instruction: be shorter""#)
+        let node = WorkflowDefinition.Node(
+            id: "f", type: "skill", writes: ["out"], skill: "fail", config: ["unless_healed": .bool(true), "value": .string("v")])
+        await #expect(throws: AnalemmaError.self) { _ = try await NodeExecutor().run(node, fields: [:]) }
+        let healed = try await NodeExecutor().run(node, fields: [:], healInstruction: "retry")
+        #expect(healed.updates["out"] == Data(#""v""#.utf8))
+    }
+
+    @Test("the failed node is read from the error message, only among the segment's nodes")
+    func failedNode() {
+        #expect(SegmentRunnerService.failedNode(#"node "b" (skill fail): boom"#, among: ["a", "b"]) == "b")
+        #expect(SegmentRunnerService.failedNode(#"node "z": boom"#, among: ["a", "b"]) == nil)
+        #expect(SegmentRunnerService.failedNode("no node named", among: ["a"]) == nil)
     }
 }

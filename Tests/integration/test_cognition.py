@@ -71,3 +71,40 @@ def test_a_blocked_prompt_fails_cleanly_with_state_intact(sfn, endpoint, engine)
     assert "blocked the prompt: SAFETY" in d["cause"]
     _, fields = state_reader.read_state(endpoint, arn)
     assert fields["failure"]["nodes"] == ["draft"] and "draft" not in fields and fields["plan"]["topic"] == "solar"
+
+
+def test_a_failing_segment_heals_once_and_succeeds(sfn, endpoint, engine):  # noqa: F811
+    gemini(endpoint, "POST", {"model": MODEL["medium"], "responses": [{"text": "Use the mirror URL instead."}]})
+    arn = start(sfn, engine, example("self-healing.json"), {"source": "https://example.com/a"})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"])["output"] == {"result": "fetched after healing"}
+    _, fields = state_reader.read_state(endpoint, arn, ["heal", "cursor"])
+    [attempt] = fields["heal"]["attempts"]
+    assert attempt["instruction"] == "Use the mirror URL instead." and attempt["outcome"] == "healed"
+    assert attempt["error_code"] == "Analemma.SkillFailed" and "404" in attempt["error_message"]
+    assert fields["cursor"]["heals"] == {"fetch": 1}
+    # visible in the execution history: RunSegment failed, Heal ran, RunSegment again
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history(sfn, arn) if "stateEnteredEventDetails" in e]
+    assert entered.count("Heal") == 1 and entered.count("RunSegment") == 2
+    prompt = gemini(endpoint)["requests"][0]["body"]["contents"][0]["parts"][0]["text"]
+    assert "the source URL answers 404" in prompt and '"id":"fetch"' in prompt
+
+
+@pytest.mark.parametrize("rounds", [0, 2])
+def test_healing_is_bounded_and_the_final_failure_names_the_original_error(sfn, endpoint, engine, rounds):  # noqa: F811
+    w = example("self-healing.json")
+    w["nodes"][0]["config"]["unless_healed"] = False
+    w["nodes"][0]["heal"] = {"max_attempts": rounds}
+    arn = start(sfn, engine, w, {"source": "x"})
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.SkillFailed", d
+    suffix = "" if rounds == 0 else f" (still failing after {rounds} heal rounds)"
+    assert d["cause"] == 'node "fetch" (skill fail): the source URL answers 404' + suffix
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history(sfn, arn) if "stateEnteredEventDetails" in e]
+    assert entered.count("Heal") == rounds + 1 and entered.count("RunSegment") == rounds + 1
+    _, fields = state_reader.read_state(endpoint, arn)
+    attempts = fields.get("heal", {}).get("attempts", [])
+    assert [a["round"] for a in attempts] == list(range(1, rounds + 1))
+    assert all(a["outcome"] == "failed again" for a in attempts)
+    assert len(gemini(endpoint)["requests"]) == rounds

@@ -195,11 +195,13 @@ def test_failing_skill_fails_cleanly_with_state_intact(sfn, endpoint, engine, aw
     arn = start(sfn, engine, example("failing-skill.json"), {"topic": "x", "mode": "break"})
     d = wait(sfn, arn)
     assert d["status"] == "FAILED" and d["error"] == "Analemma.SkillFailed", d
-    assert d["cause"] == 'node "flaky" (skill fail): the upstream index is unavailable'
+    # one heal round (the node's heal.max_attempts), then the original error, named
+    assert d["cause"] == 'node "flaky" (skill fail): the upstream index is unavailable (still failing after 1 heal round)'
     m, fields = state_reader.read_state(endpoint, arn)
     # the failed segment committed nothing; its failure is recorded; every manifest still reads back whole
     assert fields["topic"] == "x" and "query" not in fields and "result" not in fields
     assert fields["failure"]["nodes"] == ["prepare", "flaky", "after"] and fields["cursor"]["status"] == "failed"
+    assert [a["outcome"] for a in fields["heal"]["attempts"]] == ["failed again"] and fields["heal"].get("active") is None
     for manifest in state_reader.history(aws_c, arn):
         assert manifest["state"] == "COMMITTED"
         state_reader.read_fields(aws_c, manifest)

@@ -12,12 +12,15 @@ public struct SkillInput: Sendable {
     public let fields: [String: Data]
     /// The node's declared `writes`: the only fields the skill may return.
     public let writes: [String]
+    /// When this run retries the node after a failure: the fix instruction self-healing obtained from the model.
+    public let healInstruction: String?
 
-    public init(nodeID: String, config: [String: JSONValue], fields: [String: Data], writes: [String]) {
+    public init(nodeID: String, config: [String: JSONValue], fields: [String: Data], writes: [String], healInstruction: String? = nil) {
         self.nodeID = nodeID
         self.config = config
         self.fields = fields
         self.writes = writes
+        self.healInstruction = healInstruction
     }
 
     /// A state field as a JSON value (nil when not in state).

@@ -24,7 +24,8 @@ public struct TemplateSkill: Skill {
 }
 
 /// `fail`: a deterministic test skill. Fails with `config.message` when `config.when` holds (always without a
-/// `when`); otherwise writes `config.value` (default `"ok"`) into its target, if it declares one.
+/// `when`) — unless `config.unless_healed` is true and self-healing handed it a fix instruction; otherwise writes
+/// `config.value` (default `"ok"`) into its target, if it declares one.
 public struct FailSkill: Skill {
     public let name = "fail"
     public init() {}
@@ -44,6 +45,7 @@ public struct FailSkill: Skill {
             let condition = WorkflowDefinition.Condition(field: field, equals: when["equals"], exists: nil)
             fails = try condition.holds(in: input.fields)
         }
+        if fails, input.config["unless_healed"] == .bool(true), input.healInstruction != nil { fails = false }
         if fails {
             let message = (try? input.string("message")) ?? "failed on demand"
             throw AnalemmaError(.skillFailed, "node \(input.nodeID.debugDescription) (skill fail): \(message)")

@@ -12,7 +12,7 @@ public struct StateBag: Sendable, Equatable {
     public static let protectedFields: Set<String> = [
         "execution_id", "owner_id", "trace_id", "workflow_id", "manifest_id", "parent_manifest_id", "segment_index",
         // The segment runner's own records: where the run is, what a human is asked, why it failed.
-        "cursor", "pending_human", "failure", "llm_usage",
+        "cursor", "pending_human", "failure", "llm_usage", "heal",
     ]
 
     /// Who produced an update (named in errors).

@@ -40,9 +40,11 @@ public struct Cursor: Codable, Sendable, Equatable {
     public var hitp: Human?
     /// Edge traversals so far (`"from->to"` → count), for `max_traversals`.
     public var traversals: [String: Int]
+    /// Self-healing rounds so far, by node.
+    public var heals: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals
+        case status, workflow, step, segment, hitp, traversals, heals
         case workflowID = "workflow_id"
     }
 }
@@ -98,7 +100,7 @@ public struct KernelPayload: Codable, Sendable, Equatable {
 /// input, a human response, a Catch's `Cause`) are read as raw bytes and dehydrated by this step.
 public struct SegmentEvent: Sendable {
     public enum Action: String, Sendable, CaseIterable {
-        case initialize, run, ask, resume, finalize, fail
+        case initialize, run, ask, resume, finalize, fail, heal
     }
 
     public var action: Action
@@ -146,6 +148,7 @@ public struct SegmentEvent: Sendable {
         }
         if action == .initialize && (e.executionID == nil || e.start == nil) { throw invalid("initialize needs execution_id and start") }
         if action != .initialize && e.kernel == nil { throw invalid("\(action.rawValue) needs \"kernel\" (the previous step's payload)") }
+        if action == .heal && e.errorType == nil { throw invalid("heal needs kernel.error_info (the caught error)") }
         if action == .ask && e.taskToken == nil { throw invalid("ask needs task_token") }
         return e
     }

@@ -51,9 +51,11 @@ public struct NodeExecutor: Sendable {
         }
     }
 
-    /// Runs `node` with `fields` (its hydrated reads).
-    public func run(_ node: WorkflowDefinition.Node, fields: [String: Data]) async throws -> NodeOutcome {
-        let input = SkillInput(nodeID: node.id, config: node.config ?? [:], fields: fields, writes: node.writes ?? [])
+    /// Runs `node` with `fields` (its hydrated reads); `healInstruction` is injected when self-healing retries it
+    /// (appended to an `llm` prompt, handed to a skill as ``SkillInput/healInstruction``).
+    public func run(_ node: WorkflowDefinition.Node, fields: [String: Data], healInstruction: String? = nil) async throws -> NodeOutcome {
+        let input = SkillInput(
+            nodeID: node.id, config: node.config ?? [:], fields: fields, writes: node.writes ?? [], healInstruction: healInstruction)
         let attempts = 1 + (node.retry?.maxAttempts ?? 0)
         var attempt = 0
         while true {
@@ -85,7 +87,8 @@ public struct NodeExecutor: Sendable {
             let updates = try await skills.skill(node.skill ?? "", node: node.id).run(input)
             return NodeOutcome(updates: updates, attempts: 1)
         case "llm":
-            let prompt = try Template(input.string("prompt")).render(input.fields)
+            var prompt = try Template(input.string("prompt")).render(input.fields)
+            if let fix = input.healInstruction { prompt += "\n\nA previous attempt failed. Fix instruction: \(fix)" }
             var hints = input.config
             hints["prompt"] = nil
             let response = try await model.generate(ModelRequest(nodeID: node.id, prompt: prompt, hints: hints))

@@ -38,7 +38,7 @@ extension SegmentRunnerService {
 
     /// Records a caught error in state (`failure`, cursor `failed`) and returns what the Fail state reports.
     /// A human step's `States.Timeout` becomes `Analemma.HumanTimeout` naming the node.
-    func fail(_ k: KernelPayload, errorType: String?, cause: String?) async throws -> KernelPayload {
+    func fail(_ k: KernelPayload, errorType: String?, cause: String?, also extra: [String: Data] = [:]) async throws -> KernelPayload {
         var code = errorType ?? ErrorCode.unhandled.rawValue
         var message = Self.message(fromCause: cause) ?? code
         if code == "States.Timeout" || code == "States.HeartbeatTimeout", k.cursor.status == .waitHuman, let hitp = k.cursor.hitp {
@@ -54,7 +54,8 @@ extension SegmentRunnerService {
             failedAtMillis: checkpoints.clock.nowMillis())
         cursor.status = .failed
         cursor.step += 1
-        var out = try await commit(["failure": Self.encode(record)], cursor: cursor, over: manifest, head: head, k)
+        var out = try await commit(
+            extra.merging(["failure": try Self.encode(record)]) { _, new in new }, cursor: cursor, over: manifest, head: head, k)
         out.error = KernelPayload.ErrorSummary(
             code: code, message: String(message.prefix(2048)), node: record.nodes.last ?? cursor.hitp?.node)
         emit("execution_failed", out, ["code": code, "message": String(message.prefix(1024))])

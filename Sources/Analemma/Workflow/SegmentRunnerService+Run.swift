@@ -61,15 +61,18 @@ extension SegmentRunnerService {
         let segment = plan.segments[index]
         let router = WorkflowRouter(plan.definition)
         let callsModel = segment.nodes.contains { plan.node($0).type == "llm" }
-        let wanted = (segment.reads + ["cursor"] + (callsModel ? ["llm_usage"] : [])).filter { manifest.fields[$0] != nil }
+        let wanted = (segment.reads + ["cursor", "heal"] + (callsModel ? ["llm_usage"] : [])).filter { manifest.fields[$0] != nil }
         var fields = try await hydrator.hydrate(manifest, fields: wanted).fields
         var cursor = try Self.decodeCursor(fields["cursor"])
         var changes: [String: Data] = [:]
+        var healing = try fields["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }
+        if let active = healing?.active, !segment.nodes.contains(active.node) { healing = nil }  // for another segment
         var exit: String?
         for (i, id) in segment.nodes.enumerated() {
             let node = plan.node(id)
             let reads = fields.filter { (node.reads ?? []).contains($0.key) }
-            let outcome = try await executor.run(node, fields: reads)
+            let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
+            let outcome = try await executor.run(node, fields: reads, healInstruction: fix)
             fields.merge(outcome.updates) { _, new in new }
             changes.merge(outcome.updates) { _, new in new }
             var detail = [
@@ -91,6 +94,12 @@ extension SegmentRunnerService {
             exit = try router.next(after: id, fields: fields, traversals: &cursor.traversals)
             if i + 1 < segment.nodes.count, exit == segment.nodes[i + 1] { continue }
             break
+        }
+        if var record = healing, let active = record.active {  // the healed segment ran through: close the round
+            record.attempts[record.attempts.count - 1].outcome = "healed"
+            record.active = nil
+            changes["heal"] = try Self.encode(record)
+            emit("heal_succeeded", k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1

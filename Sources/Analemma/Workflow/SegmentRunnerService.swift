@@ -5,7 +5,7 @@
 #endif
 
 /// The segment runner (Tiny Handler `segment-runner`): the kernel step behind every Task of the workflow state
-/// machine. Actions: `initialize`, `run`, `ask`, `resume`, `finalize`, `fail` (see `StateMachines/README.md`).
+/// machine. Actions: `initialize`, `run`, `ask`, `resume`, `finalize`, `fail`, `heal` (see `StateMachines/README.md`).
 ///
 /// Every action reads the execution's head, hydrates only the fields it needs, commits a delta checkpoint
 /// (`CheckpointWriter`) and returns a pointer-only ``KernelPayload``. A step replayed after it committed (a
@@ -44,6 +44,7 @@ public struct SegmentRunnerService: LambdaHandler {
             case .resume: payload = try await resume(e.kernel!, response: e.humanResponse)
             case .finalize: payload = try await finalize(e.kernel!)
             case .fail: payload = try await fail(e.kernel!, errorType: e.errorType, cause: e.errorCause)
+            case .heal: payload = try await heal(e.kernel!, errorType: e.errorType!, cause: e.errorCause)
             }
             return try payload.encoded()
         } catch {
