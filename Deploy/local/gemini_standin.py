@@ -7,7 +7,8 @@ Answers deterministically: `[gemini-standin {model}] {last user text}`, with usa
 a thought signature on the part (to check it comes back verbatim), finishReason STOP. Scriptable per test:
 
   POST   /_analemma/gemini   {"model": "<id or *>", "responses": [{"status": 429}, {"text": "…"}, {"block": "SAFETY"},
-                              {"finish_reason": "MAX_TOKENS"}, {"status": 500}], "latency_ms": 0}
+                              {"finish_reason": "MAX_TOKENS"}, {"status": 500},
+                              {"function_call": {"name": "json_extract", "args": {…}}}], "latency_ms": 0}
   GET    /_analemma/gemini   the requests received (path, model, api, body)
   DELETE /_analemma/gemini   forget scripts and requests
 """
@@ -53,7 +54,7 @@ class GeminiStandIn:
         model = (dev or vertex).group(1)
         try:
             request = json.loads(body)
-            prompt = "".join(p.get("text", "") for p in request["contents"][-1]["parts"])
+            prompt = "".join(p.get("text", "") for p in request["contents"][-1]["parts"] if isinstance(p, dict))
         except (ValueError, KeyError, IndexError, TypeError) as e:
             return _error(400, f"Invalid JSON payload received: {e}")
         with self.lock:
@@ -68,6 +69,14 @@ class GeminiStandIn:
         if "block" in spec:
             return _json(200, {"promptFeedback": {"blockReason": spec["block"]},
                                "usageMetadata": {"promptTokenCount": (len(prompt) + 3) // 4, "totalTokenCount": (len(prompt) + 3) // 4}})
+        if "function_call" in spec:
+            call = spec["function_call"]
+            return _json(200, {
+                "candidates": [{"content": {"role": "model", "parts": [
+                    {"functionCall": {"name": call["name"], "args": call.get("args", {})}, "thoughtSignature": "Y2FsbA=="}]},
+                    "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": (len(body) + 3) // 4, "candidatesTokenCount": 10, "totalTokenCount": (len(body) + 3) // 4 + 10},
+                "modelVersion": model})
         text = spec.get("text", f"[gemini-standin {model}] {prompt}")
         usage = {"promptTokenCount": (len(prompt.encode()) + 3) // 4, "candidatesTokenCount": (len(text.encode()) + 3) // 4,
                  "thoughtsTokenCount": spec.get("thoughts", 0)}

@@ -184,3 +184,88 @@ struct GeminiTests {
         #expect(try v.value(at: "nodes.a.calls") == .number(1) && v.value(at: "nodes.b.estimated_cost_usd") == .number(0.5))
     }
 }
+
+/// A model that answers from a script and records every request (unit tests of exchanges).
+final class ScriptedModel: LanguageModel, @unchecked Sendable {
+    private let lock = NSLock()
+    private var script: [ModelResponse]
+    private(set) var requests: [ModelRequest] = []
+    init(_ script: [ModelResponse]) { self.script = script }
+    func generate(_ request: ModelRequest) async throws -> ModelResponse {
+        try lock.withLock {
+            requests.append(request)
+            guard !script.isEmpty else { throw AnalemmaError(.modelError, "script exhausted") }
+            return script.removeFirst()
+        }
+    }
+
+    static func call(_ name: String, _ args: JSONValue, model: String = "m") -> ModelResponse {
+        var r = ModelResponse(text: "", model: model, inputTokens: 10, outputTokens: 2)
+        r.functionCalls = [FunctionCall(name: name, args: args)]
+        r.content = Data(#"{"role":"model","parts":[{"functionCall":{"name":"\#(name)"}}]}"#.utf8)
+        return r
+    }
+}
+
+@Suite("Tool use")
+struct ToolUseTests {
+    static let node = WorkflowDefinition.Node(
+        id: "r", type: "llm", reads: ["doc"], writes: ["answer"],
+        config: ["prompt": .string("go"), "tools": .array([.string("json_extract")]), "max_steps": .number(3)])
+
+    @Test("tool calls run skills over the node's reads, results go back, the exchange stays on one model")
+    func exchange() async throws {
+        let model = ScriptedModel([
+            ScriptedModel.call("json_extract", .object(["from": .string("doc"), "path": .string("title")]), model: "flash"),
+            ModelResponse(text: "The title is T.", model: "flash", inputTokens: 20, outputTokens: 5),
+        ])
+        let out = try await NodeExecutor(model: model).run(Self.node, fields: ["doc": Data(#"{"title":"T"}"#.utf8)])
+        #expect(out.updates["answer"] == Data(#""The title is T.""#.utf8))
+        #expect(out.toolCalls == [ToolCall(name: "json_extract", args: #"{"from":"doc","path":"title"}"#, ok: true, error: nil)])
+        #expect(out.model?.inputTokens == 30, "usage summed over the exchange")
+        let second = model.requests[1]
+        #expect(second.continuing && second.hints["model"] == .string("flash"))
+        #expect(second.turns.count == 3 && second.turns[2] == .toolResults([("json_extract", .object(["result": .string("T")]))]))
+        #expect(model.requests[0].tools.map(\.name) == ["json_extract"])
+    }
+
+    @Test("a failing tool reports its error to the model; max_steps bounds the exchange")
+    func bounded() async throws {
+        let bad = ScriptedModel(Array(repeating: ScriptedModel.call("json_extract", .object(["from": .string("nope")])), count: 3))
+        await #expect {
+            _ = try await NodeExecutor(model: bad).run(Self.node, fields: [:])
+        } throws: { "\($0)".contains("still calls tools after max_steps 3") }
+        #expect(bad.requests.count == 3)
+        guard case .toolResults(let results) = bad.requests[1].turns[2] else {
+            Issue.record("no tool results")
+            return
+        }
+        #expect(results[0].response == .object(["result": .null]), "absent field: null, not an error")
+    }
+
+    @Test("tools must be registered skills that declare a tool")
+    func validation() {
+        var node = Self.node
+        node.config?["tools"] = .array([.string("fail")])
+        let w = WorkflowDefinition(workflowID: "w", entry: "r", nodes: [node], edges: [])
+        #expect { try NodeExecutor().check(w) } throws: { "\($0)".contains("\"fail\" cannot be offered as a tool") }
+        node.config?["max_steps"] = .number(0)
+        #expect { try NodeExecutor().check(WorkflowDefinition(workflowID: "w", entry: "r", nodes: [node], edges: [])) } throws: {
+            "\($0)".contains("max_steps must be 1–20")
+        }
+    }
+
+    @Test("function calls parse from a response; tool results encode as a functionResponse turn")
+    func wire() throws {
+        let body = Data(
+            #"{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"template","args":{"template":"x"}},"thoughtSignature":"s"}]},"finishReason":"STOP"}]}"#
+                .utf8)
+        let r = try GeminiWire.Response.parse(body)
+        #expect(r.functionCalls == [FunctionCall(name: "template", args: .object(["template": .string("x")]))])
+        #expect(String(decoding: r.content!, as: UTF8.self).contains(#""thoughtSignature":"s""#))
+        let turn = GeminiWire.Request.turn(.toolResults([("template", .object(["result": .string("y")]))]))
+        #expect(
+            String(decoding: turn, as: UTF8.self)
+                == #"{"parts":[{"functionResponse":{"name":"template","response":{"result":"y"}}}],"role":"user"}"#)
+    }
+}

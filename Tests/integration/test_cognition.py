@@ -108,3 +108,38 @@ def test_healing_is_bounded_and_the_final_failure_names_the_original_error(sfn, 
     assert [a["round"] for a in attempts] == list(range(1, rounds + 1))
     assert all(a["outcome"] == "failed again" for a in attempts)
     assert len(gemini(endpoint)["requests"]) == rounds
+
+
+def test_an_llm_node_calls_a_skill_as_a_tool(sfn, endpoint, engine):  # noqa: F811
+    gemini(endpoint, "POST", {"model": MODEL["medium"], "responses": [
+        {"function_call": {"name": "json_extract", "args": {"from": "plan", "path": "steps[0]"}}},
+        {"text": "Start with: search."}]})
+    arn = start(sfn, engine, example("tool-use.json"), {"topic": "tides"})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    _, fields = state_reader.read_state(endpoint, arn, ["answer", "llm_usage"])
+    assert fields["answer"] == "Start with: search."
+    used = fields["llm_usage"]["nodes"]["research"]
+    assert used["calls"] == 1 and used["tool_calls"] == [
+        {"name": "json_extract", "args": '{"from":"plan","path":"steps[0]"}', "ok": True}]
+    first, second = gemini(endpoint)["requests"]
+    assert first["model"] == second["model"] == MODEL["medium"]
+    names = [f["name"] for f in first["body"]["tools"][0]["functionDeclarations"]]
+    assert names == ["json_extract", "template"]
+    user, model_turn, results = second["body"]["contents"]
+    assert user["role"] == "user" and "which step comes first for tides" in user["parts"][0]["text"]
+    assert model_turn["parts"][0] == {"functionCall": {"name": "json_extract", "args": {"from": "plan", "path": "steps[0]"}},
+                                      "thoughtSignature": "Y2FsbA=="}
+    assert results == {"role": "user", "parts": [{"functionResponse": {"name": "json_extract", "response": {"result": "search"}}}]}
+
+
+def test_a_model_that_never_stops_calling_tools_is_bounded(sfn, endpoint, engine):  # noqa: F811
+    call = {"function_call": {"name": "template", "args": {"template": "{{plan.topic}}"}}}
+    gemini(endpoint, "POST", {"model": MODEL["medium"], "responses": [call] * 4})
+    w = example("tool-use.json")
+    w["nodes"][1]["heal"] = {"max_attempts": 0}
+    arn = start(sfn, engine, w, {"topic": "tides"})
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.SkillFailed", d
+    assert "still calls tools after max_steps 4" in d["cause"]
+    assert len(gemini(endpoint)["requests"]) == 4

@@ -102,11 +102,14 @@ public struct RoutedModel: LanguageModel {
             } ?? .medium
         let system = string("system")
         let promptTokens = ModelRouter.estimateTokens(request.prompt + (system ?? ""))
-        let decisions = try router.route(
+        var decisions = try router.route(
             complexity: tier, promptTokens: promptTokens, maxOutputTokens: int("max_output_tokens"),
             latencyBudgetMillis: int("latency_budget_ms"), pinned: string("model"))
+        if request.continuing { decisions = Array(decisions.prefix(1)) }  // never switch model mid-exchange
+        let turns = request.turns.isEmpty ? [ModelTurn.user(request.prompt)] : request.turns
         let wire = GeminiWire.Request(
-            contents: [GeminiWire.Request.userTurn(request.prompt)], systemInstruction: system, generationConfig: Self.config(hints))
+            contents: turns.map(GeminiWire.Request.turn), systemInstruction: system, generationConfig: Self.config(hints),
+            tools: GeminiWire.Request.tools(request.tools))
         var tried: [String] = []
         var last: (any Error)?
         for decision in decisions {
@@ -122,6 +125,8 @@ public struct RoutedModel: LanguageModel {
                 out.estimatedCostUSD = decision.model.estimatedCost(
                     inputTokens: r.promptTokens, outputTokens: r.outputTokens + r.thoughtTokens)
                 out.latencyMillis = Int(clock.nowMillis() - started)
+                out.content = r.content
+                out.functionCalls = r.functionCalls
                 return out
             } catch let e as AnalemmaError where e.code == .modelThrottled || e.code == .modelUnavailable {
                 tried.append("\(decision.model.id): \(e.code.rawValue)")

@@ -27,6 +27,28 @@ public enum GeminiWire {
             JSONValue.object(["role": .string("user"), "parts": .array([.object(["text": .string(text)])])]).jsonData()
         }
 
+        /// A turn as Gemini `contents` bytes (a model turn exactly as it was received).
+        public static func turn(_ t: ModelTurn) -> Data {
+            switch t {
+            case .user(let text): return userTurn(text)
+            case .model(let raw): return raw
+            case .toolResults(let results):
+                let parts = results.map { r in
+                    JSONValue.object(["functionResponse": .object(["name": .string(r.name), "response": r.response])])
+                }
+                return JSONValue.object(["role": .string("user"), "parts": .array(parts)]).jsonData()
+            }
+        }
+
+        /// `tools`: one `functionDeclarations` list.
+        public static func tools(_ declarations: [ToolDeclaration]) -> Data? {
+            guard !declarations.isEmpty else { return nil }
+            let list = declarations.map { d in
+                JSONValue.object(["name": .string(d.name), "description": .string(d.description), "parameters": d.parameters])
+            }
+            return JSONValue.array([.object(["functionDeclarations": .array(list)])]).jsonData()
+        }
+
         /// The body: keys in a fixed order, raw turns inserted as they are.
         public func body() -> Data {
             var out = Data(#"{"contents":["#.utf8)
@@ -64,6 +86,7 @@ public enum GeminiWire {
         public var thoughtTokens: Int
         public var cachedTokens: Int
         public var modelVersion: String?
+        public var functionCalls: [FunctionCall] = []
 
         /// Parses a `GenerateContentResponse`; text parts (not thoughts) are joined.
         public static func parse(_ body: Data) throws -> Response {
@@ -88,6 +111,9 @@ public enum GeminiWire {
                 if case .array(let parts)? = try content.value(at: "parts") {
                     for part in parts where (try? part.value(at: "thought")) != .bool(true) {
                         if case .string(let t)? = try part.value(at: "text") { r.text += t }
+                        if case .string(let name)? = try part.value(at: "functionCall.name") {
+                            r.functionCalls.append(FunctionCall(name: name, args: try part.value(at: "functionCall.args") ?? .object([:])))
+                        }
                     }
                 }
             }

@@ -1,9 +1,58 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A function the model may call: a skill offered as a tool (Gemini function calling).
+public struct ToolDeclaration: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// JSON Schema (OpenAPI subset) of the arguments object.
+    public var parameters: JSONValue
+
+    public init(name: String, description: String, parameters: JSONValue) {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+    }
+}
+
+/// A function call the model asked for.
+public struct FunctionCall: Sendable, Equatable {
+    public var name: String
+    public var args: JSONValue
+}
+
+/// One turn of a multi-turn exchange.
+public enum ModelTurn: Sendable, Equatable {
+    case user(String)
+    /// The model's own turn, verbatim (thought signatures must go back unchanged).
+    case model(Data)
+    /// The results of the function calls of the previous model turn, in order.
+    case toolResults([(name: String, response: JSONValue)])
+
+    public static func == (a: Self, b: Self) -> Bool {
+        switch (a, b) {
+        case (.user(let x), .user(let y)): x == y
+        case (.model(let x), .model(let y)): x == y
+        case (.toolResults(let x), .toolResults(let y)): x.map(\.name) == y.map(\.name) && x.map(\.response) == y.map(\.response)
+        default: false
+        }
+    }
+}
+
 /// One model call as a node asks for it.
 public struct ModelRequest: Sendable, Equatable {
     public var nodeID: String
     public var prompt: String
     /// The node's hints (`complexity`, `model`, `max_output_tokens`, …), as written in its config.
     public var hints: [String: JSONValue]
+    /// The exchange so far (empty: one user turn with `prompt`).
+    public var turns: [ModelTurn] = []
+    public var tools: [ToolDeclaration] = []
+    /// A later turn of an exchange: stay on the pinned model, no fallback.
+    public var continuing = false
 
     public init(nodeID: String, prompt: String, hints: [String: JSONValue] = [:]) {
         self.nodeID = nodeID
@@ -26,6 +75,10 @@ public struct ModelResponse: Sendable, Equatable {
     public var fallbacks: [String] = []
     public var estimatedCostUSD: Double?
     public var latencyMillis: Int?
+    /// The model's turn verbatim (for the next turn of an exchange).
+    public var content: Data?
+    /// Functions the model asked to call (tool use); empty for a final answer.
+    public var functionCalls: [FunctionCall] = []
 
     public init(text: String, model: String, inputTokens: Int, outputTokens: Int) {
         self.text = text

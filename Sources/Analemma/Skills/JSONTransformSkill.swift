@@ -83,6 +83,18 @@ public struct JSONExtractSkill: Skill {
         }
     }
 
+    public var tool: ToolDeclaration? {
+        ToolDeclaration(
+            name: name, description: "Reads a value from the workflow state: field `from`, then an optional path such as items[0].title.",
+            parameters: .object([
+                "type": .string("object"), "required": .array([.string("from")]),
+                "properties": .object([
+                    "from": .object(["type": .string("string"), "description": .string("a state field")]),
+                    "path": .object(["type": .string("string"), "description": .string("a path inside it, e.g. a.b[0]")]),
+                ]),
+            ]))
+    }
+
     public func run(_ input: SkillInput) async throws -> [String: Data] {
         let from = try input.string("from")
         let path = input.config["path"] == nil ? "" : try input.string("path")

@@ -59,10 +59,14 @@ public protocol Skill: Sendable {
     func validate(node: WorkflowDefinition.Node) throws
     /// Runs the node.
     func run(_ input: SkillInput) async throws -> [String: Data]
+    /// How an `llm` node may offer this skill to the model as a function (its arguments become the skill's
+    /// config). Default: nil, not offered.
+    var tool: ToolDeclaration? { get }
 }
 
 extension Skill {
     public func validate(node: WorkflowDefinition.Node) throws {}
+    public var tool: ToolDeclaration? { nil }
 }
 
 /// The skills a segment runner knows, by name.

@@ -17,6 +17,15 @@ public struct TemplateSkill: Skill {
         try Template.check(source, key: "template", node: node)
     }
 
+    public var tool: ToolDeclaration? {
+        ToolDeclaration(
+            name: name, description: "Renders a text template; {{field}} and {{field.path}} insert values of the workflow state.",
+            parameters: .object([
+                "type": .string("object"), "required": .array([.string("template")]),
+                "properties": .object(["template": .object(["type": .string("string"), "description": .string("the template text")])]),
+            ]))
+    }
+
     public func run(_ input: SkillInput) async throws -> [String: Data] {
         let text = try Template(input.string("template")).render(input.fields)
         return [try input.target(): JSONValue.string(text).jsonData()]

@@ -10,6 +10,23 @@ public struct NodeOutcome: Sendable {
     public var updates: [String: Data]
     public var attempts: Int
     public var model: ModelResponse?
+    /// Skills the model called as tools, in order.
+    public var toolCalls: [ToolCall] = []
+
+    init(updates: [String: Data], attempts: Int, model: ModelResponse? = nil) {
+        self.updates = updates
+        self.attempts = attempts
+        self.model = model
+    }
+}
+
+/// One function call an `llm` node ran for the model.
+public struct ToolCall: Codable, Sendable, Equatable {
+    public var name: String
+    /// The arguments, compact JSON (cut to 1 KB).
+    public var args: String
+    public var ok: Bool
+    public var error: String?
 }
 
 /// Runs one `skill`, `llm` or `route` node over hydrated fields, enforcing its declared writes and its
@@ -37,6 +54,7 @@ public struct NodeExecutor: Sendable {
                 try Template.check(prompt, key: "prompt", node: node)
                 let input = SkillInput(nodeID: node.id, config: node.config ?? [:], fields: [:], writes: node.writes ?? [])
                 _ = try input.target()
+                _ = try tools(of: node)
             case "hitp":
                 if case .string(let question)? = node.config?["question"] { try Template.check(question, key: "question", node: node) }
                 if (node.writes ?? []).isEmpty {
@@ -87,15 +105,90 @@ public struct NodeExecutor: Sendable {
             let updates = try await skills.skill(node.skill ?? "", node: node.id).run(input)
             return NodeOutcome(updates: updates, attempts: 1)
         case "llm":
-            var prompt = try Template(input.string("prompt")).render(input.fields)
-            if let fix = input.healInstruction { prompt += "\n\nA previous attempt failed. Fix instruction: \(fix)" }
-            var hints = input.config
-            hints["prompt"] = nil
-            let response = try await model.generate(ModelRequest(nodeID: node.id, prompt: prompt, hints: hints))
-            return NodeOutcome(updates: [try input.target(): JSONValue.string(response.text).jsonData()], attempts: 1, model: response)
+            return try await converse(node, input)
         default:  // route: decides through its edges only
             return NodeOutcome(updates: [:], attempts: 1)
         }
+    }
+
+    /// The skills an `llm` node offers as tools (`config.tools`) and its step limit (`config.max_steps`, default 5).
+    func tools(of node: WorkflowDefinition.Node) throws -> (skills: [any Skill], maxSteps: Int) {
+        func bad(_ why: String) -> AnalemmaError { AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): \(why)") }
+        var maxSteps = 5
+        if let steps = node.config?["max_steps"] {
+            guard case .number(let n) = steps, n == n.rounded(), (1...20).contains(n) else { throw bad("config.max_steps must be 1–20") }
+            maxSteps = Int(n)
+        }
+        guard let list = node.config?["tools"] else { return ([], maxSteps) }
+        guard case .array(let names) = list else { throw bad("config.tools must be a list of skill names") }
+        let skills = try names.map { name -> any Skill in
+            guard case .string(let n) = name else { throw bad("config.tools must be a list of skill names") }
+            let skill = try self.skills.skill(n, node: node.id)
+            guard skill.tool != nil else { throw bad("skill \(n.debugDescription) cannot be offered as a tool (it declares no tool)") }
+            return skill
+        }
+        return (skills, maxSteps)
+    }
+
+    /// An `llm` node: one call, or a bounded exchange where the model calls the node's tools (skills over the node's
+    /// reads) and gets their results back, on one model throughout. The final text goes into the node's target.
+    func converse(_ node: WorkflowDefinition.Node, _ input: SkillInput) async throws -> NodeOutcome {
+        var prompt = try Template(input.string("prompt")).render(input.fields)
+        if let fix = input.healInstruction { prompt += "\n\nA previous attempt failed. Fix instruction: \(fix)" }
+        var request = ModelRequest(
+            nodeID: node.id, prompt: prompt, hints: input.config.filter { !["prompt", "tools", "max_steps", "into"].contains($0.key) })
+        let (tools, maxSteps) = try self.tools(of: node)
+        request.tools = tools.compactMap(\.tool)
+        request.turns = [.user(prompt)]
+        var total: ModelResponse?
+        var calls: [ToolCall] = []
+        for step in 1...maxSteps {
+            let r = try await model.generate(request)
+            total = total.map { Self.sum($0, r) } ?? r
+            if r.functionCalls.isEmpty {
+                var outcome = NodeOutcome(updates: [try input.target(): JSONValue.string(r.text).jsonData()], attempts: 1, model: total)
+                outcome.toolCalls = calls
+                return outcome
+            }
+            guard step < maxSteps else { break }
+            request.turns.append(.model(r.content ?? Data("{}".utf8)))
+            var results: [(name: String, response: JSONValue)] = []
+            for call in r.functionCalls {
+                let args = String(String(decoding: call.args.jsonData(), as: UTF8.self).prefix(1024))
+                do {
+                    guard let skill = tools.first(where: { $0.name == call.name }), case .object(var config) = call.args else {
+                        throw AnalemmaError(.skillFailed, "no tool \(call.name.debugDescription) with object arguments")
+                    }
+                    config["into"] = .string("result")
+                    let toolInput = SkillInput(nodeID: "\(node.id)/\(call.name)", config: config, fields: input.fields, writes: ["result"])
+                    let out = try await skill.run(toolInput)
+                    results.append((call.name, .object(["result": try out["result"].map { try JSONValue(json: $0) } ?? .null])))
+                    calls.append(ToolCall(name: call.name, args: args, ok: true, error: nil))
+                } catch {
+                    let message = (error as? AnalemmaError)?.message ?? "\(error)"
+                    results.append((call.name, .object(["error": .string(message)])))
+                    calls.append(ToolCall(name: call.name, args: args, ok: false, error: String(message.prefix(512))))
+                }
+            }
+            request.turns.append(.toolResults(results))
+            request.hints["model"] = .string(r.model)  // the rest of the exchange stays on this model
+            request.continuing = true
+        }
+        throw AnalemmaError(.skillFailed, "node \(node.id.debugDescription): the model still calls tools after max_steps \(maxSteps)")
+    }
+
+    /// Usage of an exchange: tokens and cost summed, the last turn's text and calls.
+    static func sum(_ a: ModelResponse, _ b: ModelResponse) -> ModelResponse {
+        var s = b
+        s.inputTokens += a.inputTokens
+        s.outputTokens += a.outputTokens
+        s.thoughtTokens += a.thoughtTokens
+        s.cachedTokens += a.cachedTokens
+        s.estimatedCostUSD = (a.estimatedCostUSD ?? 0) + (b.estimatedCostUSD ?? 0)
+        s.latencyMillis = (a.latencyMillis ?? 0) + (b.latencyMillis ?? 0)
+        s.route = a.route
+        s.fallbacks = a.fallbacks
+        return s
     }
 
     /// Runs `body`, failing with `Analemma.SkillFailed` (retryable) if it takes longer than `seconds`.

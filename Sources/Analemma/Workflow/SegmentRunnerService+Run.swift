@@ -87,7 +87,12 @@ extension SegmentRunnerService {
                 detail["route"] = m.route ?? ""
                 detail["fallbacks"] = m.fallbacks.joined(separator: "; ")
                 detail["latency_ms"] = m.latencyMillis.map(String.init) ?? ""
-                changes["llm_usage"] = try Self.usage(fields["llm_usage"], adding: m, node: id)
+                for call in outcome.toolCalls {
+                    emit(
+                        "tool_call", k,
+                        ["node": id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
+                }
+                changes["llm_usage"] = try Self.usage(fields["llm_usage"], adding: m, node: id, tools: outcome.toolCalls)
                 fields["llm_usage"] = changes["llm_usage"]
             }
             emit("node_finished", k, detail)
@@ -131,7 +136,7 @@ extension SegmentRunnerService {
 
     /// `llm_usage` with one more call: `{"nodes": {id: …}, "total": …}`, each with calls, tokens, estimated cost and
     /// the last model (and, per node, its route).
-    static func usage(_ current: Data?, adding m: ModelResponse, node: String) throws -> Data {
+    static func usage(_ current: Data?, adding m: ModelResponse, node: String, tools: [ToolCall] = []) throws -> Data {
         var nodes: [String: JSONValue] = [:]
         var total: [String: JSONValue] = [:]
         if let current, case .object(let o) = try JSONValue(json: current) {
@@ -154,6 +159,12 @@ extension SegmentRunnerService {
         var entry: [String: JSONValue] = [:]
         if case .object(let o)? = nodes[node] { entry = o }
         add(&entry, route: true)
+        if !tools.isEmpty {  // every tool call recorded (the last 50 per node)
+            var list: [JSONValue] = []
+            if case .array(let old)? = entry["tool_calls"] { list = old }
+            list += try tools.map { try JSONValue(json: try Self.encode($0)) }
+            entry["tool_calls"] = .array(Array(list.suffix(50)))
+        }
         nodes[node] = .object(entry)
         add(&total, route: false)
         return JSONValue.object(["nodes": .object(nodes), "total": .object(total)]).jsonData()
