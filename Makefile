@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev openssl
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run bench format lint clean
+.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -24,6 +24,8 @@ help:
 	@echo "make package     one Lambda zip per Functions/<name> in Deploy/dist/"
 	@echo "make local-up    start the local stack on :$(PORT) (local-down stops it)"
 	@echo "make run         run WORKFLOW=<file> with INPUT='<json>' [ANSWER='<json>'] via the aws CLI on the local stack"
+	@echo "make validate    check workflow files (FILES=…, default: the examples) as the segment runner does"
+	@echo "make codesign    DESCRIBE='…': draft a workflow with the model (Google with GEMINI_API_KEY, else the local stand-in)"
 	@echo "make bench       benchmarks, one JSON object per line"
 
 deps: apt-deps $(VENV)/.stamp
@@ -88,6 +90,18 @@ demo: local-up
 run: local-up
 	$(PY) Deploy/run.py $(WORKFLOW) --input '$(INPUT)' --owner $(OWNER) --endpoint http://127.0.0.1:$(PORT) \
 	  $(if $(ANSWER),--answer '$(ANSWER)')
+
+FILES ?= $(filter-out %schema.json,$(wildcard Deploy/examples/workflows/*.json))
+validate: build
+	$(BIN)/analemma validate $(FILES)
+
+# The model catalog is the segment runner's (function.json); with GEMINI_API_KEY set the request goes to Google.
+CATALOG = $$($(PY) -c 'import json; print(json.load(open("Functions/segment-runner/function.json"))["environment"]["MODEL_CATALOG"]["default"])')
+codesign: deps build
+	@if [ -n "$$GEMINI_API_KEY" ]; then endpoint=https://generativelanguage.googleapis.com; key=$$GEMINI_API_KEY; \
+	  else $(MAKE) -s local-up >/dev/null; endpoint=http://127.0.0.1:$(PORT); key=local-standin-key; fi; \
+	  MODEL_PROVIDER=gemini MODEL_CATALOG="$(CATALOG)" GEMINI_ENDPOINT=$$endpoint GEMINI_API_KEY=$$key \
+	  $(BIN)/analemma codesign "$(DESCRIBE)" $(if $(OUT),--out $(OUT))
 
 bench: deps build
 	$(PY) Bench/run.py --bin-dir $(BIN)

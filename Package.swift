@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "Analemma", targets: ["Analemma"]),
         .executable(name: "segment-runner", targets: ["segment-runner"]),
+        .executable(name: "analemma", targets: ["AnalemmaCLI"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
         .executable(name: "aws-bench", targets: ["aws-bench"]),
@@ -24,6 +25,8 @@ let package = Package(
         .executableTarget(
             name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner", exclude: ["function.json", "events"],
             swiftSettings: strict),
+        // The developer command (validate, codesign); not a Lambda function.
+        .executableTarget(name: "AnalemmaCLI", dependencies: ["Analemma"], path: "Sources/AnalemmaCLI", swiftSettings: strict),
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).
         .executableTarget(
             name: "probe", dependencies: ["Analemma"], path: "Tests/Functions/probe", exclude: ["function.json"],

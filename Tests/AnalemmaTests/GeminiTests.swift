@@ -269,3 +269,33 @@ struct ToolUseTests {
                 == #"{"parts":[{"functionResponse":{"name":"template","response":{"result":"y"}}}],"role":"user"}"#)
     }
 }
+
+@Suite("Co-design assistant")
+struct CoDesignTests {
+    static let valid =
+        #"{"workflow_id":"w","entry":"a","nodes":[{"id":"a","type":"skill","skill":"template","reads":["x"],"writes":["y"],"config":{"template":"{{x}}"}}],"edges":[]}"#
+    static let dangling = #"{"workflow_id":"w","entry":"a","nodes":[{"id":"a","type":"route"}],"edges":[{"from":"a","to":"ghost"}]}"#
+
+    static func answer(_ text: String) -> ModelResponse { ModelResponse(text: text, model: "pro", inputTokens: 1, outputTokens: 1) }
+
+    @Test("validation errors go back to the model until the draft is valid, on one model")
+    func repairs() async throws {
+        let model = ScriptedModel([Self.answer("```json\n\(Self.dangling)\n```"), Self.answer(Self.valid)])
+        let outcome = try await CoDesigner(model: model).design("copy x into y")
+        #expect(outcome.rounds == 2 && outcome.workflow == Data(Self.valid.utf8))
+        guard case .user(let feedback) = model.requests[1].turns.last else {
+            Issue.record("no feedback turn")
+            return
+        }
+        #expect(feedback.contains("\"ghost\"") && feedback.contains("refers to an unknown node"))
+        #expect(model.requests[1].continuing && model.requests[0].prompt.contains("copy x into y"))
+    }
+
+    @Test("repairs are bounded; what is still wrong is reported")
+    func bounded() async throws {
+        let model = ScriptedModel(Array(repeating: Self.answer(Self.dangling), count: 3))
+        let outcome = try await CoDesigner(model: model, maxRepairs: 2).design("anything")
+        #expect(outcome.workflow == nil && outcome.rounds == 3 && outcome.problems.first?.contains("ghost") == true)
+        #expect(model.requests.count == 3)
+    }
+}

@@ -143,3 +143,51 @@ def test_a_model_that_never_stops_calling_tools_is_bounded(sfn, endpoint, engine
     assert d["status"] == "FAILED" and d["error"] == "Analemma.SkillFailed", d
     assert "still calls tools after max_steps 4" in d["cause"]
     assert len(gemini(endpoint)["requests"]) == 4
+
+
+def cli(endpoint, *args):
+    import os
+    import subprocess
+    from conftest import ROOT
+    with open(os.path.join(ROOT, "Functions", "segment-runner", "function.json")) as f:
+        catalog = json.load(f)["environment"]["MODEL_CATALOG"]["default"]
+    env = dict(os.environ, MODEL_PROVIDER="gemini", MODEL_CATALOG=catalog, GEMINI_ENDPOINT=endpoint, GEMINI_API_KEY="k")
+    binary = os.path.join(ROOT, os.environ.get("ANALEMMA_BIN_DIR", ".build/release"), "analemma")
+    return subprocess.run([binary, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_codesign_repairs_a_draft_with_the_orchestrators_errors(endpoint):
+    bad = {"workflow_id": "w", "entry": "a", "nodes": [{"id": "a", "type": "route"}], "edges": [{"from": "a", "to": "ghost"}]}
+    good = {"workflow_id": "w", "entry": "a", "nodes": [{"id": "a", "type": "route"}], "edges": []}
+    gemini(endpoint, "POST", {"model": MODEL["high"], "responses": [{"text": json.dumps(bad)}, {"text": json.dumps(good)}]})
+    r = cli(endpoint, "codesign", "a workflow with one routing node")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == good and "valid after 2 round(s)" in r.stderr
+    first, second = gemini(endpoint)["requests"]
+    assert "a workflow with one routing node" in first["body"]["contents"][0]["parts"][0]["text"]
+    assert first["body"]["generationConfig"]["responseMimeType"] == "application/json"
+    feedback = second["body"]["contents"][-1]["parts"][0]["text"]
+    assert '"ghost"' in feedback and "refers to an unknown node" in feedback
+
+
+def test_codesign_gives_up_after_its_repairs_and_says_why(endpoint):
+    bad = {"workflow_id": "w", "entry": "nowhere", "nodes": [], "edges": []}
+    gemini(endpoint, "POST", {"model": "*", "responses": [{"text": json.dumps(bad)}] * 3})
+    r = cli(endpoint, "codesign", "--repairs", "2", "anything")
+    assert r.returncode == 1 and "no valid workflow after 3 rounds" in r.stderr and '"nowhere"' in r.stderr
+
+
+def test_validate_command_accepts_examples_and_names_the_node_of_each_invalid_one(tmp_path, endpoint):
+    import glob
+    import os
+    from conftest import ROOT
+    examples = [p for p in glob.glob(os.path.join(ROOT, "Deploy", "examples", "workflows", "*.json")) if "schema" not in p]
+    ok = cli(endpoint, "validate", *examples)
+    assert ok.returncode == 0 and ok.stdout.count(": valid,") == len(examples), ok.stdout
+    for path in glob.glob(os.path.join(ROOT, "Tests", "AnalemmaTests", "Fixtures", "workflows", "invalid-*.json")):
+        with open(path) as f:
+            case = json.load(f)
+        target = tmp_path / os.path.basename(path)
+        target.write_text(json.dumps(case["workflow"]))
+        r = cli(endpoint, "validate", str(target))
+        assert r.returncode == 1 and f'"{case["expect_node"]}"' in r.stdout and case["expect"] in r.stdout, r.stdout

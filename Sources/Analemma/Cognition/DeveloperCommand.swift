@@ -1,0 +1,113 @@
+import Glibc
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// `analemma validate FILE…` and `analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]`.
+public enum DeveloperCommand {
+    static let usage = """
+        usage: analemma validate WORKFLOW.json...          check definitions as the segment runner does
+               analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]
+                                                           draft a workflow with the model (MODEL_PROVIDER, MODEL_CATALOG, …)
+        """
+
+    /// Runs a command line; returns the exit status (0 ok, 1 invalid or failed, 2 usage).
+    public static func main(_ argv: [String], environment: FunctionEnvironment) async -> Int32 {
+        let args = Array(argv.dropFirst())
+        guard let command = args.first else { return fail(usage, 2) }
+        switch command {
+        case "validate" where args.count > 1: return validate(Array(args.dropFirst()))
+        case "codesign" where args.count > 1: return await codesign(Array(args.dropFirst()), environment: environment)
+        default: return fail(usage, 2)
+        }
+    }
+
+    static func validate(_ files: [String]) -> Int32 {
+        var status: Int32 = 0
+        for file in files {
+            do {
+                let definition = try WorkflowDefinition.decode(try read(file))
+                try NodeExecutor().check(definition)
+                let segments = try SegmentPartitioner.partition(definition)
+                print(
+                    "\(file): valid, \(definition.nodes.count) nodes in \(segments.count) segments: "
+                        + segments.map { "[" + $0.nodes.joined(separator: " ") + "]" }.joined(separator: " "))
+            } catch {
+                status = 1
+                print("\(file): \((error as? AnalemmaError)?.message ?? "\(error)")")
+            }
+        }
+        return status
+    }
+
+    static func codesign(_ args: [String], environment: FunctionEnvironment) async -> Int32 {
+        var description: String?
+        var repairs = 3
+        var out: String?
+        var i = 0
+        while i < args.count {
+            switch args[i] {
+            case "--repairs" where i + 1 < args.count:
+                repairs = Int(args[i + 1]) ?? repairs
+                i += 1
+            case "--out" where i + 1 < args.count:
+                out = args[i + 1]
+                i += 1
+            default: description = description.map { $0 + " " + args[i] } ?? args[i]
+            }
+            i += 1
+        }
+        guard let description else { return fail(usage, 2) }
+        do {
+            let logger = Logger(level: .warn, format: .text, sink: StandardErrorSink())
+            let model = try ModelConfiguration.languageModel(environment: environment, logger: logger)
+            let outcome = try await CoDesigner(model: model, maxRepairs: repairs).design(description)
+            guard let workflow = outcome.workflow else {
+                return fail(
+                    "no valid workflow after \(outcome.rounds) rounds with \(outcome.model ?? "?"): "
+                        + outcome.problems.joined(separator: "; "), 1)
+            }
+            let pretty = String(decoding: workflow, as: UTF8.self)
+            if let out {
+                guard let f = fopen(out, "w") else { return fail("cannot write \(out)", 1) }
+                fputs(pretty + "\n", f)
+                fclose(f)
+            }
+            print(pretty)
+            StandardErrorSink().write("valid after \(outcome.rounds) round(s) with \(outcome.model ?? "?")")
+            return 0
+        } catch {
+            return fail("\((error as? AnalemmaError)?.description ?? "\(error)")", 1)
+        }
+    }
+
+    static func read(_ path: String) throws -> Data {
+        guard let f = fopen(path, "r") else { throw AnalemmaError(.invalidWorkflow, "cannot read \(path)") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, f)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return Data(bytes)
+    }
+
+    static func fail(_ message: String, _ status: Int32) -> Int32 {
+        StandardErrorSink().write(message)
+        return status
+    }
+}
+
+/// Log lines to standard error (command-line tools keep stdout for their output).
+public struct StandardErrorSink: LogSink {
+    public init() {}
+    public func write(_ line: String) {
+        var bytes = Array((line + "\n").utf8)
+        _ = Glibc.write(2, &bytes, bytes.count)
+    }
+}
