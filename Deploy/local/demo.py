@@ -1,7 +1,8 @@
 """`make demo`: the most complete thing the project can do so far, on the local stack.
 
-A research-brief workflow (Deploy/examples/workflows/research-brief.json: skills, an LLM step, a human approval
-with a bounded revise loop, a conditional route) runs through the one generic state machine
+A research-brief workflow (Deploy/examples/workflows/research-brief.json: skills, an LLM step routed to a model
+of the catalog and answered by the local Gemini stand-in over the Gemini wire format, a human approval with a
+bounded revise loop, a conditional route) runs through the one generic state machine
 (StateMachines/workflow.asl.json) on moto, every step in the real segment-runner bootstrap. The demo plays the
 human: it reads the recorded question from state, asks for a revision once, then approves - through
 SendTaskSuccess, as `aws stepfunctions send-task-success` would. It prints each state as it happens, the
@@ -71,6 +72,10 @@ def main():
     print(f"   checkpoints: {len(manifests)} manifests (Merkle chain), {blocks} content-addressed blocks for this owner")
     print(f"   largest payload between states: {largest} bytes (limit 30720)")
     print(f"   edges taken: {json.dumps(out['cursor']['traversals'])}")
+    _, used = state_reader.read_state(args.endpoint, arn, ["llm_usage"])
+    for node, u in used.get("llm_usage", {}).get("nodes", {}).items():
+        print(f"   llm {node}: {u['calls']} call(s) on {u['model']} ({u.get('route', '')}), {u['input_tokens']} in / "
+              f"{u['output_tokens']} out tokens, ~${u.get('estimated_cost_usd', 0):.6f}")
     print("   output:\n     " + json.dumps(out["output"], indent=2).replace("\n", "\n     "))
     print(f"\nInspect the state:  .venv/bin/python Deploy/local/state_reader.py --endpoint {args.endpoint} {arn}")
     print(f"Run your own:       make run WORKFLOW=Deploy/examples/workflows/linear-5.json INPUT='{{\"topic\": \"x\"}}'")

@@ -83,10 +83,15 @@ extension SegmentRunnerService {
                 detail["model"] = m.model
                 detail["tokens_in"] = String(m.inputTokens)
                 detail["tokens_out"] = String(m.outputTokens)
-                detail["tokens_thought"] = String(m.thoughtTokens)
-                detail["route"] = m.route ?? ""
-                detail["fallbacks"] = m.fallbacks.joined(separator: "; ")
-                detail["latency_ms"] = m.latencyMillis.map(String.init) ?? ""
+                emit(
+                    "llm_call", k,
+                    [
+                        "node": id, "model": m.model, "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
+                        "tokens_in": String(m.inputTokens), "tokens_out": String(m.outputTokens), "tokens_thought": String(m.thoughtTokens),
+                        "latency_ms": m.latencyMillis.map(String.init) ?? "",
+                        "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "",
+                        "tool_calls": String(outcome.toolCalls.count),
+                    ])
                 for call in outcome.toolCalls {
                     emit(
                         "tool_call", k,
