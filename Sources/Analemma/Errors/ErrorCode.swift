@@ -46,6 +46,9 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case modelTruncated = "Analemma.ModelTruncated"
     /// The model endpoint rejected the request (bad request, auth, unknown model) or answered nonsense.
     case modelError = "Analemma.ModelError"
+    /// More of a map's chunks failed than its `tolerated_failure_percentage` allows (the inline counterpart of
+    /// `States.ExceedToleratedFailureThreshold`).
+    case toleranceExceeded = "Analemma.ToleranceExceeded"
 
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.

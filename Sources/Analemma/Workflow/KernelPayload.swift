@@ -42,9 +42,11 @@ public struct Cursor: Codable, Sendable, Equatable {
     public var traversals: [String: Int]
     /// Self-healing rounds so far, by node.
     public var heals: [String: Int]?
+    /// Map nodes that completed with failures within their tolerance (the run then ends `COMPLETED_WITH_RISK`).
+    public var risks: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals, heals
+        case status, workflow, step, segment, hitp, traversals, heals, risks
         case workflowID = "workflow_id"
     }
 }
@@ -70,13 +72,15 @@ public struct KernelPayload: Codable, Sendable, Equatable {
     public var error: ErrorSummary?
     /// Set by `finalize`: the workflow's output fields (large ones as `{"$pointer": …}`).
     public var output: JSONValue?
+    /// Set by `finalize`: `SUCCEEDED`, or `COMPLETED_WITH_RISK` when a map tolerated failures.
+    public var outcome: String?
 
     enum CodingKeys: String, CodingKey {
         case executionID = "execution_id"
         case ownerID = "owner_id"
         case traceID = "trace_id"
         case manifestID = "manifest_id"
-        case version, cursor, error, output
+        case version, cursor, error, output, outcome
     }
 
     public init(executionID: String, ownerID: String, traceID: String, manifestID: String, version: Int, cursor: Cursor) {

@@ -61,9 +61,7 @@ public struct NodeExecutor: Sendable {
                     throw AnalemmaError(
                         .invalidWorkflow, "node \(node.id.debugDescription): hitp node declares no writes (what may the human set?)")
                 }
-            case "map":
-                throw AnalemmaError(
-                    .invalidWorkflow, "node \(node.id.debugDescription): map fan-out needs the distributed executor, not in this build yet")
+            case "map": _ = try MapSpec(node: node, executor: self)
             default: break
             }
         }

@@ -32,7 +32,14 @@ extension SegmentRunnerService {
         let output = try await payloads.encode(fields, ownerID: k.ownerID, limit: outputLimit)
         var out = try await payload(at: manifest, head: head, identity: k)
         out.output = try JSONValue(json: output)
-        emit("execution_finished", out, ["status": "succeeded", "output_bytes": String(output.count), "step": String(out.cursor.step)])
+        let risks = out.cursor.risks ?? []
+        out.outcome = risks.isEmpty ? "SUCCEEDED" : "COMPLETED_WITH_RISK"
+        emit(
+            "execution_finished", out,
+            [
+                "status": out.outcome!, "risk_nodes": risks.joined(separator: ","), "output_bytes": String(output.count),
+                "step": String(out.cursor.step),
+            ])
         return out
     }
 

@@ -72,7 +72,24 @@ extension SegmentRunnerService {
             let node = plan.node(id)
             let reads = fields.filter { (node.reads ?? []).contains($0.key) }
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
-            let outcome = try await executor.run(node, fields: reads, healInstruction: fix)
+            let outcome: NodeOutcome
+            if node.type == "map" {
+                let spec = try MapSpec(node: node, executor: executor)
+                emit("map_started", k, ["node": id, "items_field": spec.items])
+                let mapped = try await MapExecutor(executor: executor, chunks: chunkService).run(
+                    node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
+                if mapped.completedWithRisk { cursor.risks = (cursor.risks ?? []).filter { $0 != id } + [id] }
+                var summary: [String: String] = ["node": id]
+                if case .object(let o) = mapped.stats {
+                    for key in ["status", "items", "chunks", "chunk_size", "succeeded_chunks", "failed_chunks", "failed_items_count"] {
+                        summary[key] = o[key]?.text ?? ""
+                    }
+                }
+                emit("map_finished", k, summary)
+                outcome = NodeOutcome(updates: [spec.target: mapped.stats.jsonData()], attempts: 1)
+            } else {
+                outcome = try await executor.run(node, fields: reads, healInstruction: fix)
+            }
             fields.merge(outcome.updates) { _, new in new }
             changes.merge(outcome.updates) { _, new in new }
             var detail = [

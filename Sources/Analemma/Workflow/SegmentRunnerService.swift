@@ -19,6 +19,8 @@ public struct SegmentRunnerService: LambdaHandler {
     public let events: any EventSink
     /// The budget for `finalize`'s output inside the payload (the rest is kernel metadata).
     public var outputLimit = 24 * 1024
+    /// Where map chunks and chunk results go (the state bucket).
+    var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
     let manifests = ImmutableCache<Manifest>(capacity: 64)
 

@@ -1,0 +1,152 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Runs a `map` node: items cut into chunks (kept in S3, with the ItemReader input), each item through the
+/// sub-workflow, chunk results written to S3, success/failure/tolerance counted per chunk as in the seed.
+/// Within tolerance with failures the map completes "with risk" and lists the failed items for redrive.
+public struct MapExecutor: Sendable {
+    public let executor: NodeExecutor
+    public let chunks: DistributedChunkService
+    /// Chunks run at once inside one invocation (the distributed path raises this to the node's max_concurrency).
+    public var inlineConcurrency = 8
+
+    public init(executor: NodeExecutor, chunks: DistributedChunkService) {
+        self.executor = executor
+        self.chunks = chunks
+    }
+
+    public struct Outcome: Sendable {
+        /// The statistics written into the node's target field.
+        public var stats: JSONValue
+        public var completedWithRisk: Bool
+    }
+
+    struct ChunkResult: Sendable {
+        var index: Int
+        var items: Int
+        var failed: [(index: Int, error: String)]
+        var pointer: String
+    }
+
+    public func run(
+        _ node: WorkflowDefinition.Node, spec: MapSpec, items raw: Data?, ownerID: String, executionID: String, step: Int
+    ) async throws -> Outcome {
+        guard let raw else {
+            throw AnalemmaError(
+                .invalidState, "node \(node.id.debugDescription): items field \(spec.items.debugDescription) is not in state")
+        }
+        let count = try JSONScanner.elements(of: raw).count
+        let size = spec.chunkSize ?? DistributedChunkService.chunkSize(items: count, maxConcurrency: spec.maxConcurrency)
+        let cut = try DistributedChunkService.chunks(of: raw, size: size)
+        let prefix = try chunks.prefix(ownerID: ownerID, executionID: executionID, node: node.id, step: step)
+        let itemsPointer = try await chunks.write(cut, under: prefix)
+        var offsets: [Int] = []
+        var offset = 0
+        for c in cut {
+            offsets.append(offset)
+            offset += c.count
+        }
+        var results: [ChunkResult] = []
+        let width = min(inlineConcurrency, spec.maxConcurrency)
+        try await withThrowingTaskGroup(of: ChunkResult.self) { group in
+            for i in cut.indices {
+                if i >= width, let done = try await group.next() { results.append(done) }
+                let items = cut[i]
+                let first = offsets[i]
+                group.addTask { try await self.runChunk(i, items: items, firstIndex: first, spec: spec, prefix: prefix) }
+            }
+            for try await done in group { results.append(done) }
+        }
+        results.sort { $0.index < $1.index }
+        let failedChunks = results.filter { !$0.failed.isEmpty }
+        let failedItems = failedChunks.flatMap { c in c.failed.map { (c.index, $0.index, $0.error) } }
+        let percent = cut.isEmpty ? 0 : Double(failedChunks.count) * 100 / Double(cut.count)
+        let index = JSONValue.array(results.map { .string($0.pointer) }).jsonData()
+        let indexKey = prefix.key + "/results/index.json"
+        try await chunks.s3.putObject(bucket: chunks.bucket, key: indexKey, body: index, contentType: "application/json")
+        let listed = failedItems.prefix(100).map { c, i, e in
+            JSONValue.object([
+                "chunk": .string(DistributedChunkService.chunkName(c)), "index": .number(Double(i)),
+                "error": .string(String(e.prefix(300))),
+            ])
+        }
+        let status = failedChunks.isEmpty ? "COMPLETED" : "COMPLETED_WITH_RISK"
+        let stats = JSONValue.object([
+            "status": .string(status), "items": .number(Double(count)), "chunks": .number(Double(cut.count)),
+            "chunk_size": .number(Double(size)), "succeeded_chunks": .number(Double(cut.count - failedChunks.count)),
+            "failed_chunks": .number(Double(failedChunks.count)), "failed_items_count": .number(Double(failedItems.count)),
+            "failed_items": .array(listed), "tolerated_failure_percentage": .number(spec.toleratedFailurePercentage),
+            "failed_chunk_pointers": .array(
+                failedChunks.map { .string("s3://\(chunks.bucket)/\(prefix.key)/\(DistributedChunkService.chunkName($0.index))") }),
+            "item_reader": .string(itemsPointer), "results_index": .string("s3://\(chunks.bucket)/\(indexKey)"),
+        ])
+        if percent > spec.toleratedFailurePercentage {
+            let sample = failedItems.prefix(5).map { "item \($0.1): \($0.2)" }.joined(separator: "; ")
+            throw AnalemmaError(
+                .toleranceExceeded,
+                "node \(node.id.debugDescription): \(failedChunks.count) of \(cut.count) chunks failed (\(Self.percent(percent))), over the tolerated "
+                    + "\(Self.percent(spec.toleratedFailurePercentage)); \(failedItems.count) failed items, e.g. \(sample)")
+        }
+        return Outcome(stats: stats, completedWithRisk: !failedChunks.isEmpty)
+    }
+
+    /// One chunk: every item through the sub-workflow; the chunk's result file lists each item's result (null when it
+    /// failed) and the failures.
+    func runChunk(_ i: Int, items: [Data], firstIndex: Int, spec: MapSpec, prefix: StatePointer) async throws -> ChunkResult {
+        var results: [Data] = []
+        var failed: [(index: Int, error: String)] = []
+        for (j, item) in items.enumerated() {
+            do { results.append(try await runItem(item, spec: spec)) } catch {
+                results.append(Data("null".utf8))
+                failed.append((firstIndex + j, (error as? AnalemmaError)?.message ?? "\(error)"))
+            }
+        }
+        var body = Data(#"{"chunk":\#(i + 1),"first_index":\#(firstIndex),"items":\#(items.count),"failed":"#.utf8)
+        body.append(
+            JSONValue.array(failed.map { .object(["index": .number(Double($0.index)), "error": .string($0.error)]) }).jsonData())
+        body.append(contentsOf: #","results":["#.utf8)
+        for (k, r) in results.enumerated() {
+            if k > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(r)
+        }
+        body.append(contentsOf: "]}".utf8)
+        let key = prefix.key + "/results/" + DistributedChunkService.chunkName(i)
+        try await chunks.s3.putObject(bucket: chunks.bucket, key: key, body: body, contentType: "application/json")
+        return ChunkResult(index: i, items: items.count, failed: failed, pointer: "s3://\(chunks.bucket)/\(key)")
+    }
+
+    /// One item through the sub-workflow; its result is the sub-workflow's `outputs` (default: every field it wrote).
+    func runItem(_ item: Data, spec: MapSpec) async throws -> Data {
+        let w = spec.workflow
+        let router = WorkflowRouter(w)
+        var fields: [String: Data] = [spec.itemField: item]
+        var written: [String] = []
+        var traversals: [String: Int] = [:]
+        var current: String? = w.entry
+        var steps = 0
+        while let id = current {
+            steps += 1
+            guard steps <= 1000 else { throw AnalemmaError(.noRoute, "item sub-workflow ran 1000 nodes without ending") }
+            let node = w.nodes.first { $0.id == id }!
+            let outcome = try await executor.run(node, fields: fields.filter { (node.reads ?? []).contains($0.key) })
+            for (k, v) in outcome.updates {
+                fields[k] = v
+                if !written.contains(k) { written.append(k) }
+            }
+            current = try router.next(after: id, fields: fields, traversals: &traversals)
+        }
+        var out: [String: Data] = [:]
+        for name in w.outputs ?? written { if let v = fields[name] { out[name] = v } }
+        var bag = StateBag()
+        try bag.merge(out, from: .kernel)
+        return bag.jsonObject()
+    }
+
+    static func percent(_ p: Double) -> String {
+        let tenths = (p * 10).rounded() / 10
+        return (tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)) + "%"
+    }
+}

@@ -1,0 +1,62 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A `map` node's configuration: which field holds the items, the sub-workflow each item runs through, how items
+/// are cut into chunks and how many failed chunks are tolerated.
+public struct MapSpec: Sendable {
+    /// The state field holding the JSON array of items (one of the node's reads).
+    public var items: String
+    /// The field name each item gets inside the sub-workflow (default `item`).
+    public var itemField: String
+    /// The per-item sub-workflow (`skill`, `llm`, `route` nodes; no `hitp`, no nested `map`).
+    public var workflow: WorkflowDefinition
+    /// Items per chunk; nil: the chunking rule (``DistributedChunkService/chunkSize(items:maxConcurrency:)``).
+    public var chunkSize: Int?
+    public var maxConcurrency: Int
+    /// Percentage of chunks that may fail before the map fails (0–100).
+    public var toleratedFailurePercentage: Double
+    /// The node's single write: where the map's statistics and result pointers go.
+    public var target: String
+
+    /// Parses and checks a map node's config; every problem names the node.
+    public init(node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
+        func bad(_ why: String) -> AnalemmaError { AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): \(why)") }
+        let config = node.config ?? [:]
+        guard case .string(let items)? = config["items"], (node.reads ?? []).contains(items) else {
+            throw bad("map needs config.items naming a field it reads (a JSON array)")
+        }
+        guard let writes = node.writes, writes.count == 1 else { throw bad("map declares exactly one write (its results)") }
+        self.items = items
+        self.target = writes[0]
+        if case .string(let f)? = config["item_field"] { itemField = f } else { itemField = "item" }
+        guard case .object(var sub)? = config["workflow"] else { throw bad("map needs config.workflow (the per-item sub-workflow)") }
+        if sub["workflow_id"] == nil { sub["workflow_id"] = .string("\(node.id).item") }
+        do { workflow = try WorkflowDefinition.decode(JSONValue.object(sub).jsonData()) } catch let e as AnalemmaError {
+            throw bad("config.workflow: \(e.message)")
+        }
+        if let inner = workflow.nodes.first(where: { $0.type == "hitp" || $0.type == "map" }) {
+            throw bad(
+                "config.workflow node \(inner.id.debugDescription) is a \(inner.type): a map item cannot wait for a human or fan out again")
+        }
+        do { try executor.check(workflow) } catch let e as AnalemmaError { throw bad("config.workflow: \(e.message)") }
+        func number(_ key: String) throws -> Double? {
+            guard let v = config[key] else { return nil }
+            guard case .number(let n) = v else { throw bad("config.\(key) must be a number") }
+            return n
+        }
+        if let n = try number("chunk_size") {
+            guard n >= 1, n == n.rounded() else { throw bad("config.chunk_size must be a positive integer") }
+            chunkSize = Int(n)
+        }
+        let concurrency = try number("max_concurrency") ?? 40
+        guard concurrency >= 1, concurrency <= 10_000, concurrency == concurrency.rounded() else {
+            throw bad("config.max_concurrency must be 1–10000")
+        }
+        maxConcurrency = Int(concurrency)
+        toleratedFailurePercentage = try number("tolerated_failure_percentage") ?? 0
+        guard (0...100).contains(toleratedFailurePercentage) else { throw bad("config.tolerated_failure_percentage must be 0–100") }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@testable import Analemma
+
+@Suite("Map chunking and items")
+struct ChunkingTests {
+    @Test("chunks keep every item in order, at most `size` items and 256 KB each", arguments: 0..<30)
+    func properties(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed))
+        let count = Int(rng.next() % 400)
+        let items = (0..<count).map { i in
+            Int(rng.next() % 10) == 0 ? #"{"big":"\#(String(repeating: "x", count: Int(rng.next() % 90_000)))"}"# : #"{"i":\#(i)}"#
+        }
+        let array = Data(("[" + items.joined(separator: ", ") + "]").utf8)
+        let size = 1 + Int(rng.next() % 50)
+        let chunks = try DistributedChunkService.chunks(of: array, size: size)
+        #expect(chunks.flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } == items)
+        for c in chunks {
+            #expect(c.count <= size && !c.isEmpty)
+            #expect(c.count == 1 || c.reduce(0) { $0 + $1.count } <= DistributedChunkService.maxChunkBytes)
+        }
+    }
+
+    @Test(
+        "the chunking rule: about four waves of max_concurrency, 1 to 1000 items per chunk",
+        arguments: [(0, 40, 1), (10, 40, 1), (1000, 40, 7), (10_000, 40, 63), (1_000_000, 40, 1000), (1000, 1, 250)])
+    func rule(items: Int, concurrency: Int, expected: Int) {
+        #expect(DistributedChunkService.chunkSize(items: items, maxConcurrency: concurrency) == expected)
+    }
+
+    @Test("chunk names are 1-based and zero-padded as in the seed")
+    func names() {
+        #expect(DistributedChunkService.chunkName(0) == "chunk_0001.json")
+        #expect(DistributedChunkService.chunkName(9999) == "chunk_10000.json")
+    }
+
+    @Test("not an array is InvalidState")
+    func notArray() {
+        #expect { _ = try DistributedChunkService.chunks(of: Data("{}".utf8), size: 1) } throws: {
+            ($0 as? AnalemmaError)?.code == .invalidState
+        }
+    }
+
+    static func spec(_ workflow: String) throws -> MapSpec {
+        let config = try JSONDecoder().decode([String: JSONValue].self, from: Data(#"{"items":"docs","workflow":\#(workflow)}"#.utf8))
+        return try MapSpec(node: .init(id: "m", type: "map", reads: ["docs"], writes: ["out"], config: config), executor: NodeExecutor())
+    }
+
+    @Test("an item runs through the sub-workflow; its result is the declared outputs")
+    func item() async throws {
+        let spec = try Self.spec(
+            #"{"entry":"a","outputs":["y"],"nodes":[{"id":"a","type":"skill","skill":"json_extract","reads":["item"],"writes":["t"],"config":{"from":"item","path":"t"}},{"id":"b","type":"skill","skill":"template","reads":["t"],"writes":["y"],"config":{"template":"<{{t}}>"}}],"edges":[{"from":"a","to":"b"}]}"#
+        )
+        let executor = MapExecutor(executor: NodeExecutor(), chunks: DistributedChunkService(s3: try S3.unused(), bucket: "b"))
+        let out = try await executor.runItem(Data(#"{"t":"hi"}"#.utf8), spec: spec)
+        #expect(String(decoding: out, as: UTF8.self) == #"{"y":"<hi>"}"#)
+    }
+
+    @Test("a sub-workflow may not wait for a human or fan out again; tolerance is a percentage")
+    func badSpecs() {
+        #expect { _ = try Self.spec(#"{"entry":"h","nodes":[{"id":"h","type":"hitp","writes":["x"]}],"edges":[]}"#) } throws: {
+            "\($0)".contains("cannot wait for a human")
+        }
+        #expect { _ = try Self.spec(#"{"entry":"a","nodes":[{"id":"a","type":"route"}],"edges":[{"from":"a","to":"z"}]}"#) } throws: {
+            "\($0)".contains("config.workflow") && "\($0)".contains("\"z\"")
+        }
+    }
+}
+
+/// Deterministic PRNG for property tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension S3 {
+    /// A client that is never called (pure-logic tests).
+    static func unused() throws -> S3 {
+        try S3(client: AWSClient(credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1"))
+    }
+}

@@ -1,0 +1,93 @@
+"""map nodes on the local stack: items cut into chunks in S3, each item through the sub-workflow in the real
+segment-runner bootstrap, success/failure/tolerance counted per chunk (run inline in the map's segment)."""
+
+import json
+
+import pytest
+
+import state_reader
+from test_workflows import example, start, wait, history, assert_small_payloads, client, engine  # noqa: F401
+
+BROKEN = (3, 250, 500, 750, 999)
+
+
+def docs(n=1000, broken=BROKEN):
+    return [{"id": i, "words": i % 97, "broken": i in broken} for i in range(n)]
+
+
+def run_map(sfn, engine, chunk_size, tolerance, items):  # noqa: F811
+    w = example("map-scoring.json")
+    w["nodes"][0]["config"].update(chunk_size=chunk_size, tolerated_failure_percentage=tolerance)
+    arn = start(sfn, engine, w, {"docs": items})
+    return arn, wait(sfn, arn, seconds=300)
+
+
+def read_s3(endpoint, pointer):
+    bucket, key = pointer[len("s3://"):].split("/", 1)
+    return json.loads(client("s3", endpoint).get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_1000_items_chunk_size_1_with_5_failures_completes_with_risk_and_exact_counts(sfn, endpoint, engine):  # noqa: F811
+    arn, d = run_map(sfn, engine, 1, 1.0, docs())
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    assert out["outcome"] == "COMPLETED_WITH_RISK" and out["cursor"]["risks"] == ["score_all"]
+    s = out["output"]["scores"]
+    assert (s["status"], s["items"], s["chunks"], s["succeeded_chunks"], s["failed_chunks"], s["failed_items_count"]) == \
+        ("COMPLETED_WITH_RISK", 1000, 1000, 995, 5, 5)
+    assert [f["index"] for f in s["failed_items"]] == list(BROKEN)
+    assert [f["chunk"] for f in s["failed_items"]] == ["chunk_0004.json", "chunk_0251.json", "chunk_0501.json", "chunk_0751.json",
+                                                       "chunk_1000.json"]
+    assert all(f["error"] == 'node "check" (skill fail): item is broken' for f in s["failed_items"])
+    # failed chunks are kept for redrive; the ItemReader input lists every chunk
+    assert read_s3(endpoint, s["failed_chunk_pointers"][0]) == [docs()[3]]
+    reader = read_s3(endpoint, s["item_reader"])
+    assert len(reader) == 1000 and reader[0]["size"] == 1 and reader[-1]["chunk"].endswith("chunk_1000.json")
+    index = read_s3(endpoint, s["results_index"])
+    first = read_s3(endpoint, index[0])
+    assert first == {"chunk": 1, "first_index": 0, "items": 1, "failed": [], "results": [{"score": {"id": 0, "words": 0}}]}
+    assert read_s3(endpoint, index[3])["results"] == [None]
+    assert_small_payloads(history(sfn, arn))
+
+
+def test_chunk_size_10_counts_chunks_and_lists_the_failed_items(sfn, endpoint, engine):  # noqa: F811
+    broken = (3, 5, 250, 999)  # two in the first chunk
+    arn, d = run_map(sfn, engine, 10, 5.0, docs(broken=broken))
+    assert d["status"] == "SUCCEEDED", d
+    s = json.loads(d["output"])["output"]["scores"]
+    assert (s["chunks"], s["failed_chunks"], s["succeeded_chunks"], s["failed_items_count"]) == (100, 3, 97, 4)
+    assert [(f["chunk"], f["index"]) for f in s["failed_items"]] == [
+        ("chunk_0001.json", 3), ("chunk_0001.json", 5), ("chunk_0026.json", 250), ("chunk_0100.json", 999)]
+    chunk = read_s3(endpoint, read_s3(endpoint, s["results_index"])[0])
+    assert chunk["items"] == 10 and [f["index"] for f in chunk["failed"]] == [3, 5]
+    assert chunk["results"][0] == {"score": {"id": 0, "words": 0}} and chunk["results"][3] is None
+
+
+def test_beyond_tolerance_fails_cleanly_with_the_counts(sfn, endpoint, engine):  # noqa: F811
+    arn, d = run_map(sfn, engine, 10, 1.0, docs(n=100, broken=(1, 12, 25)))
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.ToleranceExceeded", d
+    assert d["cause"].startswith('node "score_all": 3 of 10 chunks failed (30%), over the tolerated 1%; 3 failed items')
+    _, fields = state_reader.read_state(endpoint, arn, ["failure", "cursor"])
+    assert fields["failure"]["code"] == "Analemma.ToleranceExceeded" and fields["cursor"]["status"] == "failed"
+
+
+def test_a_clean_map_succeeds_without_risk(sfn, endpoint, engine):  # noqa: F811
+    arn, d = run_map(sfn, engine, 25, 0.0, docs(n=100, broken=()))
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    assert out["outcome"] == "SUCCEEDED" and out["output"]["scores"]["status"] == "COMPLETED"
+    assert out["output"]["scores"]["chunks"] == 4
+
+
+@pytest.mark.parametrize("config,expected", [
+    ({"items": "nope"}, "map needs config.items naming a field it reads"),
+    ({"workflow": {"entry": "h", "nodes": [{"id": "h", "type": "hitp", "writes": ["x"]}], "edges": []}}, "cannot wait for a human"),
+    ({"tolerated_failure_percentage": 150}, "tolerated_failure_percentage must be 0–100"),
+])
+def test_bad_map_config_is_rejected_before_state(sfn, engine, config, expected):  # noqa: F811
+    w = example("map-scoring.json")
+    w["nodes"][0]["config"].update(config)
+    arn = start(sfn, engine, w, {"docs": []})
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.InvalidWorkflow", d
+    assert expected in json.loads(d["cause"])["errorMessage"]
