@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "Analemma", targets: ["Analemma"]),
         .executable(name: "segment-runner", targets: ["segment-runner"]),
+        .executable(name: "light-aggregator", targets: ["light-aggregator"]),
         .executable(name: "analemma", targets: ["AnalemmaCLI"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
@@ -24,6 +25,9 @@ let package = Package(
         // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.
         .executableTarget(
             name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner", exclude: ["function.json", "events"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "light-aggregator", dependencies: ["Analemma"], path: "Functions/light-aggregator", exclude: ["function.json"],
             swiftSettings: strict),
         // The developer command (validate, codesign); not a Lambda function.
         .executableTarget(name: "AnalemmaCLI", dependencies: ["Analemma"], path: "Sources/AnalemmaCLI", swiftSettings: strict),

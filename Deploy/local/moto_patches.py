@@ -25,6 +25,7 @@ def apply_all():
     _iterative_map_workers()
     _cache_jsonpath_parse()
     _share_boto_clients()
+    _faithful_distributed_map()
 
 
 def _name_unnamed_executions():
@@ -172,3 +173,98 @@ def original_with_pool(original, region, service, state_credentials):
         config=built.meta.config.merge(Config(max_pool_connections=128)),
         **kwargs,
     )
+
+
+def _faithful_distributed_map():
+    """moto neither enforces ToleratedFailurePercentage/Count (failed items become null, the map succeeds) nor
+    writes ResultWriter result files (only an empty manifest). As AWS does: a map whose failed items exceed either
+    threshold fails with States.ExceedToleratedFailureThreshold; ResultWriter writes SUCCEEDED_0.json / FAILED_0.json
+    (one record per child execution: ExecutionArn, Name, Input, Output or Error/Cause, Status, dates, …) and lists
+    them in <Prefix>/<map run id>/manifest.json."""
+    import datetime
+
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent, FailureEventException
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import distributed_iteration_component as dic
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as dipw,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import resource_eval_s3 as rw
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
+
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    original_eval_job = dipw.DistributedItemProcessorWorker._eval_job
+
+    def eval_job(self, env, job):
+        started = now()
+        original_eval_job(self, env, job)
+        arn = f"{self._map_run_record.map_run_arn.replace(':mapRun:', ':execution:')}:{job.job_index}"
+        record = {"ExecutionArn": arn, "Name": str(job.job_index), "Input": json.dumps(job.job_input),
+                  "InputDetails": {"Included": True}, "StartDate": started, "StopDate": now(),
+                  "StateMachineArn": self._map_run_record.map_state_machine_arn, "RedriveCount": 0,
+                  "RedriveStatus": "NOT_REDRIVABLE", "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven"}
+        state = env.program_state()
+        if job.job_output is not None and not isinstance(state, ProgramError):
+            record.update(Status="SUCCEEDED", Output=json.dumps(job.job_output), OutputDetails={"Included": True})
+        else:
+            error = (state.error or {}) if isinstance(state, ProgramError) else {}
+            record.update(Status="FAILED", Error=error.get("error", "States.TaskFailed"), Cause=error.get("cause", ""),
+                          RedriveStatus="REDRIVABLE", RedriveStatusReason="")
+        with _RECORDS_LOCK:
+            _RECORDS.setdefault(self._map_run_record.map_run_arn, []).append(record)
+
+    dipw.DistributedItemProcessorWorker._eval_job = eval_job
+
+    original_map_run = dic.DistributedIterationComponent._map_run
+
+    def map_run(self, env, eval_input):
+        original_map_run(self, env, eval_input)
+        counter = eval_input.map_run_record.item_counter
+        total, failed = counter.total.get(), counter.failed.get() + counter.timed_out.get()
+        over_count = failed > eval_input.tolerated_failure_count
+        over_percentage = total > 0 and failed * 100.0 / total > eval_input.tolerated_failure_percentage
+        if failed and over_count and over_percentage:
+            name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
+            cause = (f"The specified tolerated failure threshold was exceeded: {failed} of {total} items failed "
+                     f"(tolerated: {eval_input.tolerated_failure_percentage}% / {eval_input.tolerated_failure_count})")
+            raise FailureEventException(failure_event=FailureEvent(
+                env=env, error_name=name, event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=name.error_name, cause=cause))))
+
+    dic.DistributedIterationComponent._map_run = map_run
+
+    def put_object(env, resource_runtime_part, state_credentials):
+        parameters = env.stack.pop()
+        env.stack.pop()  # the outputs: the records carry them
+        s3 = rw.ResourceEvalS3._get_s3_client(resource_runtime_part=resource_runtime_part, state_credentials=state_credentials)
+        run = env.map_run_record_pool_manager.get_all().pop()
+        prefix = parameters["Prefix"]
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        base = prefix + run.map_run_arn.split(":")[-1]
+        with _RECORDS_LOCK:
+            records = _RECORDS.pop(run.map_run_arn, [])
+        files = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+        for status in ("SUCCEEDED", "FAILED"):
+            chosen = sorted((r for r in records if r["Status"] == status), key=lambda r: int(r["Name"]))
+            if chosen:
+                body = json.dumps(chosen).encode()
+                key = f"{base}/{status}_0.json"
+                s3.put_object(Bucket=parameters["Bucket"], Key=key, Body=body)
+                files[status].append({"Key": key, "Size": len(body)})
+        manifest = {"DestinationBucket": parameters["Bucket"], "MapRunArn": run.map_run_arn, "ResultFiles": files}
+        key = base + "/manifest.json"
+        s3.put_object(Bucket=parameters["Bucket"], Key=key, Body=json.dumps(manifest, indent=2).encode())
+        env.stack.append({"MapRunArn": run.map_run_arn, "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": key}})
+
+    rw.ResourceEvalS3._handle_put_object = staticmethod(put_object)
+
+
+_RECORDS = {}
+_RECORDS_LOCK = threading.Lock()

@@ -63,7 +63,8 @@ def ensure(endpoint):
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})["QueueUrl"]
     out["gc_dlq_url"] = dlq
     definition = asl.load(os.path.join(ROOT, "StateMachines", "workflow.asl.json"),
-                          {"SegmentRunnerArn": function_arn("segment-runner")})
+                          {"SegmentRunnerArn": function_arn("segment-runner"),
+                           "LightAggregatorArn": function_arn("light-aggregator"), "StateBucket": NAMES["bucket"]})
     machines = {m["name"]: m["stateMachineArn"] for m in c["stepfunctions"].list_state_machines()["stateMachines"]}
     if NAMES["state_machine"] in machines:
         arn = machines[NAMES["state_machine"]]

@@ -1,5 +1,6 @@
 """map nodes on the local stack: items cut into chunks in S3, each item through the sub-workflow in the real
-segment-runner bootstrap, success/failure/tolerance counted per chunk (run inline in the map's segment)."""
+segment-runner bootstrap, success/failure/tolerance counted per chunk — inline in the map's segment, or (above
+inline_max_chunks) on a Step Functions Distributed Map with ItemReader, ResultWriter and the light aggregator."""
 
 import json
 
@@ -15,9 +16,12 @@ def docs(n=1000, broken=BROKEN):
     return [{"id": i, "words": i % 97, "broken": i in broken} for i in range(n)]
 
 
-def run_map(sfn, engine, chunk_size, tolerance, items):  # noqa: F811
+INLINE = 1_000_000  # inline_max_chunks that keeps a map inline
+
+
+def run_map(sfn, engine, chunk_size, tolerance, items, inline_max=INLINE):  # noqa: F811
     w = example("map-scoring.json")
-    w["nodes"][0]["config"].update(chunk_size=chunk_size, tolerated_failure_percentage=tolerance)
+    w["nodes"][0]["config"].update(chunk_size=chunk_size, tolerated_failure_percentage=tolerance, inline_max_chunks=inline_max)
     arn = start(sfn, engine, w, {"docs": items})
     return arn, wait(sfn, arn, seconds=300)
 
@@ -91,3 +95,43 @@ def test_bad_map_config_is_rejected_before_state(sfn, engine, config, expected):
     d = wait(sfn, arn)
     assert d["status"] == "FAILED" and d["error"] == "Analemma.InvalidWorkflow", d
     assert expected in json.loads(d["cause"])["errorMessage"]
+
+
+def test_distributed_1000_items_chunk_size_1_with_5_failures_completes_with_risk(sfn, endpoint, engine):  # noqa: F811
+    arn, d = run_map(sfn, engine, 1, 1.0, docs(), inline_max=300)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    assert out["outcome"] == "COMPLETED_WITH_RISK"
+    s = out["output"]["scores"]
+    assert (s["mode"], s["status"], s["items"], s["chunks"], s["succeeded_chunks"], s["failed_chunks"]) == \
+        ("distributed", "COMPLETED_WITH_RISK", 1000, 1000, 995, 5)
+    assert [c["chunk"] for c in s["failed_chunk_list"]] == ["chunk_0004.json", "chunk_0251.json", "chunk_0501.json",
+                                                            "chunk_0751.json", "chunk_1000.json"]
+    assert all("item is broken" in c["error"] for c in s["failed_chunk_list"])
+    manifest = read_s3(endpoint, s["manifest"])
+    assert manifest["MapRunArn"] == s["map_run_arn"] and len(manifest["ResultFiles"]["FAILED"]) == 1
+    failed = read_s3(endpoint, f"s3://{manifest['DestinationBucket']}/{manifest['ResultFiles']['FAILED'][0]['Key']}")
+    assert len(failed) == 5 and {r["Status"] for r in failed} == {"FAILED"}
+    assert json.loads(failed[0]["Cause"])["errorType"] == "Analemma.ChunkFailed"
+    succeeded = read_s3(endpoint, f"s3://{manifest['DestinationBucket']}/{manifest['ResultFiles']['SUCCEEDED'][0]['Key']}")
+    assert len(succeeded) == 995 and json.loads(succeeded[0]["Output"])["result"].endswith("/results/chunk_0001.json")
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history(sfn, arn) if "stateEnteredEventDetails" in e]
+    assert {"FanOut", "Aggregate", "MapDone"} <= set(entered)
+    assert_small_payloads(history(sfn, arn))
+
+
+def test_distributed_chunk_size_10_counts_chunks(sfn, endpoint, engine):  # noqa: F811
+    arn, d = run_map(sfn, engine, 10, 5.0, docs(broken=(3, 5, 250, 999)), inline_max=0)
+    assert d["status"] == "SUCCEEDED", d
+    s = json.loads(d["output"])["output"]["scores"]
+    assert (s["mode"], s["chunks"], s["failed_chunks"], s["succeeded_chunks"]) == ("distributed", 100, 3, 97)
+    first = s["failed_chunk_list"][0]
+    assert first["chunk"] == "chunk_0001.json" and "2 of 10 items failed: item 3:" in first["error"] and "item 5:" in first["error"]
+
+
+def test_distributed_beyond_tolerance_fails_with_a_clear_record(sfn, endpoint, engine):  # noqa: F811
+    arn, d = run_map(sfn, engine, 1, 0.5, docs(n=400, broken=(1, 2, 3)), inline_max=0)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.ToleranceExceeded", d
+    assert d["cause"].startswith('node "score_all": States.ExceedToleratedFailureThreshold: ') and "3 of 400 items failed" in d["cause"]
+    _, fields = state_reader.read_state(endpoint, arn, ["failure", "cursor"])
+    assert fields["failure"]["code"] == "Analemma.ToleranceExceeded" and fields["failure"]["nodes"] == ["score_all"]

@@ -89,3 +89,41 @@ def test_distributed_map_with_item_reader_runs_1000_real_invocations(sfn, s3):
     runs = sfn.list_map_runs(executionArn=run["executionArn"])["mapRuns"]
     counts = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])["itemCounts"]
     assert counts["succeeded"] == 1000 and counts["failed"] == 0
+
+
+def _dmap(sfn, s3, items):
+    bucket = f"dmap-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="items.json", Body=json.dumps(items).encode())
+    arn = create(sfn, "probe-distributed-map.asl.json", {**PROBE, "ResultBucket": bucket})
+    run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"bucket": bucket, "key": "items.json"}))
+    return bucket, wait(sfn, run["executionArn"], seconds=300)
+
+
+def test_result_writer_writes_aws_shaped_result_files_and_manifest(sfn, s3):
+    """moto patch: ResultWriter writes SUCCEEDED_0.json / FAILED_0.json records and lists them in the manifest."""
+    items = [{"action": "fail" if i in (3, 7) else "echo", "i": i} for i in range(100)]
+    bucket, d = _dmap(sfn, s3, items)  # 2% failed, 5% tolerated
+    assert d["status"] == "SUCCEEDED", d
+    key = json.loads(d["output"])["ResultWriterDetails"]["Key"]
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert set(manifest) == {"DestinationBucket", "MapRunArn", "ResultFiles"} and manifest["DestinationBucket"] == bucket
+    files = manifest["ResultFiles"]
+    assert files["PENDING"] == [] and len(files["SUCCEEDED"]) == 1 and len(files["FAILED"]) == 1
+    assert files["SUCCEEDED"][0]["Key"].endswith("/SUCCEEDED_0.json")
+    ok = json.loads(s3.get_object(Bucket=bucket, Key=files["SUCCEEDED"][0]["Key"])["Body"].read())
+    bad_body = s3.get_object(Bucket=bucket, Key=files["FAILED"][0]["Key"])["Body"].read()
+    bad = json.loads(bad_body)
+    assert len(ok) == 98 and len(bad) == 2 and files["FAILED"][0]["Size"] == len(bad_body)
+    assert {"ExecutionArn", "Name", "Input", "Output", "Status", "StartDate", "StopDate", "StateMachineArn"} <= set(ok[0])
+    assert ok[0]["Status"] == "SUCCEEDED" and json.loads(ok[0]["Input"]) == items[0]
+    assert [json.loads(r["Input"])["i"] for r in bad] == [3, 7] and all(r["Status"] == "FAILED" for r in bad)
+    assert all(r["Error"] and r["Cause"] for r in bad)
+
+
+def test_distributed_map_over_its_tolerance_fails_with_exceed_tolerated_failure_threshold(sfn, s3):
+    """moto patch: ToleratedFailurePercentage is enforced (10% failed > 5% tolerated)."""
+    items = [{"action": "fail" if i % 10 == 0 else "echo", "i": i} for i in range(100)]
+    _, d = _dmap(sfn, s3, items)
+    assert d["status"] == "FAILED" and d["error"] == "States.ExceedToleratedFailureThreshold", d
+    assert "10 of 100 items failed" in d["cause"]

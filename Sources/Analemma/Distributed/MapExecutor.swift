@@ -31,9 +31,20 @@ public struct MapExecutor: Sendable {
         var pointer: String
     }
 
-    public func run(
+    /// A map's items cut and stored: what the inline and the distributed path both start from.
+    public struct Prepared: Sendable {
+        public var chunks: [[Data]]
+        public var items: Int
+        public var chunkSize: Int
+        public var prefix: StatePointer
+        /// `s3://…/items.json`, the ItemReader input.
+        public var itemReader: String
+    }
+
+    /// Cuts the items into chunks and writes them with the ItemReader input.
+    public func prepare(
         _ node: WorkflowDefinition.Node, spec: MapSpec, items raw: Data?, ownerID: String, executionID: String, step: Int
-    ) async throws -> Outcome {
+    ) async throws -> Prepared {
         guard let raw else {
             throw AnalemmaError(
                 .invalidState, "node \(node.id.debugDescription): items field \(spec.items.debugDescription) is not in state")
@@ -42,7 +53,17 @@ public struct MapExecutor: Sendable {
         let size = spec.chunkSize ?? DistributedChunkService.chunkSize(items: count, maxConcurrency: spec.maxConcurrency)
         let cut = try DistributedChunkService.chunks(of: raw, size: size)
         let prefix = try chunks.prefix(ownerID: ownerID, executionID: executionID, node: node.id, step: step)
-        let itemsPointer = try await chunks.write(cut, under: prefix)
+        let reader = try await chunks.write(cut, under: prefix)
+        return Prepared(chunks: cut, items: count, chunkSize: size, prefix: prefix, itemReader: reader)
+    }
+
+    /// Runs a prepared map inside this invocation.
+    public func runInline(_ node: WorkflowDefinition.Node, spec: MapSpec, _ prepared: Prepared) async throws -> Outcome {
+        let cut = prepared.chunks
+        let count = prepared.items
+        let size = prepared.chunkSize
+        let prefix = prepared.prefix
+        let itemsPointer = prepared.itemReader
         var offsets: [Int] = []
         var offset = 0
         for c in cut {
@@ -75,7 +96,7 @@ public struct MapExecutor: Sendable {
         }
         let status = failedChunks.isEmpty ? "COMPLETED" : "COMPLETED_WITH_RISK"
         let stats = JSONValue.object([
-            "status": .string(status), "items": .number(Double(count)), "chunks": .number(Double(cut.count)),
+            "status": .string(status), "mode": .string("inline"), "items": .number(Double(count)), "chunks": .number(Double(cut.count)),
             "chunk_size": .number(Double(size)), "succeeded_chunks": .number(Double(cut.count - failedChunks.count)),
             "failed_chunks": .number(Double(failedChunks.count)), "failed_items_count": .number(Double(failedItems.count)),
             "failed_items": .array(listed), "tolerated_failure_percentage": .number(spec.toleratedFailurePercentage),

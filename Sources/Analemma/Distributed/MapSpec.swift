@@ -20,6 +20,9 @@ public struct MapSpec: Sendable {
     public var toleratedFailurePercentage: Double
     /// The node's single write: where the map's statistics and result pointers go.
     public var target: String
+    /// Up to this many chunks the map runs inline in its segment; above, on a Step Functions Distributed Map
+    /// (default 300, the seed's switch-over point).
+    public var inlineMaxChunks: Int
 
     /// Parses and checks a map node's config; every problem names the node.
     public init(node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
@@ -57,6 +60,9 @@ public struct MapSpec: Sendable {
         }
         maxConcurrency = Int(concurrency)
         toleratedFailurePercentage = try number("tolerated_failure_percentage") ?? 0
+        let inline = try number("inline_max_chunks") ?? 300
+        guard inline >= 0, inline == inline.rounded() else { throw bad("config.inline_max_chunks must be a non-negative integer") }
+        inlineMaxChunks = Int(inline)
         guard (0...100).contains(toleratedFailurePercentage) else { throw bad("config.tolerated_failure_percentage must be 0–100") }
     }
 }

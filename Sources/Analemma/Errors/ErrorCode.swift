@@ -49,6 +49,9 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     /// More of a map's chunks failed than its `tolerated_failure_percentage` allows (the inline counterpart of
     /// `States.ExceedToleratedFailureThreshold`).
     case toleranceExceeded = "Analemma.ToleranceExceeded"
+    /// A map chunk run by a Distributed Map child had failed items (the message lists them); the Map counts the
+    /// chunk as failed against its tolerance.
+    case chunkFailed = "Analemma.ChunkFailed"
 
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.

@@ -17,6 +17,31 @@ public struct Cursor: Codable, Sendable, Equatable {
         case done
         /// Failed; `failure` in state says why.
         case failed
+        /// Run the map `fanout` describes on a Distributed Map, then `map_done`.
+        case fanOut = "fan_out"
+    }
+
+    /// A map handed to Step Functions: where its ItemReader input is and how to run it.
+    public struct FanOut: Codable, Sendable, Equatable {
+        public var node: String
+        public var bucket: String
+        /// Key of the ItemReader input (`items.json`).
+        public var key: String
+        /// S3 prefix (key) of the chunks and their result files.
+        public var prefix: String
+        public var items: Int
+        public var chunks: Int
+        public var chunkSize: Int
+        public var maxConcurrency: Int
+        public var toleratedFailurePercentage: Double
+        public var step: Int
+
+        enum CodingKeys: String, CodingKey {
+            case node, bucket, key, prefix, items, chunks, step
+            case chunkSize = "chunk_size"
+            case maxConcurrency = "max_concurrency"
+            case toleratedFailurePercentage = "tolerated_failure_percentage"
+        }
     }
 
     /// A human step being waited on.
@@ -44,9 +69,11 @@ public struct Cursor: Codable, Sendable, Equatable {
     public var heals: [String: Int]?
     /// Map nodes that completed with failures within their tolerance (the run then ends `COMPLETED_WITH_RISK`).
     public var risks: [String]?
+    /// The map running on a Distributed Map (status `fan_out`).
+    public var fanout: FanOut?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals, heals, risks
+        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout
         case workflowID = "workflow_id"
     }
 }
@@ -105,6 +132,10 @@ public struct KernelPayload: Codable, Sendable, Equatable {
 public struct SegmentEvent: Sendable {
     public enum Action: String, Sendable, CaseIterable {
         case initialize, run, ask, resume, finalize, fail, heal
+        /// A Distributed Map child: one chunk (`item`: `{"chunk", "map", "identity", "workflow"}`).
+        case mapChunk = "map_chunk"
+        /// After the Distributed Map and the light aggregator: statistics into state, route on.
+        case mapDone = "map_done"
     }
 
     public var action: Action
@@ -121,6 +152,10 @@ public struct SegmentEvent: Sendable {
     /// `fail`: the Catch result (`Error`, `Cause`).
     public var errorType: String?
     public var errorCause: String?
+    /// `map_chunk`: the Distributed Map item (raw).
+    public var item: Data?
+    /// `map_done`: the light aggregator's statistics (raw, `kernel.map_stats`).
+    public var mapStats: Data?
 
     /// Parses an invocation event; anything malformed is `Analemma.InvalidEvent` naming what.
     public static func parse(_ event: Data) throws -> SegmentEvent {
@@ -139,18 +174,25 @@ public struct SegmentEvent: Sendable {
         e.executionID = try string(top["execution_id"], "execution_id")
         e.start = top["start"]
         e.taskToken = try string(top["task_token"], "task_token")
+        e.item = top["item"]
         if let k = top["kernel"] {
             do { e.kernel = try JSONDecoder().decode(KernelPayload.self, from: k) } catch {
                 throw invalid("\"kernel\" is not a kernel payload: \(error)")
             }
             let inner = try raw(members: k) ?? [:]
             e.humanResponse = inner["human_response"]
+            if let agg = inner["map_agg"], let members = try raw(members: agg) { e.mapStats = members["stats"] }
             if let caught = inner["error_info"], let info = try raw(members: caught) {
                 e.errorType = try string(info["Error"], "error_info.Error")
                 e.errorCause = try string(info["Cause"], "error_info.Cause")
             }
         }
         if action == .initialize && (e.executionID == nil || e.start == nil) { throw invalid("initialize needs execution_id and start") }
+        if action == .mapChunk {
+            guard e.item != nil else { throw invalid("map_chunk needs item (the Distributed Map item)") }
+            return e
+        }
+        if action == .mapDone && e.mapStats == nil { throw invalid("map_done needs kernel.map_agg.stats (the light aggregator's result)") }
         if action != .initialize && e.kernel == nil { throw invalid("\(action.rawValue) needs \"kernel\" (the previous step's payload)") }
         if action == .heal && e.errorType == nil { throw invalid("heal needs kernel.error_info (the caught error)") }
         if action == .ask && e.taskToken == nil { throw invalid("ask needs task_token") }

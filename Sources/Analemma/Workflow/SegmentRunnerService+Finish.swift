@@ -51,6 +51,12 @@ extension SegmentRunnerService {
         if code == "States.Timeout" || code == "States.HeartbeatTimeout", k.cursor.status == .waitHuman, let hitp = k.cursor.hitp {
             code = ErrorCode.humanTimeout.rawValue
             message = "node \(hitp.node.debugDescription) was not answered within \(hitp.timeoutSeconds) s (\(errorType!))"
+        } else if code.hasPrefix("States.") {
+            // A Fail state may not raise a States.* name: report ours, keep the original in the message.
+            let mapped = code == "States.ExceedToleratedFailureThreshold" ? ErrorCode.toleranceExceeded : .unhandled
+            let node = k.cursor.fanout.map { "node \($0.node.debugDescription): " } ?? ""
+            message = "\(node)\(code): \(message)"
+            code = mapped.rawValue
         }
         let (manifest, head) = try await latest(k)
         var cursor = try await payload(at: manifest, head: head, identity: k).cursor

@@ -74,19 +74,14 @@ extension SegmentRunnerService {
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
             let outcome: NodeOutcome
             if node.type == "map" {
-                let spec = try MapSpec(node: node, executor: executor)
-                emit("map_started", k, ["node": id, "items_field": spec.items])
-                let mapped = try await MapExecutor(executor: executor, chunks: chunkService).run(
-                    node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
-                if mapped.completedWithRisk { cursor.risks = (cursor.risks ?? []).filter { $0 != id } + [id] }
-                var summary: [String: String] = ["node": id]
-                if case .object(let o) = mapped.stats {
-                    for key in ["status", "items", "chunks", "chunk_size", "succeeded_chunks", "failed_chunks", "failed_items_count"] {
-                        summary[key] = o[key]?.text ?? ""
-                    }
+                let (mapped, fanout) = try await runMap(node, fields: fields, cursor: &cursor, k: k)
+                guard let mapped else {  // handed to the Distributed Map: the segment ends here
+                    cursor.fanout = fanout
+                    cursor.status = .fanOut
+                    cursor.step += 1
+                    return try await commit(changes, cursor: cursor, over: manifest, head: head, k)
                 }
-                emit("map_finished", k, summary)
-                outcome = NodeOutcome(updates: [spec.target: mapped.stats.jsonData()], attempts: 1)
+                outcome = mapped
             } else {
                 outcome = try await executor.run(node, fields: reads, healInstruction: fix)
             }

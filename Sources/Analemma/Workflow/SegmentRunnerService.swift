@@ -38,8 +38,11 @@ public struct SegmentRunnerService: LambdaHandler {
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
         let e = try SegmentEvent.parse(event)
         do {
+            if e.action == .mapChunk { return try await mapChunk(e.item!) }
             let payload: KernelPayload
             switch e.action {
+            case .mapChunk: throw AnalemmaError(.invalidEvent, "unreachable")
+            case .mapDone: payload = try await mapDone(e.kernel!, stats: e.mapStats!)
             case .initialize: payload = try await initialize(e, context: context)
             case .run: payload = try await run(e.kernel!)
             case .ask: payload = try await ask(e.kernel!, token: e.taskToken!)

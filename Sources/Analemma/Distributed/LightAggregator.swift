@@ -1,0 +1,104 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The light aggregator: a Distributed Map's statistics from its ResultWriter `manifest.json` and `DescribeMapRun`
+/// counts only. It never downloads result files, so its memory and bytes read depend on the number of result files,
+/// not on the number of items.
+public struct LightAggregator: Sendable {
+    public let s3: S3
+    public let stepFunctions: StepFunctions
+    /// Manifests are refused outside this bucket (the state bucket).
+    public let bucket: String
+
+    public init(s3: S3, stepFunctions: StepFunctions, bucket: String) {
+        self.s3 = s3
+        self.stepFunctions = stepFunctions
+        self.bucket = bucket
+    }
+
+    /// Statistics: counts, result files by status, the manifest pointer, bytes read.
+    public func aggregate(mapRunArn: String, manifestBucket: String, manifestKey: String) async throws -> JSONValue {
+        guard manifestBucket == bucket else {
+            throw AnalemmaError(.forgedPointer, "refusing manifest in bucket \(manifestBucket.debugDescription): not the state bucket")
+        }
+        let body = try await s3.getObject(bucket: bucket, key: manifestKey).body
+        guard case .object(let manifest) = try JSONValue(json: body), case .object(let files)? = manifest["ResultFiles"] else {
+            throw AnalemmaError(.invalidState, "s3://\(bucket)/\(manifestKey) is not a ResultWriter manifest")
+        }
+        if case .string(let arn)? = manifest["MapRunArn"], arn != mapRunArn {
+            throw AnalemmaError(.invalidState, "manifest belongs to map run \(arn), not \(mapRunArn)")
+        }
+        let run = try await stepFunctions.describeMapRun(mapRunArn)
+        let c = run.itemCounts
+        func counts(_ c: StepFunctions.MapRun.Counts) -> JSONValue {
+            .object([
+                "succeeded": .number(Double(c.succeeded)), "failed": .number(Double(c.failed)), "pending": .number(Double(c.pending)),
+                "running": .number(Double(c.running)), "timed_out": .number(Double(c.timedOut)), "aborted": .number(Double(c.aborted)),
+                "total": .number(Double(c.total)),
+            ])
+        }
+        var resultBytes = 0.0
+        for case .array(let list) in files.values {
+            for f in list { if case .number(let n)? = try f.value(at: "Size") { resultBytes += n } }
+        }
+        return .object([
+            "map_run_arn": .string(mapRunArn), "status": .string(run.status), "bucket": .string(bucket),
+            "manifest": .string("s3://\(bucket)/\(manifestKey)"), "item_counts": counts(c), "execution_counts": counts(run.executionCounts),
+            "result_files": .object(files), "result_bytes": .number(resultBytes), "bytes_read": .number(Double(body.count)),
+        ])
+    }
+}
+
+/// The `light-aggregator` Tiny Handler: `{"map_run": <the Map state's ResultWriter output>, "execution_id",
+/// "trace_id"}` in, ``LightAggregator`` statistics out.
+public struct LightAggregatorService: LambdaHandler {
+    public let aggregator: LightAggregator
+    public let events: any EventSink
+
+    public init(aggregator: LightAggregator, events: any EventSink) {
+        self.aggregator = aggregator
+        self.events = events
+    }
+
+    /// Reads `STATE_BUCKET` and the AWS settings from the function environment.
+    public init(environment: FunctionEnvironment, logger: Logger) throws {
+        let client = try AWSClient(environment: environment)
+        self.init(
+            aggregator: LightAggregator(
+                s3: try S3(client: client), stepFunctions: try StepFunctions(client: client),
+                bucket: try environment.require("STATE_BUCKET", "the state bucket")),
+            events: LogEventSink(logger: logger))
+    }
+
+    struct Event: Decodable {
+        struct MapRun: Decodable {
+            struct Details: Decodable {
+                var Bucket: String
+                var Key: String
+            }
+            var MapRunArn: String
+            var ResultWriterDetails: Details
+        }
+        var map_run: MapRun
+        var execution_id: String?
+        var trace_id: String?
+    }
+
+    public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
+        let e: Event
+        do { e = try JSONDecoder().decode(Event.self, from: event) } catch {
+            throw AnalemmaError(
+                .invalidEvent, "light-aggregator event needs map_run {MapRunArn, ResultWriterDetails {Bucket, Key}}: \(error)")
+        }
+        let stats = try await aggregator.aggregate(
+            mapRunArn: e.map_run.MapRunArn, manifestBucket: e.map_run.ResultWriterDetails.Bucket,
+            manifestKey: e.map_run.ResultWriterDetails.Key)
+        var summary: [String: String] = ["map_run_arn": e.map_run.MapRunArn]
+        if case .object(let counts)? = try stats.value(at: "item_counts") { for (k, v) in counts { summary[k] = v.text } }
+        events.emit(KernelEvent("map_aggregated", executionID: e.execution_id ?? "", traceID: e.trace_id ?? "", summary))
+        return stats.jsonData()
+    }
+}

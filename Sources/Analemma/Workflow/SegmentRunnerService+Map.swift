@@ -1,0 +1,176 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A Distributed Map item as the workflow state machine's `ItemSelector` builds it.
+struct MapChunkItem: Decodable {
+    struct Chunk: Decodable {
+        var chunk: String
+        var index: Int
+        var size: Int
+    }
+    struct Identity: Decodable {
+        var executionID: String
+        var ownerID: String
+        var traceID: String
+        enum CodingKeys: String, CodingKey {
+            case executionID = "execution_id"
+            case ownerID = "owner_id"
+            case traceID = "trace_id"
+        }
+    }
+    var chunk: Chunk
+    var map: Cursor.FanOut
+    var identity: Identity
+    var workflow: String
+}
+
+/// `map` nodes: inline in their segment, or handed to a Distributed Map (`fan_out`), whose children run `map_chunk`
+/// and whose end `map_done` records.
+extension SegmentRunnerService {
+    /// Runs a map node in `run`: inline up to `inline_max_chunks`, else prepares the fan-out (returns its cursor).
+    func runMap(
+        _ node: WorkflowDefinition.Node, fields: [String: Data], cursor: inout Cursor, k: KernelPayload
+    ) async throws -> (outcome: NodeOutcome?, fanout: Cursor.FanOut?) {
+        let spec = try MapSpec(node: node, executor: executor)
+        let maps = MapExecutor(executor: executor, chunks: chunkService)
+        let prepared = try await maps.prepare(
+            node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
+        emit(
+            "map_started", k,
+            [
+                "node": node.id, "items": String(prepared.items), "chunks": String(prepared.chunks.count),
+                "mode": prepared.chunks.count > spec.inlineMaxChunks ? "distributed" : "inline",
+            ])
+        if prepared.chunks.count > spec.inlineMaxChunks {
+            let readerKey = String(prepared.itemReader.dropFirst("s3://\(chunkService.bucket)/".count))
+            return (
+                nil,
+                Cursor.FanOut(
+                    node: node.id, bucket: chunkService.bucket, key: readerKey, prefix: prepared.prefix.key, items: prepared.items,
+                    chunks: prepared.chunks.count, chunkSize: prepared.chunkSize, maxConcurrency: spec.maxConcurrency,
+                    toleratedFailurePercentage: spec.toleratedFailurePercentage, step: cursor.step)
+            )
+        }
+        let mapped = try await maps.runInline(node, spec: spec, prepared)
+        if mapped.completedWithRisk { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
+        emit("map_finished", k, Self.summary(node.id, mapped.stats))
+        return (NodeOutcome(updates: [spec.target: mapped.stats.jsonData()], attempts: 1), nil)
+    }
+
+    /// `map_chunk`: one Distributed Map child. Runs its chunk's items, writes the chunk's result file under the
+    /// owner's prefix and returns only a pointer; any failed item fails the child (`Analemma.ChunkFailed`, listing
+    /// them) so the Map counts the chunk against its tolerance.
+    func mapChunk(_ raw: Data) async throws -> Data {
+        let item: MapChunkItem
+        do { item = try JSONDecoder().decode(MapChunkItem.self, from: raw) } catch {
+            throw AnalemmaError(.invalidEvent, "map_chunk item is not a Distributed Map item: \(error)")
+        }
+        let owner = item.identity.ownerID
+        let chunkPointer = try StatePointer(parsing: item.chunk.chunk, stateBucket: chunkService.bucket, ownerID: owner)
+        let prefix = try StatePointer(
+            parsing: "s3://\(chunkService.bucket)/\(item.map.prefix)", stateBucket: chunkService.bucket, ownerID: owner)
+        guard chunkPointer.key.hasPrefix(prefix.key + "/") else {
+            throw AnalemmaError(.forgedPointer, "chunk \(item.chunk.chunk.debugDescription) is not one of this map's chunks")
+        }
+        let definition = try await workflows.get(item.workflow, ownerID: owner)
+        guard let node = definition.nodes.first(where: { $0.id == item.map.node && $0.type == "map" }) else {
+            throw AnalemmaError(.invalidEvent, "map_chunk: workflow has no map node \(item.map.node.debugDescription)")
+        }
+        let spec = try MapSpec(node: node, executor: executor)
+        let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: chunkPointer.key).body
+        let items = try JSONScanner.elements(of: body).map { body.subdata(in: $0) }
+        let first = item.chunk.index * item.map.chunkSize
+        let result = try await MapExecutor(executor: executor, chunks: chunkService).runChunk(
+            item.chunk.index, items: items, firstIndex: first, spec: spec, prefix: prefix)
+        let name = DistributedChunkService.chunkName(item.chunk.index)
+        events.emit(
+            KernelEvent(
+                "map_chunk", executionID: item.identity.executionID, traceID: item.identity.traceID,
+                ["node": node.id, "chunk": name, "items": String(items.count), "failed": String(result.failed.count)]))
+        guard result.failed.isEmpty else {
+            let listed = result.failed.prefix(20).map { "item \($0.index): \($0.error)" }.joined(separator: "; ")
+            throw AnalemmaError(
+                .chunkFailed, "\(name): \(result.failed.count) of \(items.count) items failed: \(listed) (results: \(result.pointer))")
+        }
+        return JSONValue.object([
+            "chunk": .string(name), "items": .number(Double(items.count)), "result": .string(result.pointer),
+        ]).jsonData()
+    }
+
+    /// `map_done`: the light aggregator's statistics (and the failed chunks' causes) into the node's write; routes on.
+    func mapDone(_ k: KernelPayload, stats raw: Data) async throws -> KernelPayload {
+        guard let fanout = k.cursor.fanout else { throw AnalemmaError(.invalidEvent, "map_done: the cursor has no fan-out") }
+        let (manifest, head, replay) = try await position(k)
+        if let replay { return replay }
+        let plan = try await plan(k.cursor, ownerID: k.ownerID)
+        let node = plan.node(fanout.node)
+        let spec = try MapSpec(node: node, executor: executor)
+        let aggregate = try JSONValue(json: raw)
+        func count(_ path: String) -> Int { if case .number(let n)? = try? aggregate.value(at: path) { Int(n) } else { 0 } }
+        let failed = count("item_counts.failed") + count("item_counts.timed_out")
+        var failedChunks: [JSONValue] = []
+        if case .array(let files)? = try aggregate.value(at: "result_files.FAILED") {
+            let total = files.reduce(0) { sum, f in if case .number(let n)? = try? f.value(at: "Size") { sum + Int(n) } else { sum } }
+            if total <= 1_048_576 {  // causes listed when the failures are few; else the FAILED files are the list
+                for f in files {
+                    guard case .string(let key)? = try f.value(at: "Key"), case .string(let bucket)? = try aggregate.value(at: "bucket")
+                    else { continue }
+                    let body = try await chunkService.s3.getObject(bucket: bucket, key: key).body
+                    guard case .array(let records) = try JSONValue(json: body) else { continue }
+                    for r in records {
+                        let input = (try? r.value(at: "Input")).flatMap { v -> JSONValue? in
+                            if case .string(let s) = v { return try? JSONValue(json: Data(s.utf8)) } else { return nil }
+                        }
+                        var cause = ""
+                        if case .string(let c)? = try r.value(at: "Cause") { cause = Self.message(fromCause: c) ?? c }
+                        var index = -1  // the child's input: the selected item, or the raw ItemReader entry
+                        if case .number(let n)? = try input?.value(at: "chunk.index") { index = Int(n) }
+                        if case .number(let n)? = try input?.value(at: "index") { index = Int(n) }
+                        failedChunks.append(
+                            .object([
+                                "chunk": .string(index >= 0 ? DistributedChunkService.chunkName(index) : "?"),
+                                "error": .string(String(cause.prefix(600))),
+                            ]))
+                    }
+                }
+            }
+        }
+        failedChunks.sort { $0.text < $1.text }
+        let status = failed == 0 ? "COMPLETED" : "COMPLETED_WITH_RISK"
+        var fields: [String: JSONValue] = [
+            "status": .string(status), "mode": .string("distributed"), "items": .number(Double(fanout.items)),
+            "chunks": .number(Double(fanout.chunks)), "chunk_size": .number(Double(fanout.chunkSize)),
+            "succeeded_chunks": .number(Double(count("item_counts.succeeded"))), "failed_chunks": .number(Double(failed)),
+            "failed_chunk_list": .array(failedChunks), "tolerated_failure_percentage": .number(fanout.toleratedFailurePercentage),
+            "item_reader": .string("s3://\(fanout.bucket)/\(fanout.key)"),
+        ]
+        for key in ["map_run_arn", "manifest"] { if let v = try aggregate.value(at: key) { fields[key] = v } }
+        let stats = JSONValue.object(fields)
+        let state = try await hydrator.hydrate(manifest, fields: ["cursor"])
+        var cursor = try Self.decodeCursor(state["cursor"])
+        if failed > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
+        let router = WorkflowRouter(plan.definition)
+        let wanted = router.conditionFields(of: node.id).filter { manifest.fields[$0] != nil && $0 != spec.target }
+        var routing = try await hydrator.hydrate(manifest, fields: wanted).fields
+        routing[spec.target] = stats.jsonData()
+        let exit = try router.next(after: node.id, fields: routing, traversals: &cursor.traversals)
+        cursor.fanout = nil
+        cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
+        cursor.step += 1
+        emit("map_finished", k, Self.summary(node.id, stats))
+        return try await commit([spec.target: stats.jsonData()], cursor: cursor, over: manifest, head: head, k)
+    }
+
+    static func summary(_ node: String, _ stats: JSONValue) -> [String: String] {
+        var summary: [String: String] = ["node": node]
+        if case .object(let o) = stats {
+            for key in ["status", "mode", "items", "chunks", "chunk_size", "succeeded_chunks", "failed_chunks", "failed_items_count"] {
+                if let v = o[key] { summary[key] = v.text }
+            }
+        }
+        return summary
+    }
+}
