@@ -26,6 +26,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint", default="http://127.0.0.1:4566")
     p.add_argument("--topic", default="grid-scale batteries")
+    p.add_argument("--items", type=int, default=1000, help="items of the map demo (0: skip it)")
     args = p.parse_args()
     print(f"== local stack {args.endpoint}: creating the state bucket, tables, GC queue, workflow state machine")
     engine = resources.ensure(args.endpoint)
@@ -77,10 +78,36 @@ def main():
         print(f"   llm {node}: {u['calls']} call(s) on {u['model']} ({u.get('route', '')}), {u['input_tokens']} in / "
               f"{u['output_tokens']} out tokens, ~${u.get('estimated_cost_usd', 0):.6f}")
     print("   output:\n     " + json.dumps(out["output"], indent=2).replace("\n", "\n     "))
+    if args.items:
+        map_demo(sfn, engine, args.items)
     print(f"\nInspect the state:  .venv/bin/python Deploy/local/state_reader.py --endpoint {args.endpoint} {arn}")
     print(f"Run your own:       make run WORKFLOW=Deploy/examples/workflows/linear-5.json INPUT='{{\"topic\": \"x\"}}'")
     print("The stack keeps running - `make local-down` stops it; logs in .local/logs/")
     return 0
+
+
+def map_demo(sfn, engine, n):
+    """A map over n documents (5 broken) on a Distributed Map: chunks, per-chunk tolerance, COMPLETED_WITH_RISK."""
+    with open(os.path.join(ROOT, "Deploy", "examples", "workflows", "map-scoring.json")) as f:
+        workflow = json.load(f)
+    broken = {3, n // 4, n // 2, 3 * n // 4, n - 1}
+    docs = [{"id": i, "words": i % 97, "broken": i in broken} for i in range(n)]
+    print(f"\n== map-scoring: {n} documents, {len(broken)} broken, chunk size 1, 1% of chunks tolerated")
+    started = time.time()
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"],
+                              input=json.dumps({"owner_id": "demo-team", "workflow": workflow, "input": {"docs": docs}}))["executionArn"]
+    while (status := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        time.sleep(0.2)
+    print(f"   {status['status']} in {time.time() - started:.1f}s")
+    if status["status"] != "SUCCEEDED":
+        print(f"   {status.get('error')}: {status.get('cause')}")
+        return
+    out = json.loads(status["output"])
+    s = out["output"]["scores"]
+    print(f"   outcome {out['outcome']} ({s['mode']}): {s['succeeded_chunks']} chunks succeeded, {s['failed_chunks']} failed "
+          f"of {s['chunks']} ({s['items']} items)")
+    for c in (s.get("failed_chunk_list") or s.get("failed_items", []))[:5]:
+        print(f"     {c['chunk']}: {c['error'][:90]}")
 
 
 if __name__ == "__main__":

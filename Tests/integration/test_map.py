@@ -135,3 +135,18 @@ def test_distributed_beyond_tolerance_fails_with_a_clear_record(sfn, endpoint, e
     assert d["cause"].startswith('node "score_all": States.ExceedToleratedFailureThreshold: ') and "3 of 400 items failed" in d["cause"]
     _, fields = state_reader.read_state(endpoint, arn, ["failure", "cursor"])
     assert fields["failure"]["code"] == "Analemma.ToleranceExceeded" and fields["failure"]["nodes"] == ["score_all"]
+
+
+def test_results_stream_one_chunk_file_at_a_time_through_the_command(sfn, endpoint, engine):  # noqa: F811
+    import os
+    import subprocess
+    from conftest import ROOT
+    arn, d = run_map(sfn, engine, 7, 10.0, docs(n=50, broken=(10,)))
+    s = json.loads(d["output"])["output"]["scores"]
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
+    binary = os.path.join(ROOT, os.environ.get("ANALEMMA_BIN_DIR", ".build/release"), "analemma")
+    r = subprocess.run([binary, "results", s["results_index"]], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x["index"] for x in lines] == list(range(50)) and "50 results" in r.stderr
+    assert lines[10]["result"] is None and lines[11]["result"] == {"score": {"id": 11, "words": 11}}

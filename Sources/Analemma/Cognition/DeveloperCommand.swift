@@ -10,6 +10,8 @@ import Glibc
 public enum DeveloperCommand {
     static let usage = """
         usage: analemma validate WORKFLOW.json...          check definitions as the segment runner does
+               analemma results s3://BUCKET/…/results/index.json [--owner ID]
+                                                           stream a map's results, one chunk file at a time, as JSON lines
                analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]
                                                            draft a workflow with the model (MODEL_PROVIDER, MODEL_CATALOG, …)
         """
@@ -21,6 +23,7 @@ public enum DeveloperCommand {
         switch command {
         case "validate" where args.count > 1: return validate(Array(args.dropFirst()))
         case "codesign" where args.count > 1: return await codesign(Array(args.dropFirst()), environment: environment)
+        case "results" where args.count > 1: return await results(Array(args.dropFirst()), environment: environment)
         default: return fail(usage, 2)
         }
     }
@@ -78,6 +81,24 @@ public enum DeveloperCommand {
             }
             print(pretty)
             StandardErrorSink().write("valid after \(outcome.rounds) round(s) with \(outcome.model ?? "?")")
+            return 0
+        } catch {
+            return fail("\((error as? AnalemmaError)?.description ?? "\(error)")", 1)
+        }
+    }
+
+    /// Streams a map's per-item results: the index, then each chunk's result file in turn (never all at once).
+    static func results(_ args: [String], environment: FunctionEnvironment) async -> Int32 {
+        let pointer = args[0]
+        do {
+            let client = try AWSClient(environment: environment)
+            let reader = MapResultReader(s3: try S3(client: client))
+            var printed = 0
+            try await reader.forEach(index: pointer) { index, result in
+                print(#"{"index":\#(index),"result":\#(String(decoding: result, as: UTF8.self))}"#)
+                printed += 1
+            }
+            StandardErrorSink().write("\(printed) results")
             return 0
         } catch {
             return fail("\((error as? AnalemmaError)?.description ?? "\(error)")", 1)
