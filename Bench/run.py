@@ -176,10 +176,42 @@ def workflow_engine(endpoint, lam, sfn, s3, echo_samples, runs=5):
         while k["cursor"]["status"] == "continue":
             k = call({"action": "run", "kernel": k})
         call({"action": "finalize", "kernel": k})
+    map_throughput(sfn, engine, owner)
     echo = statistics.median(echo_samples)
     for action, samples in sorted(per_action.items()):
         emit(f"workflow.segment_runner.{action}", "invoke_median", statistics.median(samples), "ms")
         emit(f"workflow.segment_runner.{action}", "over_probe_echo_ratio", statistics.median(samples) / echo, "x")
+
+
+def map_throughput(sfn, engine, owner):
+    """A map through the Distributed Map path: end-to-end items/s and the largest state payload."""
+    with open(os.path.join(ROOT, "Deploy", "examples", "workflows", "map-scoring.json")) as f:
+        workflow = json.load(f)
+    for items, chunk in ((1000, 1), (10000, 10)):
+        workflow["nodes"][0]["config"].update(chunk_size=chunk, inline_max_chunks=0, max_concurrency=40, tolerated_failure_percentage=1.0)
+        docs = [{"id": i, "words": i % 97, "broken": False} for i in range(items)]
+        t = time.perf_counter()
+        run = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(
+            {"owner_id": owner, "workflow": workflow, "input": {"docs": docs}}))["executionArn"]
+        while (d := sfn.describe_execution(executionArn=run))["status"] == "RUNNING":
+            time.sleep(0.1)
+        wall = time.perf_counter() - t
+        assert d["status"] == "SUCCEEDED", d
+        largest = max(len(e["stateExitedEventDetails"]["output"])
+                      for e in sfn.get_execution_history(executionArn=run, maxResults=1000)["events"] if "stateExitedEventDetails" in e)
+        label = f"map.distributed_{items}_items_chunk_{chunk}"
+        emit(label, "items_per_second", items / wall, "items/s")
+        emit(label, "largest_state_output", largest, "bytes")
+
+
+def aggregator(bin_dir):
+    """The light aggregator over synthetic map runs of 1 and 1,000,000 items (separate processes, same run)."""
+    rss = {}
+    for items in (1, 1_000_000):
+        out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "aggregate", str(items)], check=True, capture_output=True, text=True)
+        print(out.stdout.strip(), flush=True)
+        rss[items] = next(json.loads(line)["value"] for line in out.stdout.splitlines() if '"peak_rss"' in line)
+    emit("light_aggregator", "peak_rss_1m_minus_1_item", rss[1_000_000] - rss[1], "MiB")
 
 
 def s3_round_trips(bin_dir, endpoint, s3, bucket):
@@ -227,6 +259,7 @@ def main():
     runtime_loop(os.path.abspath(args.bin_dir), args.rounds, args.invocations)
     sigv4(os.path.abspath(args.bin_dir))
     state_kernel(os.path.abspath(args.bin_dir))
+    aggregator(os.path.abspath(args.bin_dir))
     if not args.skip_stack:
         local_stack(os.path.abspath(args.bin_dir))
 

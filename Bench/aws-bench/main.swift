@@ -51,7 +51,9 @@ case "state":
     try await stateBenchmark()
 case "state-commit":
     try await stateCommitBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
+case "aggregate":
+    try await aggregatorBenchmark(items: Int(args[2]) ?? 1)
 default:
-    print("usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N | aws-bench state")
+    print("usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N | aws-bench state | aws-bench aggregate ITEMS")
     exit(2)
 }

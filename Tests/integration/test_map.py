@@ -141,7 +141,8 @@ def test_results_stream_one_chunk_file_at_a_time_through_the_command(sfn, endpoi
     import os
     import subprocess
     from conftest import ROOT
-    arn, d = run_map(sfn, engine, 7, 10.0, docs(n=50, broken=(10,)))
+    arn, d = run_map(sfn, engine, 7, 20.0, docs(n=50, broken=(10,)))
+    assert d["status"] == "SUCCEEDED", d
     s = json.loads(d["output"])["output"]["scores"]
     env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
     binary = os.path.join(ROOT, os.environ.get("ANALEMMA_BIN_DIR", ".build/release"), "analemma")
