@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Analemma", targets: ["Analemma"]),
         .executable(name: "segment-runner", targets: ["segment-runner"]),
         .executable(name: "light-aggregator", targets: ["light-aggregator"]),
+        .executable(name: "gc-worker", targets: ["gc-worker"]),
         .executable(name: "analemma", targets: ["AnalemmaCLI"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
@@ -29,6 +30,8 @@ let package = Package(
         .executableTarget(
             name: "light-aggregator", dependencies: ["Analemma"], path: "Functions/light-aggregator", exclude: ["function.json"],
             swiftSettings: strict),
+        .executableTarget(
+            name: "gc-worker", dependencies: ["Analemma"], path: "Functions/gc-worker", exclude: ["function.json"], swiftSettings: strict),
         // The developer command (validate, codesign); not a Lambda function.
         .executableTarget(name: "AnalemmaCLI", dependencies: ["Analemma"], path: "Sources/AnalemmaCLI", swiftSettings: strict),
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).

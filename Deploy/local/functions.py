@@ -31,6 +31,7 @@ class FunctionDef:
         local = data.get("local", {})
         self.max_instances = local.get("maxInstances")
         self.local_environment = local.get("environment", {})
+        self.local_sqs = local.get("sqs")
 
     def defaults(self):
         """Environment variables with a default value in the definition."""
@@ -99,8 +100,14 @@ def validate(path, data, dir_name):
         if not isinstance(spec.get("required", False), bool):
             _fail(path, f"{field}.required", "must be true or false")
     local = data.get("local", {})
-    if not isinstance(local, dict) or sorted(set(local) - {"maxInstances", "environment"}):
-        _fail(path, "local", "may hold only maxInstances and environment")
+    if not isinstance(local, dict) or sorted(set(local) - {"maxInstances", "environment", "sqs"}):
+        _fail(path, "local", "may hold only maxInstances, environment and sqs")
+    sqs = local.get("sqs")
+    if sqs is not None:
+        if not isinstance(sqs, dict) or not isinstance(sqs.get("queue"), str) or sorted(set(sqs) - {"queue", "batchSize", "visibilityTimeout"}):
+            _fail(path, "local.sqs", "must be {queue, batchSize?, visibilityTimeout?}")
+        integer("batchSize", 1, 10, required=False, container=sqs, label="local.sqs.batchSize")
+        integer("visibilityTimeout", 1, 43200, required=False, container=sqs, label="local.sqs.visibilityTimeout")
     integer("maxInstances", 1, 64, required=False, container=local, label="local.maxInstances")
     if not all(isinstance(v, str) for v in local.get("environment", {}).values()):
         _fail(path, "local.environment", "values must be strings")

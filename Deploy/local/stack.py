@@ -137,6 +137,9 @@ def serve(args):
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req, timeout=10).read()
         ready.set()
+        if not args.auth:  # event source mappings (the auth stack serves only the Swift client tests)
+            import event_sources
+            event_sources.start(svc, f"http://{args.host}:{moto_port}")
         print(f"front door {endpoint(args)} -> moto :{moto_port}; functions: {', '.join(sorted(svc.functions))}",
               flush=True)
 

@@ -97,6 +97,22 @@ public struct BlockReferences: Sendable {
         return try await condemn(owner: owner, hash: hash, now: now)
     }
 
+    /// The block's GC marks (`META`), nil when the block was never referenced nor condemned.
+    public struct Marks: Sendable, Equatable {
+        public var refs: Int
+        public var condemnedAt: Int64?
+        public var claimedAt: Int64?
+        public var deletedAt: Int64?
+    }
+
+    /// Reads the block's `META` item (consistent read).
+    public func marks(owner: String, hash: String) async throws -> Marks? {
+        guard let item = try await db.getItem(table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")]) else { return nil }
+        return Marks(
+            refs: item["refs"]?.int ?? 0, condemnedAt: item["condemned_at"]?.int.map(Int64.init),
+            claimedAt: item["claimed_at"]?.int.map(Int64.init), deletedAt: item["deleted_at"]?.int.map(Int64.init))
+    }
+
     /// GC step 1: marks an unreferenced block condemned (also a block no one ever referenced, e.g. the upload of
     /// a crashed commit). False when it is referenced.
     public func condemn(owner: String, hash: String, now: Int64) async throws -> Bool {

@@ -1,0 +1,94 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The `gc-worker` Tiny Handler: an SQS-triggered batch of GC candidates (`{"owner_id", "block", "reason"}` bodies)
+/// through ``GarbageCollector``. Deferred blocks are queued again with the remaining delay; messages that fail are
+/// reported in `batchItemFailures` (the rest of the batch is deleted), so SQS redelivers only those and moves them
+/// to the DLQ after the queue's `maxReceiveCount`.
+/// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+public struct GCWorkerService: LambdaHandler {
+    public let collector: GarbageCollector
+    public let queue: any GCQueue
+    public let events: any EventSink
+
+    public init(collector: GarbageCollector, queue: any GCQueue, events: any EventSink) {
+        self.collector = collector
+        self.queue = queue
+        self.events = events
+    }
+
+    /// Reads `STATE_BUCKET`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200).
+    public init(environment: FunctionEnvironment, logger: Logger) throws {
+        let client = try AWSClient(environment: environment)
+        let bucket = try environment.require("STATE_BUCKET", "the state bucket")
+        let grace = try environment.integer("GC_GRACE_SECONDS", default: 1200)
+        guard grace >= 0 else { throw AnalemmaError(.invalidConfiguration, "GC_GRACE_SECONDS must not be negative") }
+        let sqs = try SQS(client: client)
+        self.init(
+            collector: GarbageCollector(
+                references: BlockReferences(
+                    db: try DynamoDB(client: client), table: try environment.require("BLOCK_REFERENCES_TABLE", "the block reference table")),
+                blocks: S3BlockStore(s3: try S3(client: client), bucket: bucket), graceMillis: Int64(grace) * 1000),
+            queue: SQSGCQueue(sqs: sqs, queueURL: try environment.require("GC_QUEUE_URL", "the GC queue"), delaySeconds: grace),
+            events: LogEventSink(logger: logger))
+    }
+
+    struct Event: Decodable {
+        struct Record: Decodable {
+            var messageId: String
+            var body: String
+        }
+        var Records: [Record]
+    }
+
+    struct Candidate: Decodable {
+        var owner_id: String
+        var block: String
+        var reason: String?
+    }
+
+    public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
+        let batch: Event
+        do { batch = try JSONDecoder().decode(Event.self, from: event) } catch {
+            throw AnalemmaError(.invalidEvent, "gc-worker expects an SQS event {\"Records\": [{\"messageId\", \"body\"}]}: \(error)")
+        }
+        var failures: [String] = []
+        for record in batch.Records {
+            do {
+                let c = try Self.candidate(record.body)
+                let (verdict, retry) = try await collector.collect(owner: c.owner_id, hash: c.block)
+                if verdict == .deferred {
+                    try await queue.enqueue(owner: c.owner_id, hash: c.block, reason: c.reason ?? "deferred by GC")
+                }
+                events.emit(
+                    KernelEvent(
+                        "gc_block", executionID: "", traceID: "",
+                        [
+                            "owner_id": c.owner_id, "block": c.block, "verdict": verdict.rawValue,
+                            "retry_after_s": retry.map(String.init) ?? "",
+                        ]))
+            } catch {
+                failures.append(record.messageId)
+                context.logger.error(
+                    "GC message failed", ["messageId": record.messageId, "error": (error as? AnalemmaError)?.description ?? "\(error)"])
+            }
+        }
+        let items = failures.map { JSONValue.object(["itemIdentifier": .string($0)]) }
+        return JSONValue.object(["batchItemFailures": .array(items)]).jsonData()
+    }
+
+    /// A message body, checked: an owner id a pointer accepts and a 64-hex block hash.
+    static func candidate(_ body: String) throws -> Candidate {
+        guard let c = try? JSONDecoder().decode(Candidate.self, from: Data(body.utf8)) else {
+            throw AnalemmaError(.invalidEvent, "GC message is not {\"owner_id\", \"block\"}: \(String(body.prefix(200)))")
+        }
+        try StatePointer.checkOwner(c.owner_id)
+        guard c.block.utf8.count == 64, c.block.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw AnalemmaError(.invalidEvent, "GC message names block \(c.block.prefix(80).debugDescription): not a SHA-256 hex digest")
+        }
+        return c
+    }
+}

@@ -1,0 +1,106 @@
+"""The gc-worker bootstrap fed by the local stack's SQS event source mapping (Deploy/local/event_sources.py):
+re-verification, deletion, idempotent replays, deferral of fresh candidates, partial batch failures, DLQ."""
+
+import hashlib
+import json
+import time
+
+import pytest
+
+import resources
+
+GRACE = 3  # GC_GRACE_SECONDS of the local stack (Functions/gc-worker/function.json local.environment)
+
+
+@pytest.fixture(scope="module")
+def env(endpoint):
+    engine = resources.ensure(endpoint)
+    return engine, resources.clients(endpoint)
+
+
+def block(c, engine, owner, body, refs=None, condemned_ago=None):
+    h = hashlib.sha256(body).hexdigest()
+    c["s3"].put_object(Bucket=engine["bucket"], Key=f"owners/{owner}/blocks/{h}", Body=body)
+    if refs is not None:
+        item = {"pk": {"S": f"BLK#{owner}#{h}"}, "sk": {"S": "META"}, "refs": {"N": str(refs)}}
+        if condemned_ago is not None:
+            item["condemned_at"] = {"N": str(int((time.time() - condemned_ago) * 1000))}
+        c["dynamodb"].put_item(TableName=engine["refs_table"], Item=item)
+    return h
+
+
+def send(c, engine, body):
+    c["sqs"].send_message(QueueUrl=engine["gc_queue_url"], MessageBody=body if isinstance(body, str) else json.dumps(body))
+
+
+def exists(c, engine, owner, h):
+    try:
+        c["s3"].head_object(Bucket=engine["bucket"], Key=f"owners/{owner}/blocks/{h}")
+        return True
+    except c["s3"].exceptions.ClientError:
+        return False
+
+
+def meta(c, engine, owner, h):
+    return c["dynamodb"].get_item(TableName=engine["refs_table"], Key={"pk": {"S": f"BLK#{owner}#{h}"}, "sk": {"S": "META"}},
+                                  ConsistentRead=True).get("Item", {})
+
+
+def until(predicate, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def queue_empty(c, url):
+    a = c["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return a["ApproximateNumberOfMessages"] == "0" and a["ApproximateNumberOfMessagesNotVisible"] == "0" \
+        and a.get("ApproximateNumberOfMessagesDelayed", "0") == "0"
+
+
+def test_an_unreferenced_condemned_block_is_deleted_and_a_replay_deletes_nothing_twice(env):
+    engine, c = env
+    h = block(c, engine, "gc-a", b"old bytes", refs=0, condemned_ago=60)
+    send(c, engine, {"owner_id": "gc-a", "block": h, "reason": "test"})
+    assert until(lambda: "deleted_at" in meta(c, engine, "gc-a", h)), meta(c, engine, "gc-a", h)
+    assert not exists(c, engine, "gc-a", h) and "claimed_at" in meta(c, engine, "gc-a", h)
+    deleted_at = meta(c, engine, "gc-a", h)["deleted_at"]
+    c["s3"].put_object(Bucket=engine["bucket"], Key=f"owners/gc-a/blocks/{h}", Body=b"old bytes")  # a writer re-uploaded it
+    send(c, engine, {"owner_id": "gc-a", "block": h, "reason": "replayed"})
+    assert until(lambda: queue_empty(c, engine["gc_queue_url"]))
+    assert meta(c, engine, "gc-a", h)["deleted_at"] == deleted_at and exists(c, engine, "gc-a", h)
+
+
+def test_a_referenced_block_is_kept(env):
+    engine, c = env
+    h = block(c, engine, "gc-b", b"still used", refs=1, condemned_ago=60)
+    send(c, engine, {"owner_id": "gc-b", "block": h})
+    assert until(lambda: queue_empty(c, engine["gc_queue_url"]))
+    assert exists(c, engine, "gc-b", h) and "claimed_at" not in meta(c, engine, "gc-b", h)
+
+
+def test_a_never_referenced_block_is_condemned_then_deleted_after_the_grace_period(env):
+    engine, c = env
+    h = block(c, engine, "gc-c", b"orphan of a crashed commit")
+    send(c, engine, {"owner_id": "gc-c", "block": h, "reason": "aborted manifest"})
+    assert until(lambda: "condemned_at" in meta(c, engine, "gc-c", h))
+    assert exists(c, engine, "gc-c", h), "deleted before the grace period"
+    assert until(lambda: not exists(c, engine, "gc-c", h), seconds=GRACE + 20)
+    assert "deleted_at" in meta(c, engine, "gc-c", h)
+
+
+def test_a_poisoned_message_fails_alone_and_lands_in_the_dlq(env):
+    engine, c = env
+    h = block(c, engine, "gc-d", b"good one", refs=0, condemned_ago=60)
+    c["sqs"].purge_queue(QueueUrl=engine["gc_dlq_url"])
+    send(c, engine, {"owner_id": "../../etc", "block": "nope"})
+    send(c, engine, {"owner_id": "gc-d", "block": h})
+    assert until(lambda: not exists(c, engine, "gc-d", h)), "the good message of the batch was not processed"
+
+    def in_dlq():
+        msgs = c["sqs"].receive_message(QueueUrl=engine["gc_dlq_url"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        return any("../../etc" in m["Body"] for m in msgs)
+    assert until(in_dlq, seconds=40), "the poisoned message never reached the DLQ"
