@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev openssl
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign bench format lint clean
+.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -26,6 +26,7 @@ help:
 	@echo "make run         run WORKFLOW=<file> with INPUT='<json>' [ANSWER='<json>'] via the aws CLI on the local stack"
 	@echo "make validate    check workflow files (FILES=…, default: the examples) as the segment runner does"
 	@echo "make codesign    DESCRIBE='…': draft a workflow with the model (Google with GEMINI_API_KEY, else the local stand-in)"
+	@echo "make sweep       run the GC sweeper once on the local stack (roll back interrupted commits, queue unreachable blocks)"
 	@echo "make bench       benchmarks, one JSON object per line"
 
 deps: apt-deps $(VENV)/.stamp
@@ -102,6 +103,9 @@ codesign: deps build
 	  else $(MAKE) -s local-up >/dev/null; endpoint=http://127.0.0.1:$(PORT); key=local-standin-key; fi; \
 	  MODEL_PROVIDER=gemini MODEL_CATALOG="$(CATALOG)" GEMINI_ENDPOINT=$$endpoint GEMINI_API_KEY=$$key \
 	  $(BIN)/analemma codesign "$(DESCRIBE)" $(if $(OUT),--out $(OUT))
+
+sweep: local-up
+	@$(PY) -c 'import boto3, json; r = boto3.client("lambda", endpoint_url="http://127.0.0.1:$(PORT)", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test").invoke(FunctionName="gc-worker", Payload=b"{\"action\": \"sweep\"}"); print(json.dumps(json.loads(r["Payload"].read()), indent=2))'
 
 bench: deps build
 	$(PY) Bench/run.py --bin-dir $(BIN)

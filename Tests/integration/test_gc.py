@@ -104,3 +104,44 @@ def test_a_poisoned_message_fails_alone_and_lands_in_the_dlq(env):
         msgs = c["sqs"].receive_message(QueueUrl=engine["gc_dlq_url"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
         return any("../../etc" in m["Body"] for m in msgs)
     assert until(in_dlq, seconds=40), "the poisoned message never reached the DLQ"
+
+
+def sweep(lam):
+    r = lam.invoke(FunctionName="gc-worker", Payload=json.dumps({"action": "sweep"}).encode())
+    out = json.loads(r["Payload"].read())
+    assert "FunctionError" not in r, out
+    return out
+
+
+def test_the_sweeper_rolls_back_interrupted_commits_and_queues_unreachable_blocks(env, lam, sfn):
+    engine, c = env
+    # a live execution: its blocks are reachable and must survive
+    with open(resources.ROOT + "/Deploy/examples/workflows/linear-5.json") as f:
+        workflow = json.load(f)
+    run = sfn.start_execution(stateMachineArn=engine["state_machine_arn"],
+                              input=json.dumps({"owner_id": "gc-live", "workflow": workflow, "input": {"topic": "kept"}}))
+    assert until(lambda: sfn.describe_execution(executionArn=run["executionArn"])["status"] == "SUCCEEDED")
+    live = [o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix="owners/gc-live/blocks/")["Contents"]]
+    # an orphan (a crashed commit's upload nobody references) and an interrupted commit's recovery record
+    orphan = block(c, engine, "gc-e", b"orphan bytes")
+    pending = block(c, engine, "gc-f", b"in an interrupted commit")
+    body = {"manifest_id": "f" * 64, "parent_manifest_id": None, "execution_id": "exec-interrupted", "owner_id": "gc-f",
+            "segment_index": 1, "fields": {"x": {"block": pending, "offset": 0, "length": 24, "size": 24,
+                                                 "sha256": hashlib.sha256(b"in an interrupted commit").hexdigest(),
+                                                 "encoding": "identity", "temperature": "HOT", "mutations": 1}}}
+    c["dynamodb"].put_item(TableName=engine["manifest_table"], Item={
+        "pk": {"S": "EXEC#exec-interrupted"}, "sk": {"S": "M#" + "f" * 64}, "body": {"S": json.dumps(body)},
+        "state": {"S": "PREPARED"}, "owner_id": {"S": "gc-f"}, "segment_index": {"N": "1"},
+        "prepared_at": {"N": str(int((time.time() - 60) * 1000))}})
+    time.sleep(GRACE + 1)
+    report = sweep(lam)
+    assert report["aborted_commits"] == 1 and report["queued_from_recovery"] == 1 and report["orphans_queued"] >= 1, report
+    assert report["objects_scanned"] >= len(live) + 2
+    state = c["dynamodb"].get_item(TableName=engine["manifest_table"],
+                                   Key={"pk": {"S": "EXEC#exec-interrupted"}, "sk": {"S": "M#" + "f" * 64}})["Item"]["state"]["S"]
+    assert state == "ABORTED"
+    assert until(lambda: not exists(c, engine, "gc-e", orphan) and not exists(c, engine, "gc-f", pending), seconds=3 * GRACE + 20)
+    for key in live:
+        c["s3"].head_object(Bucket=engine["bucket"], Key=key)  # still there
+    again = sweep(lam)  # idempotent: nothing left to roll back
+    assert again["aborted_commits"] == 0

@@ -127,4 +127,32 @@ public struct DynamoDB: Sendable {
         } while start != nil && items.count < maxItems
         return Array(items.prefix(maxItems))
     }
+
+    struct ScanInput: Encodable {
+        var TableName: String
+        var FilterExpression: String?
+        var ExpressionAttributeNames: [String: String]?
+        var ExpressionAttributeValues: DynamoItem?
+        var ExclusiveStartKey: DynamoItem?
+        var Limit: Int?
+        var ConsistentRead: Bool?
+    }
+
+    /// Scan, following `LastEvaluatedKey` until every page is read (the sweeper's full pass).
+    /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html
+    public func scan(table: String, filter: String? = nil, _ expression: Expression = Expression(), pageSize: Int? = nil) async throws
+        -> [DynamoItem]
+    {
+        var items: [DynamoItem] = []
+        var start: DynamoItem?
+        repeat {
+            let input = ScanInput(
+                TableName: table, FilterExpression: filter, ExpressionAttributeNames: expression.names,
+                ExpressionAttributeValues: expression.values, ExclusiveStartKey: start, Limit: pageSize, ConsistentRead: true)
+            let page = try await service.call("Scan", input, idempotent: true, as: QueryOutput.self)
+            items += page.Items ?? []
+            start = page.LastEvaluatedKey
+        } while start != nil
+        return items
+    }
 }

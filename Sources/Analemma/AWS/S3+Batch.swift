@@ -72,6 +72,24 @@ extension S3 {
         public var key: String
         public var size: Int
         public var etag: String?
+        /// `LastModified` as epoch milliseconds (nil if absent or unreadable).
+        public var lastModifiedMillis: Int64? = nil
+    }
+
+    /// `2026-11-25T19:06:31.000Z` → epoch milliseconds (UTC).
+    static func epochMillis(_ iso: String) -> Int64? {
+        let digits = iso.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard digits.count >= 6 else { return nil }
+        let (y, mo, d, h, mi, s) = (digits[0], digits[1], digits[2], digits[3], digits[4], digits[5])
+        // days from civil (Howard Hinnant's algorithm)
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        let ms = digits.count > 6 && iso.contains(".") ? digits[6] : 0
+        return Int64(days) * 86_400_000 + Int64(h * 3600 + mi * 60 + s) * 1000 + Int64(ms)
     }
 
     /// ListObjectsV2 under `prefix`, following continuation tokens (or stopping at `maxKeys`).
@@ -88,7 +106,8 @@ extension S3 {
                     Listed(
                         key: XMLScanner.firstText(of: "Key", in: item) ?? "",
                         size: XMLScanner.firstText(of: "Size", in: item).flatMap(Int.init) ?? 0,
-                        etag: XMLScanner.firstText(of: "ETag", in: item)))
+                        etag: XMLScanner.firstText(of: "ETag", in: item),
+                        lastModifiedMillis: XMLScanner.firstText(of: "LastModified", in: item).flatMap(Self.epochMillis)))
             }
             token =
                 XMLScanner.firstText(of: "IsTruncated", in: text) == "true"

@@ -13,27 +13,34 @@ public struct GCWorkerService: LambdaHandler {
     public let collector: GarbageCollector
     public let queue: any GCQueue
     public let events: any EventSink
+    /// Runs on `{"action": "sweep"}` (the schedule's event).
+    public let sweeper: Sweeper?
 
-    public init(collector: GarbageCollector, queue: any GCQueue, events: any EventSink) {
+    public init(collector: GarbageCollector, queue: any GCQueue, events: any EventSink, sweeper: Sweeper? = nil) {
         self.collector = collector
         self.queue = queue
         self.events = events
+        self.sweeper = sweeper
     }
 
-    /// Reads `STATE_BUCKET`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200).
+    /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200).
     public init(environment: FunctionEnvironment, logger: Logger) throws {
         let client = try AWSClient(environment: environment)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let grace = try environment.integer("GC_GRACE_SECONDS", default: 1200)
         guard grace >= 0 else { throw AnalemmaError(.invalidConfiguration, "GC_GRACE_SECONDS must not be negative") }
-        let sqs = try SQS(client: client)
+        let db = try DynamoDB(client: client)
+        let s3 = try S3(client: client)
+        let references = BlockReferences(db: db, table: try environment.require("BLOCK_REFERENCES_TABLE", "the block reference table"))
+        let blocks = S3BlockStore(s3: s3, bucket: bucket)
+        let queue = SQSGCQueue(
+            sqs: try SQS(client: client), queueURL: try environment.require("GC_QUEUE_URL", "the GC queue"), delaySeconds: grace)
+        let checkpoints = CheckpointWriter(
+            blocks: blocks, manifests: ManifestStore(db: db, table: try environment.require("MANIFEST_TABLE", "the manifest table")),
+            references: references, gcQueue: queue, graceMillis: Int64(grace) * 1000)
         self.init(
-            collector: GarbageCollector(
-                references: BlockReferences(
-                    db: try DynamoDB(client: client), table: try environment.require("BLOCK_REFERENCES_TABLE", "the block reference table")),
-                blocks: S3BlockStore(s3: try S3(client: client), bucket: bucket), graceMillis: Int64(grace) * 1000),
-            queue: SQSGCQueue(sqs: sqs, queueURL: try environment.require("GC_QUEUE_URL", "the GC queue"), delaySeconds: grace),
-            events: LogEventSink(logger: logger))
+            collector: GarbageCollector(references: references, blocks: blocks, graceMillis: Int64(grace) * 1000), queue: queue,
+            events: LogEventSink(logger: logger), sweeper: Sweeper(checkpoints: checkpoints, s3: s3, bucket: bucket))
     }
 
     struct Event: Decodable {
@@ -51,6 +58,12 @@ public struct GCWorkerService: LambdaHandler {
     }
 
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
+        if let sweeper, let members = try SegmentEvent.raw(members: event), members["action"] == Data(#""sweep""#.utf8) {
+            let report = try await sweeper.sweep()
+            let data = try JSONEncoder().encode(report)
+            events.emit(KernelEvent("gc_sweep", executionID: "", traceID: "", ["report": String(decoding: data, as: UTF8.self)]))
+            return data
+        }
         let batch: Event
         do { batch = try JSONDecoder().decode(Event.self, from: event) } catch {
             throw AnalemmaError(.invalidEvent, "gc-worker expects an SQS event {\"Records\": [{\"messageId\", \"body\"}]}: \(error)")

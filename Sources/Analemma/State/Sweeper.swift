@@ -1,0 +1,77 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The periodic safety net (scheduled; `make sweep` locally): rolls back interrupted commits from their recovery
+/// records, rebuilds reachability from every live manifest, and queues for GC each block object that no live
+/// manifest reaches and that is older than the grace period. Queuing is always safe: the GC worker re-verifies
+/// references before it deletes anything, so a block a writer is about to reuse survives.
+public struct Sweeper: Sendable {
+    public struct Report: Codable, Sendable, Equatable {
+        public var abortedCommits = 0
+        public var queuedFromRecovery = 0
+        public var liveManifests = 0
+        public var reachableBlocks = 0
+        public var objectsScanned = 0
+        public var orphansQueued = 0
+
+        enum CodingKeys: String, CodingKey {
+            case abortedCommits = "aborted_commits"
+            case queuedFromRecovery = "queued_from_recovery"
+            case liveManifests = "live_manifests"
+            case reachableBlocks = "reachable_blocks"
+            case objectsScanned = "objects_scanned"
+            case orphansQueued = "orphans_queued"
+        }
+    }
+
+    public let checkpoints: CheckpointWriter
+    public let s3: S3
+    public let bucket: String
+
+    public init(checkpoints: CheckpointWriter, s3: S3, bucket: String) {
+        self.checkpoints = checkpoints
+        self.s3 = s3
+        self.bucket = bucket
+    }
+
+    public func sweep() async throws -> Report {
+        var report = Report()
+        let now = checkpoints.clock.nowMillis()
+        let grace = checkpoints.graceMillis
+        let items = try await checkpoints.manifests.db.scan(
+            table: checkpoints.manifests.table, filter: "begins_with(sk, :m)", .init(values: [":m": .s("M#")]))
+        // 1. Interrupted commits: PREPARED records older than the grace period are aborted, their blocks queued.
+        var interrupted = Set<[String]>()
+        for item in items where item["state"]?.string == "PREPARED" && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true
+        {
+            if let m = try ManifestStore.decode([item]).first { interrupted.insert([m.executionID, m.ownerID]) }
+        }
+        for pair in interrupted.sorted(by: { $0.joined() < $1.joined() }) {
+            let before = try await checkpoints.manifests.prepared(executionID: pair[0], olderThan: now - grace).count
+            report.queuedFromRecovery += try await checkpoints.recover(executionID: pair[0], ownerID: pair[1]).count
+            report.abortedCommits += before
+        }
+        // 2. Reachability from live manifests (committed, and commits still within their grace period).
+        var reachable = Set<String>()
+        for item in items where item["state"]?.string == "COMMITTED" || item["state"]?.string == "PREPARED" {
+            guard let m = try ManifestStore.decode([item]).first else { continue }
+            report.liveManifests += 1
+            for ref in m.fields.values { reachable.insert("owners/\(m.ownerID)/blocks/\(ref.block)") }
+        }
+        report.reachableBlocks = reachable.count
+        // 3. Orphans: block objects no live manifest reaches, older than the grace period.
+        for object in try await s3.listObjects(bucket: bucket, prefix: "owners/") {
+            let parts = object.key.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[2] == "blocks" else { continue }
+            report.objectsScanned += 1
+            guard !reachable.contains(object.key), let modified = object.lastModifiedMillis, modified <= now - grace else { continue }
+            try await checkpoints.gcQueue.enqueue(
+                owner: String(parts[1]), hash: String(parts[3]), reason: "sweep: no live manifest reaches it")
+            report.orphansQueued += 1
+        }
+        return report
+    }
+}
