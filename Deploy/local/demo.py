@@ -107,7 +107,8 @@ def map_demo(sfn, engine, n):
     print(f"   outcome {out['outcome']} ({s['mode']}): {s['succeeded_chunks']} chunks succeeded, {s['failed_chunks']} failed "
           f"of {s['chunks']} ({s['items']} items)")
     for c in (s.get("failed_chunk_list") or s.get("failed_items", []))[:5]:
-        print(f"     {c['chunk']}: {c['error'][:90]}")
+        error = c["error"] if c["error"].startswith(c["chunk"]) else f"{c['chunk']}: {c['error']}"
+        print(f"     {error[:110]}")
 
 
 if __name__ == "__main__":

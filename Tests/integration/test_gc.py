@@ -145,3 +145,38 @@ def test_the_sweeper_rolls_back_interrupted_commits_and_queues_unreachable_block
         c["s3"].head_object(Bucket=engine["bucket"], Key=key)  # still there
     again = sweep(lam)  # idempotent: nothing left to roll back
     assert again["aborted_commits"] == 0
+
+
+def test_retention_keeps_the_last_executions_and_collects_the_rest(env, lam):
+    """Local policy RETENTION_KEEP_LAST=2: the oldest of three executions of an owner is expired, its blocks collected."""
+    engine, c = env
+    with open(resources.ROOT + "/Deploy/examples/workflows/linear-5.json") as f:
+        workflow = json.load(f)
+    owner = f"ret-{int(time.time())}"
+    executions = []
+    for i in range(3):
+        execution = f"arn:aws:states:us-east-1:123456789012:execution:retention:{owner}-{i}"
+        r = lam.invoke(FunctionName="segment-runner", Payload=json.dumps({"action": "initialize", "execution_id": execution, "start": {
+            "owner_id": owner, "workflow": workflow, "input": {"topic": f"topic number {i}"}}}).encode())
+        assert "FunctionError" not in r
+        executions.append(execution)
+        time.sleep(0.05)
+    oldest_blocks = {o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/")["Contents"]}
+    r = lam.invoke(FunctionName="gc-worker", Payload=json.dumps({"action": "retain"}).encode())
+    report = json.loads(r["Payload"].read())
+    assert "FunctionError" not in r, report
+    assert executions[0] in report["expired"] and executions[1] not in report["expired"] and executions[2] not in report["expired"]
+    heads = [c["dynamodb"].get_item(TableName=engine["manifest_table"], Key={"pk": {"S": f"EXEC#{e}"}, "sk": {"S": "HEAD"}}).get("Item")
+             for e in executions]
+    assert heads[0] is None and heads[1] and heads[2]
+    assert report["blocks_queued"] >= 1
+
+    def collected():
+        left = {o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/").get("Contents", [])}
+        return len(left) < len(oldest_blocks)
+    assert until(collected, seconds=3 * GRACE + 20), "the expired execution's own blocks were not collected"
+    import state_reader
+    endpoint = c["s3"].meta.endpoint_url
+    for e in executions[1:]:  # the kept executions still read back whole (every block checked against its hash)
+        m, fields = state_reader.read_state(endpoint, e)
+        assert m is not None and fields["owner_id"] == owner

@@ -15,15 +15,21 @@ public struct GCWorkerService: LambdaHandler {
     public let events: any EventSink
     /// Runs on `{"action": "sweep"}` (the schedule's event).
     public let sweeper: Sweeper?
+    /// Runs on `{"action": "retain"}` (the schedule's event).
+    public let retention: Retention?
 
-    public init(collector: GarbageCollector, queue: any GCQueue, events: any EventSink, sweeper: Sweeper? = nil) {
+    public init(
+        collector: GarbageCollector, queue: any GCQueue, events: any EventSink, sweeper: Sweeper? = nil, retention: Retention? = nil
+    ) {
         self.collector = collector
         self.queue = queue
         self.events = events
         self.sweeper = sweeper
+        self.retention = retention
     }
 
-    /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200).
+    /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200),
+    /// `RETENTION_KEEP_LAST` and `RETENTION_MAX_AGE_DAYS` (unset: histories are kept).
     public init(environment: FunctionEnvironment, logger: Logger) throws {
         let client = try AWSClient(environment: environment)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
@@ -38,9 +44,17 @@ public struct GCWorkerService: LambdaHandler {
         let checkpoints = CheckpointWriter(
             blocks: blocks, manifests: ManifestStore(db: db, table: try environment.require("MANIFEST_TABLE", "the manifest table")),
             references: references, gcQueue: queue, graceMillis: Int64(grace) * 1000)
+        let keepLast = environment["RETENTION_KEEP_LAST"].flatMap { $0.isEmpty ? nil : $0 }
+        let maxAge = environment["RETENTION_MAX_AGE_DAYS"].flatMap { $0.isEmpty ? nil : $0 }
+        guard keepLast.map({ Int($0).map { $0 >= 1 } ?? false }) ?? true, maxAge.map({ Int($0).map { $0 >= 1 } ?? false }) ?? true else {
+            throw AnalemmaError(.invalidConfiguration, "RETENTION_KEEP_LAST and RETENTION_MAX_AGE_DAYS must be positive integers")
+        }
         self.init(
             collector: GarbageCollector(references: references, blocks: blocks, graceMillis: Int64(grace) * 1000), queue: queue,
-            events: LogEventSink(logger: logger), sweeper: Sweeper(checkpoints: checkpoints, s3: s3, bucket: bucket))
+            events: LogEventSink(logger: logger), sweeper: Sweeper(checkpoints: checkpoints, s3: s3, bucket: bucket),
+            retention: Retention(
+                checkpoints: checkpoints, keepLast: keepLast.flatMap(Int.init),
+                maxAgeMillis: maxAge.flatMap(Int64.init).map { $0 * 86_400_000 }))
     }
 
     struct Event: Decodable {
@@ -58,10 +72,14 @@ public struct GCWorkerService: LambdaHandler {
     }
 
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
-        if let sweeper, let members = try SegmentEvent.raw(members: event), members["action"] == Data(#""sweep""#.utf8) {
-            let report = try await sweeper.sweep()
-            let data = try JSONEncoder().encode(report)
-            events.emit(KernelEvent("gc_sweep", executionID: "", traceID: "", ["report": String(decoding: data, as: UTF8.self)]))
+        if let members = try SegmentEvent.raw(members: event), let action = members["action"] {
+            let data: Data
+            switch (action, sweeper, retention) {
+            case (Data(#""sweep""#.utf8), let sweeper?, _): data = try JSONEncoder().encode(try await sweeper.sweep())
+            case (Data(#""retain""#.utf8), _, let retention?): data = try JSONEncoder().encode(try await retention.apply())
+            default: throw AnalemmaError(.invalidEvent, "gc-worker action must be \"sweep\" or \"retain\" (or an SQS event)")
+            }
+            events.emit(KernelEvent("gc_report", executionID: "", traceID: "", ["report": String(decoding: data, as: UTF8.self)]))
             return data
         }
         let batch: Event
