@@ -67,9 +67,9 @@ aws-integration: deps build
 	@$(PY) Deploy/local/tls_proxy.py --listen $(TLS_PORT) --target $(AUTH_PORT) --cert .local/auth/tls/cert.pem \
 	  --key .local/auth/tls/key.pem & echo $$! > .local/auth/tls/proxy.pid
 	@status=0; eval "$$($(PY) Tests/integration/aws_fixture.py --endpoint http://127.0.0.1:$(AUTH_PORT) --auth --state-dir .local/auth)" \
-	  && echo "-- over HTTP" && ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "AWSIntegrationTests|CommitFaultPlanTests" \
+	  && echo "-- over HTTP" && ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "AWSIntegrationTests|CommitFaultPlanTests|GCFaultPlanTests" \
 	  && echo "-- over HTTPS (OpenSSL, SNI, verification)" && ANALEMMA_IT_ENDPOINT=https://localhost:$(TLS_PORT) \
-	     ANALEMMA_IT_CA=$(CURDIR)/.local/auth/tls/cert.pem ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "AWSIntegrationTests|CommitFaultPlanTests" \
+	     ANALEMMA_IT_CA=$(CURDIR)/.local/auth/tls/cert.pem ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "AWSIntegrationTests|CommitFaultPlanTests|GCFaultPlanTests" \
 	  || status=$$?; \
 	kill $$(cat .local/auth/tls/proxy.pid) 2>/dev/null; $(STACK) down --state-dir .local/auth; exit $$status
 
