@@ -26,6 +26,7 @@ def apply_all():
     _cache_jsonpath_parse()
     _share_boto_clients()
     _faithful_distributed_map()
+    _isolated_dynamodb_writes()
 
 
 def _name_unnamed_executions():
@@ -264,6 +265,23 @@ def _faithful_distributed_map():
         env.stack.append({"MapRunArn": run.map_run_arn, "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": key}})
 
     rw.ResourceEvalS3._handle_put_object = staticmethod(put_object)
+
+
+def _isolated_dynamodb_writes():
+    """moto's TransactWriteItems deep-copies the table for its rollback while other request threads write to it:
+    under concurrent writers it fails with `RuntimeError: dictionary changed size during iteration` (HTTP 500).
+    DynamoDB isolates transactions from other writes; here every write to the backend takes one lock."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
 
 
 _RECORDS = {}

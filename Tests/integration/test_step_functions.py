@@ -127,3 +127,35 @@ def test_distributed_map_over_its_tolerance_fails_with_exceed_tolerated_failure_
     _, d = _dmap(sfn, s3, items)
     assert d["status"] == "FAILED" and d["error"] == "States.ExceedToleratedFailureThreshold", d
     assert "10 of 100 items failed" in d["cause"]
+
+
+def test_dynamodb_transactions_survive_concurrent_writers(endpoint):
+    """moto patch: TransactWriteItems under concurrent PutItems on the same table answers 200, never 500."""
+    import threading
+
+    import boto3
+    from botocore.config import Config
+    db = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+    table = f"concurrency-{uuid.uuid4().hex[:8]}"
+    db.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    errors = []
+
+    def writer(w):
+        try:
+            for i in range(20):
+                db.put_item(TableName=table, Item={"pk": {"S": f"w{w}-{i}"}, "v": {"N": str(i)}})
+                db.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": table, "Item": {"pk": {"S": f"t{w}-{i}-{j}"}}}} for j in range(10)])
+        except Exception as e:  # noqa: BLE001 - any failure is the finding
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert db.scan(TableName=table, Select="COUNT")["Count"] == 4 * 20 * 11
