@@ -55,3 +55,18 @@ struct LoggerTests {
         #expect(parts[1] == "WARN" && parts[2] == "r-2" && parts[3] == "careful n=1")
     }
 }
+
+@Suite("Kernel events as log lines")
+struct EventSinkTests {
+    @Test("every event line carries the event type, execution, trace and owner ids, then its fields")
+    func line() throws {
+        let sink = CapturingSink()
+        LogEventSink(logger: Logger(format: .json, sink: sink)).emit(
+            KernelEvent("llm_call", executionID: "arn:e", traceID: "1-abc", ownerID: "team-a", ["gen_ai.request.model": "m"]))
+        let line = try #require(sink.lines.first)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(doc["event"] as? String == "llm_call" && doc["execution_id"] as? String == "arn:e")
+        #expect(doc["trace_id"] as? String == "1-abc" && doc["owner_id"] as? String == "team-a")
+        #expect(doc["gen_ai.request.model"] as? String == "m" && doc["timestamp"] != nil)
+    }
+}

@@ -24,7 +24,25 @@ def fresh_standin(endpoint):
     gemini(endpoint, "DELETE")
 
 
-def test_an_answer_lands_in_state_with_its_usage(sfn, endpoint, engine):  # noqa: F811
+def events_of(state_dir, execution, kind):
+    """The kernel events of one execution in the segment runner's log (structured JSON lines)."""
+    import os
+    found = []
+    with open(os.path.join(state_dir, "logs", "segment-runner.log"), errors="replace") as f:
+        for line in f:
+            start = line.find("{")
+            if start < 0:
+                continue
+            try:
+                doc = json.loads(line[start:])
+            except ValueError:
+                continue
+            if doc.get("event") == kind and doc.get("execution_id") == execution:
+                found.append(doc)
+    return found
+
+
+def test_an_answer_lands_in_state_with_its_usage(sfn, endpoint, engine, state_dir):  # noqa: F811
     gemini(endpoint, "POST", {"model": MODEL["medium"], "responses": [{"text": "Three facts about solar.", "thoughts": 7}]})
     arn = start(sfn, engine, example("linear-5.json"), {"topic": "solar"})
     d = wait(sfn, arn)
@@ -34,6 +52,10 @@ def test_an_answer_lands_in_state_with_its_usage(sfn, endpoint, engine):  # noqa
     used = fields["llm_usage"]["nodes"]["draft"]
     assert used["model"] == MODEL["medium"] and used["thought_tokens"] == 7 and used["estimated_cost_usd"] > 0
     assert used["route"] == "tier >= medium, cheapest"
+    # the same call as a glass-box event, in OpenTelemetry GenAI terms, with the execution's ids
+    [event] = events_of(state_dir, arn, "llm_call")
+    assert event["gen_ai.request.model"] == MODEL["medium"] and event["owner_id"] == "team-a"
+    assert int(event["gen_ai.usage.input_tokens"]) == used["input_tokens"] and event["trace_id"] == json.loads(d["output"])["trace_id"]
     sent = gemini(endpoint)["requests"]
     assert len(sent) == 1 and sent[0]["api"] == "developer" and sent[0]["model"] == MODEL["medium"]
     assert sent[0]["body"]["contents"] == [

@@ -4,12 +4,15 @@ public struct KernelEvent: Sendable, Equatable {
     public var type: String
     public var executionID: String
     public var traceID: String
+    /// The owner the event belongs to (empty for events about no one owner's execution).
+    public var ownerID: String
     public var fields: [String: String]
 
-    public init(_ type: String, executionID: String, traceID: String, _ fields: [String: String] = [:]) {
+    public init(_ type: String, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:]) {
         self.type = type
         self.executionID = executionID
         self.traceID = traceID
+        self.ownerID = ownerID
         self.fields = fields
     }
 }
@@ -26,6 +29,7 @@ public struct LogEventSink: EventSink {
 
     public func emit(_ event: KernelEvent) {
         var pairs: [(String, String)] = [("event", event.type), ("execution_id", event.executionID), ("trace_id", event.traceID)]
+        if !event.ownerID.isEmpty { pairs.append(("owner_id", event.ownerID)) }
         pairs += event.fields.sorted { $0.key < $1.key }
         logger.log(.info, event.type, pairs: pairs)
     }

@@ -88,7 +88,7 @@ extension SegmentRunnerService {
         let name = DistributedChunkService.chunkName(item.chunk.index)
         events.emit(
             KernelEvent(
-                "map_chunk", executionID: item.identity.executionID, traceID: item.identity.traceID,
+                "map_chunk", executionID: item.identity.executionID, traceID: item.identity.traceID, ownerID: item.identity.ownerID,
                 ["node": node.id, "chunk": name, "items": String(items.count), "failed": String(result.failed.count)]))
         guard result.failed.isEmpty else {
             let listed = result.failed.prefix(20).map { "item \($0.index): \($0.error)" }.joined(separator: "; ")

@@ -95,14 +95,17 @@ extension SegmentRunnerService {
                 detail["model"] = m.model
                 detail["tokens_in"] = String(m.inputTokens)
                 detail["tokens_out"] = String(m.outputTokens)
+                // OpenTelemetry GenAI semantic conventions where they apply (gen_ai.*), kernel names otherwise.
                 emit(
                     "llm_call", k,
                     [
-                        "node": id, "model": m.model, "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
-                        "tokens_in": String(m.inputTokens), "tokens_out": String(m.outputTokens), "tokens_thought": String(m.thoughtTokens),
+                        "node": id, "gen_ai.system": "gemini", "gen_ai.operation.name": "generate_content",
+                        "gen_ai.request.model": m.model, "gen_ai.response.model": m.model,
+                        "gen_ai.usage.input_tokens": String(m.inputTokens), "gen_ai.usage.output_tokens": String(m.outputTokens),
+                        "gen_ai.response.finish_reasons": m.finishReason ?? "", "tokens_thought": String(m.thoughtTokens),
+                        "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
                         "latency_ms": m.latencyMillis.map(String.init) ?? "",
-                        "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "",
-                        "tool_calls": String(outcome.toolCalls.count),
+                        "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
                     ])
                 for call in outcome.toolCalls {
                     emit(

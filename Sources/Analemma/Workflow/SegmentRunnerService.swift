@@ -69,6 +69,6 @@ public struct SegmentRunnerService: LambdaHandler {
     }
 
     func emit(_ type: String, _ k: KernelPayload, _ fields: [String: String] = [:]) {
-        events.emit(KernelEvent(type, executionID: k.executionID, traceID: k.traceID, fields))
+        events.emit(KernelEvent(type, executionID: k.executionID, traceID: k.traceID, ownerID: k.ownerID, fields))
     }
 }
