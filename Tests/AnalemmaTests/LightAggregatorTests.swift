@@ -42,3 +42,13 @@ struct LightAggregatorTests {
         }
     }
 }
+
+@Suite("S3 listing dates")
+struct S3DateTests {
+    @Test("LastModified reads as epoch milliseconds in UTC; garbage is nil")
+    func lastModified() {
+        #expect(S3.epochMillis("2026-11-25T19:06:31.000Z") == 1_795_633_591_000)
+        #expect(S3.epochMillis("1970-01-01T00:00:00Z") == 0)
+        #expect(S3.epochMillis("yesterday") == nil)
+    }
+}

@@ -4,12 +4,7 @@ import Testing
 
 @Suite("Skills, templates and JSON paths")
 struct SkillTests {
-    static func fields(_ json: String) throws -> [String: Data] {
-        let data = Data(json.utf8)
-        var out: [String: Data] = [:]
-        for m in try JSONScanner.members(of: data) { out[m.key] = data.subdata(in: m.range) }
-        return out
-    }
+    static func fields(_ json: String) throws -> [String: Data] { try JSONScanner.fields(of: Data(json.utf8)) }
 
     static func input(_ config: String, fields: String = "{}", writes: [String] = ["out"]) throws -> SkillInput {
         let c = try JSONDecoder().decode([String: JSONValue].self, from: Data(config.utf8))

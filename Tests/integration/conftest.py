@@ -76,6 +76,18 @@ def raw_invoke(endpoint, name, payload, headers=None):
         return e.code, dict(e.headers), e.read()
 
 
+def wait_execution(sfn, execution_arn, seconds=120):
+    """DescribeExecution once it is no longer RUNNING; fails the test after `seconds`."""
+    import time
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        d = sfn.describe_execution(executionArn=execution_arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.1)
+    pytest.fail(f"{execution_arn} still RUNNING after {seconds} s")
+
+
 def functions_state(endpoint):
     with urllib.request.urlopen(f"{endpoint}/_analemma/functions", timeout=10) as r:
         return json.loads(r.read())

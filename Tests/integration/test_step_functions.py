@@ -2,11 +2,9 @@
 
 import json
 import os
-import time
 import uuid
 
 import asl
-import pytest
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 PROBE = {"ProbeFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:probe"}
@@ -19,14 +17,7 @@ def create(sfn, fixture, subs=PROBE):
     return sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
 
 
-def wait(sfn, execution_arn, seconds=120):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        d = sfn.describe_execution(executionArn=execution_arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.1)
-    pytest.fail(f"{execution_arn} still RUNNING after {seconds} s")
+from conftest import wait_execution as wait  # noqa: E402
 
 
 def test_task_calls_a_local_function_and_completes(sfn):

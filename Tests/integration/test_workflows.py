@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, client, invoke
+from conftest import ROOT, client, invoke, wait_execution
 
 import resources  # Deploy/local
 import state_reader
@@ -46,13 +46,7 @@ def start(sfn, engine, workflow, state_input, owner="team-a"):
 
 
 def wait(sfn, arn, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.2)
-    pytest.fail(f"{arn} still running after {seconds} s")
+    return wait_execution(sfn, arn, seconds)
 
 
 def history(sfn, arn):

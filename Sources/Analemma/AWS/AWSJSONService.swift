@@ -25,12 +25,10 @@ public struct AWSJSONService: Sendable {
     public func call<Input: Encodable, Output: Decodable>(
         _ action: String, _ input: Input, idempotent: Bool, deadlineMillis: Int64? = nil, as: Output.Type = Output.self
     ) async throws -> Output {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let request = AWSRequest(
             method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: "/",
             headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "\(targetPrefix).\(action)")],
-            body: try encoder.encode(input))
+            body: try CanonicalJSON.encode(input))
         let response = try await client.send(
             request, signingName: signingName, operation: "\(signingName):\(action)", idempotent: idempotent, deadlineMillis: deadlineMillis
         )

@@ -1,3 +1,5 @@
+import Glibc
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -76,20 +78,15 @@ extension S3 {
         public var lastModifiedMillis: Int64? = nil
     }
 
-    /// `2026-11-25T19:06:31.000Z` → epoch milliseconds (UTC).
+    /// `2026-11-25T19:06:31.000Z` → epoch milliseconds (UTC; whole seconds are enough for ages).
     static func epochMillis(_ iso: String) -> Int64? {
-        let digits = iso.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        guard digits.count >= 6 else { return nil }
-        let (y, mo, d, h, mi, s) = (digits[0], digits[1], digits[2], digits[3], digits[4], digits[5])
-        // days from civil (Howard Hinnant's algorithm)
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
-        let ms = digits.count > 6 && iso.contains(".") ? digits[6] : 0
-        return Int64(days) * 86_400_000 + Int64(h * 3600 + mi * 60 + s) * 1000 + Int64(ms)
+        let d = iso.split(whereSeparator: { !$0.isNumber }).prefix(6).compactMap { Int32($0) }
+        guard d.count == 6 else { return nil }
+        var parts = tm()
+        (parts.tm_year, parts.tm_mon, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec) = (
+            d[0] - 1900, d[1] - 1, d[2], d[3], d[4], d[5]
+        )
+        return Int64(timegm(&parts)) * 1000
     }
 
     /// ListObjectsV2 under `prefix`, following continuation tokens (or stopping at `maxKeys`).

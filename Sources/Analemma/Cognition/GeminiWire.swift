@@ -122,12 +122,9 @@ public enum GeminiWire {
 
         /// The first candidate's `content` as the exact bytes received.
         static func rawContent(_ body: Data) throws -> Data? {
-            guard let top = try? JSONScanner.members(of: body), let c = top.first(where: { $0.key == "candidates" }) else { return nil }
-            let candidates = body.subdata(in: c.range)
-            guard let first = try JSONScanner.elements(of: candidates).first else { return nil }
-            let candidate = candidates.subdata(in: first)
-            guard let content = try JSONScanner.members(of: candidate).first(where: { $0.key == "content" }) else { return nil }
-            return candidate.subdata(in: content.range)
+            guard let candidates = JSONScanner.object(body)?["candidates"], let first = try JSONScanner.elements(of: candidates).first
+            else { return nil }
+            return JSONScanner.object(candidates.subdata(in: first))?["content"]
         }
     }
 

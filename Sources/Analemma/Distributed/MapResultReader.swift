@@ -22,7 +22,7 @@ public struct MapResultReader: Sendable {
             let (b, k) = try Self.split(file)
             guard b == bucket else { throw AnalemmaError(.forgedPointer, "result file \(file) is outside the index's bucket") }
             let chunk = try await s3.getObject(bucket: b, key: k).body
-            let members = try SegmentEvent.raw(members: chunk) ?? [:]
+            let members = JSONScanner.object(chunk) ?? [:]
             guard let first = members["first_index"].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }), let results = members["results"]
             else { throw AnalemmaError(.invalidState, "\(file) is not a chunk result file") }
             for (i, r) in try JSONScanner.elements(of: results).enumerated() { try await body(first + i, results.subdata(in: r)) }

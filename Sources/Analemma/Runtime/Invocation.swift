@@ -60,8 +60,7 @@ public struct RuntimeErrorPayload: Sendable, Equatable, Codable {
 
     /// Compact JSON for the wire (keys sorted, so the bytes are stable).
     public func jsonBytes() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data(#"{"errorMessage":"unencodable","errorType":"Analemma.Unhandled","stackTrace":[]}"#.utf8)
+        return (try? CanonicalJSON.encode(self))
+            ?? Data(#"{"errorMessage":"unencodable","errorType":"Analemma.Unhandled","stackTrace":[]}"#.utf8)
     }
 }

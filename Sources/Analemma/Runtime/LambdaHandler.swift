@@ -30,9 +30,7 @@ public struct CodableHandler<Typed: TypedLambdaHandler>: LambdaHandler {
         }
         let output = try await typed.handle(input, context: context)
         do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return try encoder.encode(output)
+            return try CanonicalJSON.encode(output)
         } catch {
             throw AnalemmaError(.invalidResponse, "response \(Typed.Output.self) could not be encoded: \(error)")
         }

@@ -72,7 +72,7 @@ public struct GCWorkerService: LambdaHandler {
     }
 
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
-        if let members = try SegmentEvent.raw(members: event), let action = members["action"] {
+        if let members = JSONScanner.object(event), let action = members["action"] {
             let data: Data
             switch (action, sweeper, retention) {
             case (Data(#""sweep""#.utf8), let sweeper?, _): data = try JSONEncoder().encode(try await sweeper.sweep())

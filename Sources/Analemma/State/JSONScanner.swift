@@ -47,6 +47,16 @@ public enum JSONScanner {
         }
     }
 
+    /// A top-level object's members as raw bytes by key; throws when `bytes` is not one valid JSON object.
+    public static func fields(of bytes: Data) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for m in try members(of: bytes) { out[m.key] = bytes.subdata(in: m.range) }
+        return out
+    }
+
+    /// ``fields(of:)``, or nil when `bytes` is not a JSON object.
+    public static func object(_ bytes: Data) -> [String: Data]? { try? fields(of: bytes) }
+
     /// The byte ranges of a top-level JSON array's elements.
     public static func elements(of bytes: Data) throws -> [Range<Int>] {
         try bytes.withUnsafeBytes { raw in

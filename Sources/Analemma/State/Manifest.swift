@@ -62,9 +62,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     public func canonicalBytes(includingID: Bool = true) -> Data {
         var copy = self
         if !includingID { copy.manifestID = "" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(copy)) ?? Data()
+        return (try? CanonicalJSON.encode(copy)) ?? Data()
     }
 
     /// True when the id matches the content (a stored manifest was not altered).

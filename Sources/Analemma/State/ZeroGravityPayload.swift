@@ -50,8 +50,7 @@ public struct ZeroGravityPayload: Sendable {
 
     /// The payload with every `{"$pointer": …}` value replaced by what it points to (pointers checked first).
     public func hydrate(_ payload: Data, ownerID: String) async throws -> [String: Data] {
-        var fields: [String: Data] = [:]
-        for member in try JSONScanner.members(of: payload) { fields[member.key] = payload.subdata(in: member.range) }
+        var fields = try JSONScanner.fields(of: payload)
         for (name, value) in fields {
             guard value.first == UInt8(ascii: "{"), let inner = try? JSONScanner.members(of: value), inner.count == 1,
                 inner[0].key == "$pointer",

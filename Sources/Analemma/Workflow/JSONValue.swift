@@ -55,9 +55,7 @@ extension JSONValue {
 
     /// Compact JSON bytes with sorted keys (stable).
     public func jsonData() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        (try? CanonicalJSON.encode(self)) ?? Data("null".utf8)
     }
 
     /// The text a template inserts: a string as itself, anything else as compact JSON.

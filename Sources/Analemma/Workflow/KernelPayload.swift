@@ -120,11 +120,7 @@ public struct KernelPayload: Codable, Sendable, Equatable {
     }
 
     /// Compact JSON with sorted keys.
-    public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func encoded() throws -> Data { try CanonicalJSON.encode(self) }
 }
 
 /// What the state machine sends the segment runner: `{"action": …, …}`. Values that enter from outside (the start
@@ -160,7 +156,7 @@ public struct SegmentEvent: Sendable {
     /// Parses an invocation event; anything malformed is `Analemma.InvalidEvent` naming what.
     public static func parse(_ event: Data) throws -> SegmentEvent {
         func invalid(_ why: String) -> AnalemmaError { AnalemmaError(.invalidEvent, "segment runner event: \(why)") }
-        let top = try raw(members: event) ?? { throw invalid("not a JSON object") }()
+        guard let top = JSONScanner.object(event) else { throw invalid("not a JSON object") }
         guard let a = top["action"], let name = try? JSONDecoder().decode(String.self, from: a), let action = Action(rawValue: name)
         else {
             throw invalid("\"action\" must be one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -179,10 +175,10 @@ public struct SegmentEvent: Sendable {
             do { e.kernel = try JSONDecoder().decode(KernelPayload.self, from: k) } catch {
                 throw invalid("\"kernel\" is not a kernel payload: \(error)")
             }
-            let inner = try raw(members: k) ?? [:]
+            let inner = JSONScanner.object(k) ?? [:]
             e.humanResponse = inner["human_response"]
-            if let agg = inner["map_agg"], let members = try raw(members: agg) { e.mapStats = members["stats"] }
-            if let caught = inner["error_info"], let info = try raw(members: caught) {
+            if let agg = inner["map_agg"], let members = JSONScanner.object(agg) { e.mapStats = members["stats"] }
+            if let caught = inner["error_info"], let info = JSONScanner.object(caught) {
                 e.errorType = try string(info["Error"], "error_info.Error")
                 e.errorCause = try string(info["Cause"], "error_info.Cause")
             }
@@ -200,12 +196,4 @@ public struct SegmentEvent: Sendable {
     }
 
     init(action: Action) { self.action = action }
-
-    /// An object's members as raw bytes (nil when `data` is not an object).
-    static func raw(members data: Data) throws -> [String: Data]? {
-        guard let members = try? JSONScanner.members(of: data) else { return nil }
-        var out: [String: Data] = [:]
-        for m in members { out[m.key] = data.subdata(in: m.range) }
-        return out
-    }
 }

@@ -68,7 +68,7 @@ extension SegmentRunnerService {
         cursor.status = .failed
         cursor.step += 1
         var out = try await commit(
-            extra.merging(["failure": try Self.encode(record)]) { _, new in new }, cursor: cursor, over: manifest, head: head, k)
+            extra.merging(["failure": try CanonicalJSON.encode(record)]) { _, new in new }, cursor: cursor, over: manifest, head: head, k)
         out.error = KernelPayload.ErrorSummary(
             code: code, message: String(message.prefix(2048)), node: record.nodes.last ?? cursor.hitp?.node)
         emit("execution_failed", out, ["code": code, "message": String(message.prefix(1024))])
@@ -78,7 +78,7 @@ extension SegmentRunnerService {
     /// A Lambda error's `Cause` is `{"errorMessage": …, "errorType": …}`; other causes are kept as text.
     static func message(fromCause cause: String?) -> String? {
         guard let cause, !cause.isEmpty else { return nil }
-        if let members = try? SegmentEvent.raw(members: Data(cause.utf8)), let m = members["errorMessage"],
+        if let members = JSONScanner.object(Data(cause.utf8)), let m = members["errorMessage"],
             let text = try? JSONDecoder().decode(String.self, from: m)
         {
             return text

@@ -60,9 +60,9 @@ extension SegmentRunnerService {
             let why = limit == 0 ? message : "\(message) (still failing after \(rounds))"
             emit("heal_exhausted", k, ["node": failed, "rounds": String(limit), "code": errorType])
             record.active = nil
-            return try await fail(k, errorType: errorType, cause: why, also: limit == 0 ? [:] : ["heal": try Self.encode(record)])
+            return try await fail(k, errorType: errorType, cause: why, also: limit == 0 ? [:] : ["heal": try CanonicalJSON.encode(record)])
         }
-        let definition = String(decoding: try Self.encode(node), as: UTF8.self)
+        let definition = String(decoding: try CanonicalJSON.encode(node), as: UTF8.self)
         let prompt = """
             A step of an automated workflow failed. Reply with one short, concrete instruction that would make the \
             step succeed when it runs again. Do not repeat the error.
@@ -86,7 +86,7 @@ extension SegmentRunnerService {
                 "node": failed, "round": String(round), "of": String(limit), "code": errorType, "model": answer.model,
                 "instruction": String(answer.text.prefix(512)),
             ])
-        return try await commit(["heal": Self.encode(record)], cursor: cursor, over: manifest, head: head, k)
+        return try await commit(["heal": CanonicalJSON.encode(record)], cursor: cursor, over: manifest, head: head, k)
     }
 
     /// The node an error message names (`node "id"`), if it is one of `nodes`.

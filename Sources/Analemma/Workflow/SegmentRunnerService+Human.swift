@@ -44,7 +44,7 @@ extension SegmentRunnerService {
             timeoutSeconds: hitp.timeoutSeconds)
         var cursor = try await payload(at: manifest, head: head, identity: k).cursor
         cursor.step += 1
-        let out = try await commit(["pending_human": Self.encode(pending)], cursor: cursor, over: manifest, head: head, k)
+        let out = try await commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor, over: manifest, head: head, k)
         emit(
             "human_waiting", out,
             [
@@ -89,7 +89,7 @@ extension SegmentRunnerService {
     /// The answer's fields, or the reason it is refused (naming the field and the node).
     static func answer(_ response: Data?, node: WorkflowDefinition.Node) throws -> [String: Data] {
         let to = "the answer to node \(node.id.debugDescription)"
-        guard let response, let members = try SegmentEvent.raw(members: response) else {
+        guard let response, let members = JSONScanner.object(response) else {
             throw AnalemmaError(.invalidHumanResponse, "\(to) must be a JSON object of fields (send-task-success --task-output '{…}')")
         }
         if let field = members.keys.sorted().first(where: StateBag.protectedFields.contains) {

@@ -149,12 +149,11 @@ extension SegmentRunnerService {
         ]
         for key in ["map_run_arn", "manifest"] { if let v = try aggregate.value(at: key) { fields[key] = v } }
         let stats = JSONValue.object(fields)
-        let state = try await hydrator.hydrate(manifest, fields: ["cursor"])
-        var cursor = try Self.decodeCursor(state["cursor"])
-        if failed > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
         let router = WorkflowRouter(plan.definition)
-        let wanted = router.conditionFields(of: node.id).filter { manifest.fields[$0] != nil && $0 != spec.target }
-        var routing = try await hydrator.hydrate(manifest, fields: wanted).fields
+        let wanted = (["cursor"] + router.conditionFields(of: node.id)).filter { manifest.fields[$0] != nil && $0 != spec.target }
+        var routing = try await hydrator.hydrate(manifest, fields: Array(Set(wanted))).fields
+        var cursor = try Self.decodeCursor(routing["cursor"])
+        if failed > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
         routing[spec.target] = stats.jsonData()
         let exit = try router.next(after: node.id, fields: routing, traversals: &cursor.traversals)
         cursor.fanout = nil

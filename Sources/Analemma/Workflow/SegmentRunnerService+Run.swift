@@ -10,7 +10,7 @@ extension SegmentRunnerService {
     /// commits the first checkpoint. An invalid workflow is rejected before anything is written.
     func initialize(_ e: SegmentEvent, context: LambdaContext) async throws -> KernelPayload {
         func invalid(_ why: String) -> AnalemmaError { AnalemmaError(.invalidEvent, "execution input: \(why)") }
-        guard let start = try SegmentEvent.raw(members: e.start!) else {
+        guard let start = JSONScanner.object(e.start!) else {
             throw invalid("must be a JSON object {\"owner_id\", \"workflow\", \"input\"}")
         }
         guard let rawOwner = start["owner_id"], let ownerID = try? JSONDecoder().decode(String.self, from: rawOwner) else {
@@ -36,7 +36,8 @@ extension SegmentRunnerService {
         }
         identity.cursor.workflow = try await workflows.put(bytes, ownerID: ownerID)
         let cursor = try Self.cursor(entering: definition.entry, plan: plan, from: identity.cursor)
-        try state.merge(["workflow_id": Self.encode(definition.workflowID), "cursor": Self.encode(cursor)], from: .kernel)
+        try state.merge(
+            ["workflow_id": CanonicalJSON.encode(definition.workflowID), "cursor": CanonicalJSON.encode(cursor)], from: .kernel)
         let manifest = try await checkpoints.commit(
             state, previous: nil, expected: .empty, executionID: executionID, ownerID: ownerID, segmentIndex: 0)
         var k = identity
@@ -123,7 +124,7 @@ extension SegmentRunnerService {
         if var record = healing, let active = record.active {  // the healed segment ran through: close the round
             record.attempts[record.attempts.count - 1].outcome = "healed"
             record.active = nil
-            changes["heal"] = try Self.encode(record)
+            changes["heal"] = try CanonicalJSON.encode(record)
             emit("heal_succeeded", k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
@@ -137,7 +138,7 @@ extension SegmentRunnerService {
         _ k: KernelPayload
     ) async throws -> KernelPayload {
         var changes = changes
-        changes["cursor"] = try Self.encode(cursor)
+        changes["cursor"] = try CanonicalJSON.encode(cursor)
         let next = try await checkpoints.commit(
             delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step)
         manifests.insert(next.executionID + "#" + next.manifestID, next)
@@ -182,7 +183,7 @@ extension SegmentRunnerService {
         if !tools.isEmpty {  // every tool call recorded (the last 50 per node)
             var list: [JSONValue] = []
             if case .array(let old)? = entry["tool_calls"] { list = old }
-            list += try tools.map { try JSONValue(json: try Self.encode($0)) }
+            list += try tools.map { try JSONValue(json: try CanonicalJSON.encode($0)) }
             entry["tool_calls"] = .array(Array(list.suffix(50)))
         }
         nodes[node] = .object(entry)

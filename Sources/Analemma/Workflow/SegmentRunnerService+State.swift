@@ -56,12 +56,6 @@ extension SegmentRunnerService {
         return cursor
     }
 
-    static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
-    }
-
     /// The stored workflow, its segments, and its nodes by id.
     func plan(_ cursor: Cursor, ownerID: String) async throws -> Plan {
         let definition = try await workflows.get(cursor.workflow, ownerID: ownerID)
