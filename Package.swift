@@ -32,6 +32,9 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "gc-worker", dependencies: ["Analemma"], path: "Functions/gc-worker", exclude: ["function.json"], swiftSettings: strict),
+        .executableTarget(
+            name: "websocket-notifier", dependencies: ["Analemma"], path: "Functions/websocket-notifier",
+            exclude: ["function.json", "README.md", "events"], swiftSettings: strict),
         // The developer command (validate, codesign); not a Lambda function.
         .executableTarget(name: "AnalemmaCLI", dependencies: ["Analemma"], path: "Sources/AnalemmaCLI", swiftSettings: strict),
         // Test-only function: runtime conformance probe (built for tests and benchmarks, never packaged for deploy).

@@ -27,6 +27,8 @@ NAMES = {
     "gc_queue": "analemma-gc",
     "gc_dlq": "analemma-gc-dlq",
     "state_machine": "analemma-workflow",
+    "events_queue": "analemma-events.fifo",
+    "connections_table": "analemma-connections",
 }
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/analemma-workflow"
 
@@ -51,7 +53,7 @@ def ensure(endpoint):
     except c["s3"].exceptions.BucketAlreadyOwnedByYou:
         pass
     existing = set(c["dynamodb"].list_tables()["TableNames"])
-    for table in (NAMES["manifest_table"], NAMES["refs_table"]):
+    for table in (NAMES["manifest_table"], NAMES["refs_table"], NAMES["connections_table"]):
         if table not in existing:
             c["dynamodb"].create_table(
                 TableName=table, BillingMode="PAY_PER_REQUEST",
@@ -62,6 +64,8 @@ def ensure(endpoint):
     out["gc_queue_url"] = c["sqs"].create_queue(QueueName=NAMES["gc_queue"], Attributes={
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})["QueueUrl"]
     out["gc_dlq_url"] = dlq
+    out["events_queue_url"] = c["sqs"].create_queue(QueueName=NAMES["events_queue"], Attributes={
+        "FifoQueue": "true", "VisibilityTimeout": "30"})["QueueUrl"]
     definition = asl.load(os.path.join(ROOT, "StateMachines", "workflow.asl.json"),
                           {"SegmentRunnerArn": function_arn("segment-runner"),
                            "LightAggregatorArn": function_arn("light-aggregator"), "StateBucket": NAMES["bucket"]})

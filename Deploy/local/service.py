@@ -16,10 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import functions
 import gemini_standin
+import websocket
 from instances import MAX_SYNC_PAYLOAD, TAIL_BYTES, FunctionPool, Invocation
 
 MAX_EVENT_PAYLOAD = 1024 * 1024  # asynchronous (Event) invocations
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+VIEWER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "viewer", "index.html")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
@@ -155,6 +157,7 @@ class FrontDoor(ThreadingHTTPServer):
         self.moto_ready = moto_ready
         self.local = threading.local()
         self.gemini = gemini_standin.GeminiStandIn()
+        self.websocket = websocket.WebSocketGateway(service)
         super().__init__(address, FrontDoorHandler)
 
     def moto_connection(self, fresh=False):
@@ -211,6 +214,17 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
             ok = self.server.moto_ready.is_set()
             return self._send(200 if ok else 503, [("Content-Type", "application/json")],
                               json.dumps({"moto": ok, "functions": sorted(self.server.service.functions)}).encode())
+        if path == "/ws" and self.command == "GET":
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            return self.server.websocket.serve(self, query)
+        if path.startswith("/@connections/"):
+            conn_id = urllib.parse.unquote(path[len("/@connections/"):])
+            return self._send(*self.server.websocket.manage(self.command, conn_id, body))
+        if path == "/_analemma/websocket":
+            return self._send(*self.server.websocket.control(self.command, body))
+        if path in ("/viewer", "/viewer/") and self.command == "GET":
+            with open(VIEWER, "rb") as f:
+                return self._send(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], f.read())
         answer = self.server.gemini.handle(self.command, path, self.headers, body)
         if answer:
             return self._send(*answer)

@@ -14,6 +14,7 @@ public enum DeveloperCommand {
                                                            stream a map's results, one chunk file at a time, as JSON lines
                analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]
                                                            draft a workflow with the model (MODEL_PROVIDER, MODEL_CATALOG, …)
+               analemma token OWNER [--ttl SECONDS]        a WebSocket connect token for OWNER (CONNECT_TOKEN_SECRET; default 1 h)
         """
 
     /// Runs a command line; returns the exit status (0 ok, 1 invalid or failed, 2 usage).
@@ -24,7 +25,21 @@ public enum DeveloperCommand {
         case "validate" where args.count > 1: return validate(Array(args.dropFirst()))
         case "codesign" where args.count > 1: return await codesign(Array(args.dropFirst()), environment: environment)
         case "results" where args.count > 1: return await results(Array(args.dropFirst()), environment: environment)
+        case "token" where args.count == 2 || (args.count == 4 && args[2] == "--ttl"):
+            return token(owner: args[1], ttl: args.count == 4 ? Int64(args[3]) : 3600, environment: environment)
         default: return fail(usage, 2)
+        }
+    }
+
+    /// Prints a connect token for the viewer and other WebSocket clients (DESIGN.md §2).
+    static func token(owner: String, ttl: Int64?, environment: FunctionEnvironment) -> Int32 {
+        guard let ttl, ttl > 0 else { return fail("--ttl must be a positive number of seconds", 2) }
+        do {
+            let secret = try environment.require("CONNECT_TOKEN_SECRET", "the secret the websocket-notifier checks tokens with")
+            print(try ConnectToken.issue(ownerID: owner, expiresAt: SystemWallClock().nowMillis() / 1000 + ttl, secret: secret))
+            return 0
+        } catch {
+            return fail("\((error as? AnalemmaError)?.message ?? "\(error)")", 1)
         }
     }
 

@@ -70,7 +70,7 @@ public struct LightAggregatorService: LambdaHandler {
             aggregator: LightAggregator(
                 s3: try S3(client: client), stepFunctions: try StepFunctions(client: client),
                 bucket: try environment.require("STATE_BUCKET", "the state bucket")),
-            events: LogEventSink(logger: logger))
+            events: try EventRecorder(environment: environment, client: client, logger: logger))
     }
 
     struct Event: Decodable {
@@ -85,6 +85,7 @@ public struct LightAggregatorService: LambdaHandler {
         var map_run: MapRun
         var execution_id: String?
         var trace_id: String?
+        var owner_id: String?
     }
 
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
@@ -98,7 +99,8 @@ public struct LightAggregatorService: LambdaHandler {
             manifestKey: e.map_run.ResultWriterDetails.Key)
         var summary: [String: String] = ["map_run_arn": e.map_run.MapRunArn]
         if case .object(let counts)? = try stats.value(at: "item_counts") { for (k, v) in counts { summary[k] = v.text } }
-        events.emit(KernelEvent("map_aggregated", executionID: e.execution_id ?? "", traceID: e.trace_id ?? "", summary))
+        events.emit(KernelEvent("map_aggregated", executionID: e.execution_id ?? "", traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
+        await events.flush(requestID: context.requestID)
         return stats.jsonData()
     }
 }

@@ -52,6 +52,8 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     /// A map chunk run by a Distributed Map child had failed items (the message lists them); the Map counts the
     /// chunk as failed against its tolerance.
     case chunkFailed = "Analemma.ChunkFailed"
+    /// A caller may not do this (a WebSocket client with a bad token, or subscribing to another owner's execution).
+    case forbidden = "Analemma.Forbidden"
 
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.

@@ -1,25 +1,54 @@
-/// One structured kernel event (node start/finish, checkpoint, model call, HITP, error), always carrying the
-/// execution and trace ids. The glass-box issue gives events their full model and transport.
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// One structured kernel event (segment and node start/finish, checkpoint, model call, HITP, map progress, error),
+/// always carrying the execution, trace and owner ids and the time it happened. The catalogue of types and their
+/// attributes is `Sources/Analemma/GlassBox/README.md`.
 public struct KernelEvent: Sendable, Equatable {
     public var type: String
     public var executionID: String
     public var traceID: String
     /// The owner the event belongs to (empty for events about no one owner's execution).
     public var ownerID: String
+    /// Small descriptors only (ids, counts, names, pointers); bodies live in S3 and are pointed to.
     public var fields: [String: String]
+    /// Milliseconds since the Unix epoch.
+    public var timeMillis: Int64
 
-    public init(_ type: String, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:]) {
+    public init(
+        _ type: String, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:],
+        timeMillis: Int64 = SystemWallClock().nowMillis()
+    ) {
         self.type = type
         self.executionID = executionID
         self.traceID = traceID
         self.ownerID = ownerID
         self.fields = fields
+        self.timeMillis = timeMillis
+    }
+
+    /// The event as one log-shard record: `{"event", "time_ms", "seq", "execution_id", "trace_id", "owner_id", "attributes"}`.
+    public func record(seq: Int) -> JSONValue {
+        .object([
+            "event": .string(type), "time_ms": .number(Double(timeMillis)), "seq": .number(Double(seq)),
+            "execution_id": .string(executionID), "trace_id": .string(traceID), "owner_id": .string(ownerID),
+            "attributes": .object(fields.mapValues { .string($0) }),
+        ])
     }
 }
 
-/// Where handlers send events: one method.
+/// Where handlers send events; a handler calls ``flush(requestID:)`` once when its invocation ends.
 public protocol EventSink: Sendable {
     func emit(_ event: KernelEvent)
+    func flush(requestID: String) async
+}
+
+extension EventSink {
+    /// Nothing buffered by default.
+    public func flush(requestID: String) async {}
 }
 
 /// Events as structured log lines (`"event": …` plus the ids), the transport every handler has from day one.

@@ -34,8 +34,10 @@ public struct BatchedDehydrator: Sendable {
     public func checkpoint(_ state: StateBag, previous: Manifest?, executionID: String, ownerID: String, segmentIndex: Int) throws -> (
         manifest: Manifest, blocks: [Block]
     ) {
-        try checkpoint(
-            changes: state.fields, keeping: [:], previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+        let trace = state.fields["trace_id"].flatMap { try? JSONDecoder().decode(String.self, from: $0) }
+        return try checkpoint(
+            changes: state.fields, keeping: [:], previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex,
+            traceID: trace ?? previous?.traceID)
     }
 
     /// The next checkpoint from a delta: `changes` over `previous`, without the fields in `removed`. Fields neither
@@ -46,12 +48,13 @@ public struct BatchedDehydrator: Sendable {
     ) throws -> (manifest: Manifest, blocks: [Block]) {
         let kept = previous.fields.filter { changes[$0.key] == nil && !removed.contains($0.key) }
         return try checkpoint(
-            changes: changes, keeping: kept, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+            changes: changes, keeping: kept, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex,
+            traceID: previous.traceID)
     }
 
     private func checkpoint(
         changes: [String: Data], keeping carried: [String: FieldRef], previous: Manifest?, executionID: String, ownerID: String,
-        segmentIndex: Int
+        segmentIndex: Int, traceID: String?
     ) throws -> (manifest: Manifest, blocks: [Block]) {
         let checkpoints = (previous?.segmentIndex).map { _ in segmentIndex + 1 } ?? 1
         var refs: [String: FieldRef] = [:]
@@ -100,7 +103,8 @@ public struct BatchedDehydrator: Sendable {
             }
         }
         let manifest = Manifest(
-            parentManifestID: previous?.manifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: refs)
+            parentManifestID: previous?.manifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: refs,
+            traceID: traceID)
         return (manifest, blocks)
     }
 }

@@ -38,6 +38,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var ownerID: String
     public var segmentIndex: Int
     public var fields: [String: FieldRef]
+    /// The execution's trace id (absent in manifests written before it was recorded; part of the hashed content).
+    public var traceID: String?
 
     enum CodingKeys: String, CodingKey {
         case manifestID = "manifest_id"
@@ -46,10 +48,14 @@ public struct Manifest: Codable, Sendable, Equatable {
         case ownerID = "owner_id"
         case segmentIndex = "segment_index"
         case fields
+        case traceID = "trace_id"
     }
 
-    public init(parentManifestID: String?, executionID: String, ownerID: String, segmentIndex: Int, fields: [String: FieldRef]) {
+    public init(
+        parentManifestID: String?, executionID: String, ownerID: String, segmentIndex: Int, fields: [String: FieldRef], traceID: String? = nil
+    ) {
         self.manifestID = ""
+        self.traceID = traceID
         self.parentManifestID = parentManifestID
         self.executionID = executionID
         self.ownerID = ownerID
@@ -69,7 +75,18 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var isIntact: Bool {
         manifestID
             == Manifest(
-                parentManifestID: parentManifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: fields
+                parentManifestID: parentManifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: fields,
+                traceID: traceID
             ).manifestID
+    }
+}
+
+extension Manifest {
+    /// The blocks this manifest uses that `previous` did not (what its checkpoint uploaded), with their stored sizes.
+    public func newBlocks(since previous: Manifest?) -> [String: Int] {
+        let old = Set(previous?.fields.values.map(\.block) ?? [])
+        var sizes: [String: Int] = [:]
+        for ref in fields.values where !old.contains(ref.block) { sizes[ref.block] = max(sizes[ref.block] ?? 0, ref.offset + ref.length) }
+        return sizes
     }
 }

@@ -57,6 +57,7 @@ public struct ManifestStore: Sendable {
                 item: [
                     "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body), "state": .s("PREPARED"),
                     "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex), "prepared_at": .int(now),
+                    "trace_id": .s(manifest.traceID ?? ""),
                 ], .init(condition: "attribute_not_exists(pk)"))
         } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
             guard e.item?["body"]?.string == body else {

@@ -60,6 +60,7 @@ extension SegmentRunnerService {
             throw AnalemmaError(.invalidEvent, "run: segment \(index) does not exist (the workflow has \(plan.segments.count))")
         }
         let segment = plan.segments[index]
+        emit("segment_started", k, ["segment": String(index), "nodes": segment.nodes.joined(separator: ",")])
         let router = WorkflowRouter(plan.definition)
         let callsModel = segment.nodes.contains { plan.node($0).type == "llm" }
         let wanted = (segment.reads + ["cursor", "heal"] + (callsModel ? ["llm_usage"] : [])).filter { manifest.fields[$0] != nil }
@@ -73,6 +74,7 @@ extension SegmentRunnerService {
             let node = plan.node(id)
             let reads = fields.filter { (node.reads ?? []).contains($0.key) }
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
+            emit("node_started", k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
             let outcome: NodeOutcome
             if node.type == "map" {
                 let (mapped, fanout) = try await runMap(node, fields: fields, cursor: &cursor, k: k)
@@ -80,7 +82,9 @@ extension SegmentRunnerService {
                     cursor.fanout = fanout
                     cursor.status = .fanOut
                     cursor.step += 1
-                    return try await commit(changes, cursor: cursor, over: manifest, head: head, k)
+                    let out = try await commit(changes, cursor: cursor, over: manifest, head: head, k)
+                    emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": id])
+                    return out
                 }
                 outcome = mapped
             } else {
@@ -129,7 +133,9 @@ extension SegmentRunnerService {
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
-        return try await commit(changes, cursor: cursor, over: manifest, head: head, k)
+        let out = try await commit(changes, cursor: cursor, over: manifest, head: head, k)
+        emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit ?? ""])
+        return out
     }
 
     /// Commits `changes` plus the cursor over `manifest` and returns the next payload.
@@ -146,11 +152,12 @@ extension SegmentRunnerService {
             executionID: k.executionID, ownerID: k.ownerID, traceID: k.traceID, manifestID: next.manifestID, version: head.version + 1,
             cursor: cursor)
         out.error = nil
+        let written = next.newBlocks(since: manifest)
         emit(
             "checkpoint", out,
             [
                 "manifest_id": next.manifestID, "step": String(cursor.step), "changed": String(changes.count),
-                "status": cursor.status.rawValue,
+                "status": cursor.status.rawValue, "s3_puts": String(written.count), "bytes": String(written.values.reduce(0, +)),
             ])
         return out
     }

@@ -38,23 +38,35 @@ public struct SegmentRunnerService: LambdaHandler {
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
         let e = try SegmentEvent.parse(event)
         do {
-            if e.action == .mapChunk { return try await mapChunk(e.item!) }
-            let payload: KernelPayload
-            switch e.action {
-            case .mapChunk: throw AnalemmaError(.invalidEvent, "unreachable")
-            case .mapDone: payload = try await mapDone(e.kernel!, stats: e.mapStats!)
-            case .initialize: payload = try await initialize(e, context: context)
-            case .run: payload = try await run(e.kernel!)
-            case .ask: payload = try await ask(e.kernel!, token: e.taskToken!)
-            case .resume: payload = try await resume(e.kernel!, response: e.humanResponse)
-            case .finalize: payload = try await finalize(e.kernel!)
-            case .fail: payload = try await fail(e.kernel!, errorType: e.errorType, cause: e.errorCause)
-            case .heal: payload = try await heal(e.kernel!, errorType: e.errorType!, cause: e.errorCause)
-            }
-            return try payload.encoded()
+            let out = try await step(e, context: context)
+            await events.flush(requestID: context.requestID)
+            return out
         } catch {
-            throw Self.classify(error)
+            let classified = Self.classify(error)
+            if let k = e.kernel {
+                let code = (classified as? AnalemmaError)?.code.rawValue ?? "\(type(of: classified))"
+                emit("error", k, ["action": e.action.rawValue, "code": code, "message": String("\(classified)".prefix(1024))])
+            }
+            await events.flush(requestID: context.requestID)
+            throw classified
         }
+    }
+
+    func step(_ e: SegmentEvent, context: LambdaContext) async throws -> Data {
+        if e.action == .mapChunk { return try await mapChunk(e.item!) }
+        let payload: KernelPayload
+        switch e.action {
+        case .mapChunk: throw AnalemmaError(.invalidEvent, "unreachable")
+        case .mapDone: payload = try await mapDone(e.kernel!, stats: e.mapStats!)
+        case .initialize: payload = try await initialize(e, context: context)
+        case .run: payload = try await run(e.kernel!)
+        case .ask: payload = try await ask(e.kernel!, token: e.taskToken!)
+        case .resume: payload = try await resume(e.kernel!, response: e.humanResponse)
+        case .finalize: payload = try await finalize(e.kernel!)
+        case .fail: payload = try await fail(e.kernel!, errorType: e.errorType, cause: e.errorCause)
+        case .heal: payload = try await heal(e.kernel!, errorType: e.errorType!, cause: e.errorCause)
+        }
+        return try payload.encoded()
     }
 
     /// Maps infrastructure errors to the stable codes the state machine retries or reports.

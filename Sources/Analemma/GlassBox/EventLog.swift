@@ -1,0 +1,66 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The S3 log shards of executions: one JSON Lines object per handler invocation and execution, under
+/// `owners/<owner>/executions/<execution key>/events/<time_ms>-<request id>.jsonl`, tagged with the trace id.
+///
+/// Shards are written once and never changed; their keys sort by time, so listing the prefix replays an
+/// execution's events in order.
+public struct EventLog: Sendable {
+    public let s3: S3
+    public let bucket: String
+
+    public init(s3: S3, bucket: String) {
+        self.s3 = s3
+        self.bucket = bucket
+    }
+
+    /// The short, key-safe name of an execution (its ARN holds characters S3 keys should not): SHA-256, 24 hex digits.
+    public static func executionKey(_ executionID: String) -> String {
+        String(Digest.hex(Digest.sha256(Data(executionID.utf8))).prefix(24))
+    }
+
+    /// The prefix that holds every shard of an execution.
+    public func prefix(ownerID: String, executionID: String) throws -> StatePointer {
+        try StatePointer(bucket: bucket, ownerID: ownerID, path: "executions/\(Self.executionKey(executionID))/events")
+    }
+
+    /// Writes one shard of `events` (all of one execution); returns its pointer.
+    public func write(_ events: [KernelEvent], requestID: String) async throws -> StatePointer {
+        guard let first = events.first else { throw AnalemmaError(.invalidEvent, "an event shard needs at least one event") }
+        let safeRequest = String(requestID.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
+        let name = String(format0(first.timeMillis, width: 13)) + "-" + (safeRequest.isEmpty ? "local" : String(safeRequest.prefix(64)))
+        let prefix = try prefix(ownerID: first.ownerID, executionID: first.executionID)
+        let pointer = try StatePointer(bucket: bucket, ownerID: first.ownerID, path: String(prefix.key.dropFirst("owners/\(first.ownerID)/".count)) + "/\(name).jsonl")
+        var body = Data()
+        for (i, event) in events.enumerated() {
+            body.append(event.record(seq: i).jsonData())
+            body.append(0x0A)
+        }
+        try await s3.putObject(
+            bucket: bucket, key: pointer.key, body: body, contentType: "application/x-ndjson",
+            tags: [("trace_id", first.traceID), ("kind", "event-shard")])
+        return pointer
+    }
+
+    /// Reads one shard (a pointer already checked against the owner) into its records.
+    public func read(_ pointer: StatePointer) async throws -> [JSONValue] {
+        let body = try await s3.getObject(bucket: pointer.bucket, key: pointer.key).body
+        return try body.split(separator: 0x0A).map { try JSONValue(json: Data($0)) }
+    }
+
+    /// The pointers of an execution's shards, oldest first (at most `limit`).
+    public func shards(ownerID: String, executionID: String, limit: Int = 1000) async throws -> [StatePointer] {
+        let prefix = try prefix(ownerID: ownerID, executionID: executionID)
+        let keys = try await s3.listObjects(bucket: bucket, prefix: prefix.key + "/", maxKeys: limit).map(\.key)
+        return try keys.sorted().prefix(limit).map { try StatePointer(parsing: "s3://\(bucket)/\($0)", stateBucket: bucket, ownerID: ownerID) }
+    }
+
+    private func format0(_ n: Int64, width: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+}

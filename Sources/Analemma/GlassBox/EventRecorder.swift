@@ -1,0 +1,129 @@
+import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The pointer-only message that announces a new log shard to the WebSocket notifier.
+public struct EventNotification: Codable, Sendable, Equatable {
+    public var owner_id: String
+    public var execution_id: String
+    public var trace_id: String
+    /// `s3://<bucket>/owners/<owner>/executions/<key>/events/<name>.jsonl`
+    public var shard: String
+    public var count: Int
+    /// The last event's type (`execution_finished` lets a viewer stop waiting without reading the shard).
+    public var last_event: String
+
+    public init(owner_id: String, execution_id: String, trace_id: String, shard: String, count: Int, last_event: String) {
+        self.owner_id = owner_id
+        self.execution_id = execution_id
+        self.trace_id = trace_id
+        self.shard = shard
+        self.count = count
+        self.last_event = last_event
+    }
+}
+
+/// Where shard announcements go: one method.
+public protocol EventPublisher: Sendable {
+    func publish(_ notification: EventNotification) async throws
+}
+
+/// Announcements on an SQS FIFO queue, grouped by execution (so the notifier sees an execution's shards in order)
+/// and deduplicated by shard (a retried invocation announces nothing twice).
+public struct SQSEventPublisher: EventPublisher {
+    public let sqs: SQS
+    public let queueURL: String
+    public init(sqs: SQS, queueURL: String) {
+        self.sqs = sqs
+        self.queueURL = queueURL
+    }
+
+    public func publish(_ n: EventNotification) async throws {
+        let body = String(decoding: try CanonicalJSON.encode(n), as: UTF8.self)
+        let fifo = queueURL.hasSuffix(".fifo")
+        _ = try await sqs.send(
+            queueURL: queueURL, body: body, groupID: fifo ? EventLog.executionKey(n.execution_id) : nil,
+            deduplicationID: fifo ? Digest.hex(Digest.sha256(Data(n.shard.utf8))) : nil)
+    }
+}
+
+/// The glass-box event sink: every event is a log line at once; events of an owner's execution are also kept and,
+/// when the invocation ends (``flush(requestID:)``), written as one S3 log shard per execution and announced.
+///
+/// Observability never fails a workflow step: a shard or announcement that cannot be written is a warning in the
+/// log (the events are there too).
+public final class EventRecorder: EventSink {
+    public let log: LogEventSink
+    public let eventLog: EventLog?
+    public let publisher: (any EventPublisher)?
+    /// Event types that stay in the log only (one per Distributed Map child: thousands per run).
+    public let logOnly: Set<String>
+    private let pending = Mutex<[KernelEvent]>([])
+
+    public init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?, logOnly: Set<String> = ["map_chunk"]) {
+        self.log = log
+        self.eventLog = eventLog
+        self.publisher = publisher
+        self.logOnly = logOnly
+    }
+
+    public func emit(_ event: KernelEvent) {
+        log.emit(event)
+        guard eventLog != nil, !event.ownerID.isEmpty, !event.executionID.isEmpty, !logOnly.contains(event.type) else { return }
+        pending.withLock { $0.append(event) }
+    }
+
+    public func flush(requestID: String) async { _ = await flushShards(requestID: requestID) }
+
+    /// Writes and announces what this invocation recorded; returns the shards written.
+    public func flushShards(requestID: String) async -> [StatePointer] {
+        let events = pending.withLock { p in
+            defer { p.removeAll() }
+            return p
+        }
+        guard let eventLog, !events.isEmpty else { return [] }
+        var order: [String] = []
+        var byExecution: [String: [KernelEvent]] = [:]
+        for e in events {
+            let key = e.ownerID + "\u{0}" + e.executionID
+            if byExecution[key] == nil { order.append(key) }
+            byExecution[key, default: []].append(e)
+        }
+        var written: [StatePointer] = []
+        for key in order {
+            let group = byExecution[key]!
+            do {
+                let pointer = try await eventLog.write(group, requestID: requestID)
+                written.append(pointer)
+                try await publisher?.publish(
+                    EventNotification(
+                        owner_id: group[0].ownerID, execution_id: group[0].executionID, trace_id: group[0].traceID,
+                        shard: pointer.description, count: group.count, last_event: group[group.count - 1].type))
+            } catch {
+                log.logger.warn(
+                    "event shard not written or announced", ["execution_id": group[0].executionID, "events": String(group.count), "error": "\(error)"])
+            }
+        }
+        return written
+    }
+}
+
+extension EventRecorder {
+    /// From the function environment: shards in `STATE_BUCKET` unless `EVENT_SHARDS=off`; announcements to
+    /// `EVENTS_QUEUE_URL` when set (the WebSocket notifier's queue).
+    public convenience init(environment: FunctionEnvironment, client: AWSClient, logger: Logger) throws {
+        let s3 = try S3(client: client)
+        let bucket = try environment.require("STATE_BUCKET", "the state bucket")
+        let on = (environment["EVENT_SHARDS"] ?? "on").lowercased()
+        guard ["on", "off"].contains(on) else {
+            throw AnalemmaError(.invalidConfiguration, "environment variable EVENT_SHARDS=\(on.debugDescription) is not on or off")
+        }
+        var publisher: (any EventPublisher)?
+        if let url = environment["EVENTS_QUEUE_URL"], !url.isEmpty { publisher = SQSEventPublisher(sqs: try SQS(client: client), queueURL: url) }
+        self.init(log: LogEventSink(logger: logger), eventLog: on == "on" ? EventLog(s3: s3, bucket: bucket) : nil, publisher: publisher)
+    }
+}

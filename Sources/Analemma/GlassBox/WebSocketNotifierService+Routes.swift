@@ -1,0 +1,139 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The WebSocket API's routes.
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
+extension WebSocketNotifierService {
+    struct RouteEvent: Decodable {
+        struct Context: Decodable {
+            var routeKey: String
+            var connectionId: String
+        }
+        var requestContext: Context
+        var queryStringParameters: [String: String]?
+        var body: String?
+    }
+
+    struct Request: Decodable {
+        var action: String?
+        var execution_id: String?
+        var answer: JSONValue?
+    }
+
+    func route(_ event: Data) async throws -> Data {
+        let e: RouteEvent
+        do { e = try JSONDecoder().decode(RouteEvent.self, from: event) } catch {
+            throw AnalemmaError(.invalidEvent, "WebSocket route event needs requestContext {routeKey, connectionId}: \(error)")
+        }
+        let connection = e.requestContext.connectionId
+        switch e.requestContext.routeKey {
+        case "$connect":
+            do {
+                let token = try ConnectToken.verify(
+                    e.queryStringParameters?["token"] ?? "", secret: secret, nowSeconds: clock.nowMillis() / 1000)
+                try await registry.register(
+                    connectionID: connection, ownerID: token.ownerID, expiresAt: token.expiresAt, now: clock.nowMillis())
+                logger.info("connected", ["connection": connection, "owner_id": token.ownerID])
+                return Self.response(200)
+            } catch let error as AnalemmaError where error.code == .forbidden {
+                logger.warn("connection refused", ["connection": connection, "why": error.message])
+                return Self.response(401, error.message)
+            }
+        case "$disconnect":
+            try await registry.remove(connectionID: connection)
+            return Self.response(200)
+        default:
+            let request = e.body.flatMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
+            guard let request, ["subscribe", "answer"].contains(request.action ?? ""), let execution = request.execution_id, !execution.isEmpty
+            else {
+                try? await post(
+                    connection,
+                    Self.control(
+                        "error",
+                        [
+                            "code": ErrorCode.invalidEvent.rawValue,
+                            "message": "send {\"action\": \"subscribe\", \"execution_id\": …} or {\"action\": \"answer\", \"execution_id\": …, \"answer\": {…}}",
+                        ]))
+                return Self.response(400, "unknown action")
+            }
+            if request.action == "answer" { return try await answer(connection, execution: execution, with: request.answer ?? .null) }
+            return try await subscribe(connection, to: execution)
+        }
+    }
+
+    /// The connection's owner and the execution's head manifest when that owner owns it; otherwise refuses (an error
+    /// message to the connection, and the response to return).
+    func owned(_ connection: String, _ executionID: String) async throws -> Result<(owner: String, expiresAt: Int64, manifest: Manifest), Refusal> {
+        guard let (owner, expiresAt) = try await registry.owner(of: connection) else { return .failure(Refusal(response: Self.response(403, "unknown connection"))) }
+        let head = try await manifests.head(executionID: executionID)
+        let manifest = try await head.manifestID.asyncFlatMap { try await manifests.manifest(executionID: executionID, manifestID: $0) }
+        guard let manifest, manifest.ownerID == owner else {
+            let message = "execution \(String(executionID.prefix(300)).debugDescription) is not one of owner \(owner.debugDescription)'s executions"
+            logger.warn("refused", ["connection": connection, "owner_id": owner, "execution_id": executionID])
+            try? await post(connection, Self.control("error", ["code": ErrorCode.forbidden.rawValue, "message": message]))
+            return .failure(Refusal(response: Self.response(403, message)))
+        }
+        return .success((owner, expiresAt, manifest))
+    }
+
+    struct Refusal: Error { var response: Data }
+
+    /// Answers the execution's pending human question (the owner's own executions only).
+    func answer(_ connection: String, execution executionID: String, with value: JSONValue) async throws -> Data {
+        guard let answers else { return Self.response(404, "answering is off") }
+        let manifest: Manifest
+        switch try await owned(connection, executionID) {
+        case .failure(let refusal): return refusal.response
+        case .success(let o): manifest = o.manifest
+        }
+        do {
+            let node = try await answers.answer(at: manifest, with: value)
+            try await post(connection, Self.control("answered", ["execution_id": executionID, "node": node]))
+            return Self.response(200)
+        } catch let error as AnalemmaError {
+            try? await post(connection, Self.control("error", ["code": error.code.rawValue, "message": error.message]))
+            return Self.response(400, error.message)
+        }
+    }
+
+    /// Subscribes a connection to one of its owner's executions and sends what happened so far.
+    func subscribe(_ connection: String, to executionID: String) async throws -> Data {
+        let (owner, expiresAt, manifest): (String, Int64, Manifest)
+        switch try await owned(connection, executionID) {
+        case .failure(let refusal): return refusal.response
+        case .success(let o): (owner, expiresAt, manifest) = o
+        }
+        try await registry.subscribe(connectionID: connection, executionID: executionID, ownerID: owner, expiresAt: expiresAt)
+        try await post(
+            connection, Self.control("subscribed", ["execution_id": executionID, "trace_id": manifest.traceID ?? "", "owner_id": owner]))
+        for shard in try await eventLog.shards(ownerID: owner, executionID: executionID, limit: backlogShards) {
+            let records = try await eventLog.read(shard)
+            for message in pruner.messages(
+                records: records, executionID: executionID, traceID: manifest.traceID ?? "", shard: shard.description)
+            {
+                try await post(connection, message)
+            }
+        }
+        return Self.response(200)
+    }
+
+    /// Posts, dropping the connection from the registry when API Gateway says it is gone (410).
+    func post(_ connection: String, _ data: Data) async throws {
+        do {
+            try await connections.post(to: connection, data: data)
+        } catch let gone as APIGatewayManagement.ConnectionGone {
+            try await registry.remove(connectionID: connection)
+            throw gone
+        }
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

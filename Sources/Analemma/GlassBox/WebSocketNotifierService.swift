@@ -1,0 +1,90 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// The WebSocket notifier (Tiny Handler `websocket-notifier`): API Gateway WebSocket routes (`$connect` with an
+/// owner token, `subscribe`, `$disconnect`, `$default`) and shard announcements from the events queue (SQS, pointer
+/// only), which it turns into pruned messages posted to the execution's subscribers.
+///
+/// Event and response shapes: `Functions/websocket-notifier/README.md`.
+public struct WebSocketNotifierService: LambdaHandler {
+    public let registry: ConnectionRegistry
+    public let manifests: ManifestStore
+    public let eventLog: EventLog
+    /// Posts to connections (`WEBSOCKET_CALLBACK_URL`): `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
+    public let connections: any ConnectionPoster
+    /// Answers a pending human question from a WebSocket client (`answer` route); nil turns the route off.
+    public let answers: HumanAnswers?
+    public let secret: String
+    public let clock: any WallClock
+    public let logger: Logger
+    public var pruner = MessagePruner()
+    /// The most shards a new subscriber is sent from an execution's past.
+    public var backlogShards = 500
+
+    public init(
+        registry: ConnectionRegistry, manifests: ManifestStore, eventLog: EventLog, connections: any ConnectionPoster,
+        answers: HumanAnswers? = nil, secret: String, clock: any WallClock = SystemWallClock(), logger: Logger
+    ) throws {
+        try ConnectToken.checkSecret(secret)
+        self.registry = registry
+        self.manifests = manifests
+        self.eventLog = eventLog
+        self.connections = connections
+        self.answers = answers
+        self.secret = secret
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
+        guard let members = JSONScanner.object(event) else {
+            throw AnalemmaError(.invalidEvent, "websocket-notifier event must be a JSON object (a WebSocket route or an SQS event)")
+        }
+        if members["requestContext"] != nil { return try await route(event) }
+        if members["Records"] != nil { return try await notifyBatch(event) }
+        throw AnalemmaError(
+            .invalidEvent, "websocket-notifier event has neither requestContext (a WebSocket route) nor Records (the events queue)")
+    }
+
+    /// A message for one connection (`subscribed`, `error`).
+    static func control(_ type: String, _ fields: [String: String]) -> Data {
+        JSONValue.object(fields.mapValues { .string($0) }.merging(["type": .string(type)]) { a, _ in a }).jsonData()
+    }
+
+    static func response(_ status: Int, _ body: String = "") -> Data {
+        JSONValue.object(["statusCode": .number(Double(status)), "body": .string(body)]).jsonData()
+    }
+}
+
+/// Sends a human's answer to the execution's waiting `.waitForTaskToken` state.
+public struct HumanAnswers: Sendable {
+    public let hydrator: StateHydrator
+    public let stepFunctions: StepFunctions
+    public init(hydrator: StateHydrator, stepFunctions: StepFunctions) {
+        self.hydrator = hydrator
+        self.stepFunctions = stepFunctions
+    }
+
+    /// The pending question at `manifest`, answered with `answer` (a JSON object); returns the node asked.
+    /// The segment runner's `resume` checks the answer (only the node's writes, never a protected field).
+    public func answer(at manifest: Manifest, with answer: JSONValue) async throws -> String {
+        guard case .object = answer else { throw AnalemmaError(.invalidHumanResponse, "the answer must be a JSON object") }
+        guard manifest.fields["pending_human"] != nil,
+            let raw = try await hydrator.hydrate(manifest, fields: ["pending_human"]).fields["pending_human"],
+            let pending = try? JSONDecoder().decode(PendingHuman.self, from: raw)
+        else { throw AnalemmaError(.invalidHumanResponse, "no question is pending in this execution") }
+        try await stepFunctions.sendTaskSuccess(token: pending.taskToken, output: String(decoding: answer.jsonData(), as: UTF8.self))
+        return pending.node
+    }
+}
+
+/// Posts to WebSocket connections: one method (the API Gateway Management API in production).
+public protocol ConnectionPoster: Sendable {
+    /// Throws ``APIGatewayManagement/ConnectionGone`` when the connection no longer exists (410).
+    func post(to connectionID: String, data: Data) async throws
+}
+
+extension APIGatewayManagement: ConnectionPoster {}
