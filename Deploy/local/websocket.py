@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B11"
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MESSAGE_LIMIT = 128 * 1024
 FRAME_LIMIT = 32 * 1024
 ROUTES = {"subscribe"}  # route selection expression: $request.body.action

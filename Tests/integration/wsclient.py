@@ -16,12 +16,13 @@ class Refused(Exception):
 
 
 class WebSocketClient:
-    def __init__(self, endpoint, token, path="/ws", timeout=30):
+    def __init__(self, endpoint, token=None, path="/ws", timeout=30):
         u = urllib.parse.urlsplit(endpoint)
         self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        query = urllib.parse.urlencode({"token": token})
-        self.sock.sendall((f"GET {path}?{query} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nUpgrade: websocket\r\n"
+        if token is not None:
+            path += "?" + urllib.parse.urlencode({"token": token})
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
         self.rfile = self.sock.makefile("rb")
         status_line = self.rfile.readline().decode()
