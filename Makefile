@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 BIN := .build/release
 RELEASE_FLAGS := -c release -Xswiftc -static-executable
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libcurl4-openssl-dev zlib1g-dev libssl-dev openssl
+APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium
 STACK := $(PY) Deploy/local/stack.py
 
 .PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,6 +21,24 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import resources  # noqa: E402
 import state_reader  # noqa: E402
+import viewer  # noqa: E402
+from wsclient import WebSocketClient  # noqa: E402
+
+
+def follow(endpoint, arn, owner, progress):
+    """Subscribes to the execution's events over the local WebSocket API (the viewer's path) in the background."""
+    def run():
+        for _ in range(50):  # the execution's first checkpoint may not be committed yet
+            ws = WebSocketClient(endpoint, viewer.token(owner))
+            ws.send({"action": "subscribe", "execution_id": arn})
+            first = ws.receive()
+            if first and first.get("type") == "subscribed":
+                while (m := ws.receive()) is not None:
+                    progress.add(m)
+                return
+            ws.close()
+            time.sleep(0.2)
+    threading.Thread(target=run, daemon=True).start()
 
 
 def main():
@@ -38,6 +57,10 @@ def main():
     started = time.time()
     arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
     print(f"== execution {arn.rsplit(':', 1)[-1]} of workflow {workflow['workflow_id']!r} (owner demo-team)")
+    watch = viewer.url(args.endpoint, arn, viewer.token("demo-team"))
+    print(f"   live viewer: {watch}")
+    progress = viewer.Progress()
+    follow(args.endpoint, arn, "demo-team", progress)
     answers = [{"approval": "no", "notes": "add numbers"}, {"approval": "yes", "notes": "good, ship it"}]
     shown, asked, largest = set(), set(), 0
     while True:
@@ -52,6 +75,9 @@ def main():
                 cursor = json.loads(d["output"]).get("cursor", {})
                 print(f"   +{time.time() - started:5.2f}s  {d['name']:<12} -> {cursor.get('status', ''):<10} "
                       f"step {cursor.get('step', '')}  payload {len(d['output'])} B")
+        if progress.line() != progress.last:
+            progress.last = progress.line()
+            print(f"   {progress.last}")
         if status["status"] != "RUNNING":
             break
         _, fields = state_reader.read_state(args.endpoint, arn, ["pending_human"])
@@ -63,6 +89,11 @@ def main():
             print(f"   answering {json.dumps(answer)}  (aws stepfunctions send-task-success --task-token … --task-output …)\n")
             sfn.send_task_success(taskToken=pending["task_token"], output=json.dumps(answer))
         time.sleep(0.1)
+    deadline = time.time() + 5  # the last shard's announcement may still be on its way
+    while progress.status in ("RUNNING", "WAITING") and time.time() < deadline:
+        time.sleep(0.1)
+    if progress.line() != progress.last:
+        print(f"   {progress.line()}")
     print(f"\n== {status['status']} in {time.time() - started:.2f}s")
     if status["status"] != "SUCCEEDED":
         print(f"   {status.get('error')}: {status.get('cause')}")
@@ -79,14 +110,15 @@ def main():
               f"{u['output_tokens']} out tokens, ~${u.get('estimated_cost_usd', 0):.6f}")
     print("   output:\n     " + json.dumps(out["output"], indent=2).replace("\n", "\n     "))
     if args.items:
-        map_demo(sfn, engine, args.items)
+        map_demo(sfn, engine, args.items, args.endpoint)
     print(f"\nInspect the state:  .venv/bin/python Deploy/local/state_reader.py --endpoint {args.endpoint} {arn}")
     print(f"Run your own:       make run WORKFLOW=Deploy/examples/workflows/linear-5.json INPUT='{{\"topic\": \"x\"}}'")
+    print(f"Watch it again:     {watch}")
     print("The stack keeps running - `make local-down` stops it; logs in .local/logs/")
     return 0
 
 
-def map_demo(sfn, engine, n):
+def map_demo(sfn, engine, n, endpoint):
     """A map over n documents (5 broken) on a Distributed Map: chunks, per-chunk tolerance, COMPLETED_WITH_RISK."""
     with open(os.path.join(ROOT, "Deploy", "examples", "workflows", "map-scoring.json")) as f:
         workflow = json.load(f)
@@ -96,7 +128,13 @@ def map_demo(sfn, engine, n):
     started = time.time()
     arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"],
                               input=json.dumps({"owner_id": "demo-team", "workflow": workflow, "input": {"docs": docs}}))["executionArn"]
+    print(f"   live viewer: {viewer.url(endpoint, arn, viewer.token('demo-team'))}")
+    progress = viewer.Progress()
+    follow(endpoint, arn, "demo-team", progress)
     while (status := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        if progress.line() != progress.last:
+            progress.last = progress.line()
+            print(f"   {progress.last}")
         time.sleep(0.2)
     print(f"   {status['status']} in {time.time() - started:.1f}s")
     if status["status"] != "SUCCEEDED":

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, invoke
 from test_workflows import example, pending_token, start, wait
-from wsclient import Refused, WebSocketClient
+from wsclient import Refused, WebSocketClient  # Deploy/local
 
 import resources  # Deploy/local
 
@@ -225,3 +225,21 @@ def test_oversized_events_are_cut_to_128_kb_with_a_marker_and_pointer(sfn, endpo
 def test_the_local_endpoint_answers_the_handshake_as_rfc_6455_says():
     from websocket import accept_key  # Deploy/local
     assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 §1.3
+
+
+@pytest.mark.parametrize("name,expected,log", [
+    ("connect.json", {"statusCode": 401}, "connection refused"),
+    ("subscribe.json", {"statusCode": 403, "body": "unknown connection"}, None),
+    ("disconnect.json", {"statusCode": 200, "body": ""}, None),
+    ("announcement.json", {"batchItemFailures": []}, None),
+    ("announcement-forged.json", {"batchItemFailures": []}, "announcement dropped"),  # poison: never retried
+])
+def test_sample_events_do_what_the_readme_says(lam, engine, name, expected, log):
+    import base64
+    with open(os.path.join(ROOT, "Functions", "websocket-notifier", "events", name)) as f:
+        event = json.load(f)
+    r, out = invoke(lam, event, name="websocket-notifier", LogType="Tail")
+    assert not r.get("FunctionError"), out
+    assert {k: out[k] for k in expected} == expected, out
+    if log:
+        assert log in base64.b64decode(r["LogResult"]).decode()

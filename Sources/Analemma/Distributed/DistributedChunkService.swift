@@ -17,6 +17,9 @@ public struct DistributedChunkService: Sendable {
 
     public let s3: S3
     public let bucket: String
+    /// Tags every object it writes with the execution's trace id (chunk files belong to one execution alone).
+    public var traceID: String?
+    var tags: [(String, String)] { traceID.map { [("trace_id", $0)] } ?? [] }
 
     public init(s3: S3, bucket: String) {
         self.s3 = s3
@@ -55,7 +58,7 @@ public struct DistributedChunkService: Sendable {
 
     /// The S3 prefix of one map run (`step` keeps re-runs of a node in a loop apart).
     public func prefix(ownerID: String, executionID: String, node: String, step: Int) throws -> StatePointer {
-        let key = Digest.hex(Digest.sha256(Data(executionID.utf8))).prefix(24)
+        let key = EventLog.executionKey(executionID)
         let safeNode = String(
             node.unicodeScalars.map { c in
                 (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_")) ? Character(c) : "_"
@@ -78,14 +81,15 @@ public struct DistributedChunkService: Sendable {
                 body.append(UInt8(ascii: "]"))
                 let s3 = self.s3
                 let bucket = self.bucket
-                group.addTask { try await s3.putObject(bucket: bucket, key: key, body: body, contentType: "application/json") }
+                let tags = tags
+                group.addTask { try await s3.putObject(bucket: bucket, key: key, body: body, contentType: "application/json", tags: tags) }
                 index.append(
                     .object(["chunk": .string("s3://\(bucket)/\(key)"), "index": .number(Double(i)), "size": .number(Double(chunk.count))]))
             }
             try await group.waitForAll()
         }
         let key = prefix.key + "/items.json"
-        try await s3.putObject(bucket: bucket, key: key, body: JSONValue.array(index).jsonData(), contentType: "application/json")
+        try await s3.putObject(bucket: bucket, key: key, body: JSONValue.array(index).jsonData(), contentType: "application/json", tags: tags)
         return "s3://\(bucket)/\(key)"
     }
 
@@ -93,5 +97,14 @@ public struct DistributedChunkService: Sendable {
     public static func chunkName(_ index: Int) -> String {
         let n = String(index + 1)
         return "chunk_" + String(repeating: "0", count: max(0, 4 - n.count)) + n + ".json"
+    }
+}
+
+extension DistributedChunkService {
+    /// The same service, tagging what it writes with `traceID`.
+    public func tracing(_ traceID: String) -> DistributedChunkService {
+        var copy = self
+        copy.traceID = traceID
+        return copy
     }
 }

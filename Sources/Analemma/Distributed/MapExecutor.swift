@@ -87,7 +87,7 @@ public struct MapExecutor: Sendable {
         let percent = cut.isEmpty ? 0 : Double(failedChunks.count) * 100 / Double(cut.count)
         let index = JSONValue.array(results.map { .string($0.pointer) }).jsonData()
         let indexKey = prefix.key + "/results/index.json"
-        try await chunks.s3.putObject(bucket: chunks.bucket, key: indexKey, body: index, contentType: "application/json")
+        try await chunks.s3.putObject(bucket: chunks.bucket, key: indexKey, body: index, contentType: "application/json", tags: chunks.tags)
         let listed = failedItems.prefix(100).map { c, i, e in
             JSONValue.object([
                 "chunk": .string(DistributedChunkService.chunkName(c)), "index": .number(Double(i)),
@@ -135,7 +135,7 @@ public struct MapExecutor: Sendable {
         }
         body.append(contentsOf: "]}".utf8)
         let key = prefix.key + "/results/" + DistributedChunkService.chunkName(i)
-        try await chunks.s3.putObject(bucket: chunks.bucket, key: key, body: body, contentType: "application/json")
+        try await chunks.s3.putObject(bucket: chunks.bucket, key: key, body: body, contentType: "application/json", tags: chunks.tags)
         return ChunkResult(index: i, items: items.count, failed: failed, pointer: "s3://\(chunks.bucket)/\(key)")
     }
 

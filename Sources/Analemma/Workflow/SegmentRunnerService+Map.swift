@@ -35,7 +35,7 @@ extension SegmentRunnerService {
         _ node: WorkflowDefinition.Node, fields: [String: Data], cursor: inout Cursor, k: KernelPayload
     ) async throws -> (outcome: NodeOutcome?, fanout: Cursor.FanOut?) {
         let spec = try MapSpec(node: node, executor: executor)
-        let maps = MapExecutor(executor: executor, chunks: chunkService)
+        let maps = MapExecutor(executor: executor, chunks: chunkService.tracing(k.traceID))
         let prepared = try await maps.prepare(
             node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
         emit(
@@ -83,7 +83,7 @@ extension SegmentRunnerService {
         let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: chunkPointer.key).body
         let items = try JSONScanner.elements(of: body).map { body.subdata(in: $0) }
         let first = item.chunk.index * item.map.chunkSize
-        let result = try await MapExecutor(executor: executor, chunks: chunkService).runChunk(
+        let result = try await MapExecutor(executor: executor, chunks: chunkService.tracing(item.identity.traceID)).runChunk(
             item.chunk.index, items: items, firstIndex: first, spec: spec, prefix: prefix)
         let name = DistributedChunkService.chunkName(item.chunk.index)
         events.emit(

@@ -1,4 +1,4 @@
-"""A minimal WebSocket client for tests (RFC 6455: masked client frames, fragmented messages joined)."""
+"""A minimal WebSocket client (the demo's live progress, tests) (RFC 6455: masked client frames, fragmented messages joined)."""
 
 import base64
 import json
@@ -6,7 +6,7 @@ import os
 import socket
 import urllib.parse
 
-from websocket import accept_key, encode_frame, read_message  # Deploy/local
+from websocket import accept_key, encode_frame, read_message
 
 
 class Refused(Exception):
