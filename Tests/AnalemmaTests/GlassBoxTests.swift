@@ -39,9 +39,15 @@ struct MessagePrunerTests {
             let decoded = try JSONValue(json: message)
             #expect(try decoded.value(at: "type") == .string("events"))
             #expect(try decoded.value(at: "shard") == .string(Self.shard))
-            guard case .array(let events)? = try decoded.value(at: "events") else { Issue.record("no events"); continue }
+            guard case .array(let events)? = try decoded.value(at: "events") else {
+                Issue.record("no events")
+                continue
+            }
             for event in events {
-                guard case .number(let seq)? = try event.value(at: "seq") else { Issue.record("no seq"); continue }
+                guard case .number(let seq)? = try event.value(at: "seq") else {
+                    Issue.record("no seq")
+                    continue
+                }
                 seqs.append(Int(seq))
                 let original = records[Int(seq)]
                 if event != original {  // something was cut: it says so and where the whole record is
@@ -70,7 +76,10 @@ struct MessagePrunerTests {
         let messages = MessagePruner().messages(
             records: [Self.record(0, ["args": long, "node": "n"])], executionID: "e", traceID: "t", shard: Self.shard)
         let value = try JSONValue(json: messages[0]).value(at: "events[0].attributes.args")
-        guard case .string(let s)? = value else { Issue.record("args missing"); return }
+        guard case .string(let s)? = value else {
+            Issue.record("args missing")
+            return
+        }
         #expect(s.hasSuffix(MessagePruner.marker) && s.hasPrefix("xxxx") && s.count < long.count)
         #expect(try JSONValue(json: messages[0]).value(at: "events[0].attributes.node") == .string("n"))
     }
@@ -141,7 +150,9 @@ struct EventRecorderTests {
         #expect(first.count == 2 && first[0].contains("\"segment_started\"") && first[1].contains("\"seq\":1"))
         #expect(transport.requests[0].headers.contains { $0.0.lowercased() == "x-amz-tagging" && $0.1.contains("trace_id=t1") })
         #expect(publisher.sent.map(\.execution_id) == ["e1", "e2"])
-        #expect(publisher.sent[0].shard == written[0].description && publisher.sent[0].count == 2 && publisher.sent[0].last_event == "checkpoint")
+        #expect(
+            publisher.sent[0].shard == written[0].description && publisher.sent[0].count == 2
+                && publisher.sent[0].last_event == "checkpoint")
         #expect(await recorder.flushShards(requestID: "req-2").isEmpty)  // nothing twice
     }
 

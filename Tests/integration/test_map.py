@@ -127,6 +127,13 @@ def test_distributed_chunk_size_10_counts_chunks(sfn, endpoint, engine):  # noqa
     assert (s["mode"], s["chunks"], s["failed_chunks"], s["succeeded_chunks"]) == ("distributed", 100, 3, 97)
     first = s["failed_chunk_list"][0]
     assert first["chunk"] == "chunk_0001.json" and "2 of 10 items failed: item 3:" in first["error"] and "item 5:" in first["error"]
+    # the execution's own objects (chunks, item reader input, chunk results) carry its trace id
+    trace = json.loads(d["output"])["trace_id"]
+    s3 = client("s3", endpoint)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="analemma-state", Prefix="owners/team-a/executions/", MaxKeys=1000)
+            .get("Contents", []) if "/map/" in o["Key"]]
+    mine = [k for k in keys if {t["Value"] for t in s3.get_object_tagging(Bucket="analemma-state", Key=k)["TagSet"]} == {trace}]
+    assert any(k.endswith("/items.json") for k in mine) and any("/results/" in k for k in mine), keys[:5]
 
 
 def test_distributed_beyond_tolerance_fails_with_a_clear_record(sfn, endpoint, engine):  # noqa: F811

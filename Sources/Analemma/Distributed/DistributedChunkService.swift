@@ -89,7 +89,8 @@ public struct DistributedChunkService: Sendable {
             try await group.waitForAll()
         }
         let key = prefix.key + "/items.json"
-        try await s3.putObject(bucket: bucket, key: key, body: JSONValue.array(index).jsonData(), contentType: "application/json", tags: tags)
+        try await s3.putObject(
+            bucket: bucket, key: key, body: JSONValue.array(index).jsonData(), contentType: "application/json", tags: tags)
         return "s3://\(bucket)/\(key)"
     }
 

@@ -99,7 +99,8 @@ public struct LightAggregatorService: LambdaHandler {
             manifestKey: e.map_run.ResultWriterDetails.Key)
         var summary: [String: String] = ["map_run_arn": e.map_run.MapRunArn]
         if case .object(let counts)? = try stats.value(at: "item_counts") { for (k, v) in counts { summary[k] = v.text } }
-        events.emit(KernelEvent("map_aggregated", executionID: e.execution_id ?? "", traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
+        events.emit(
+            KernelEvent("map_aggregated", executionID: e.execution_id ?? "", traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
         await events.flush(requestID: context.requestID)
         return stats.jsonData()
     }

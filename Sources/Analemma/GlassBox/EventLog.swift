@@ -31,10 +31,12 @@ public struct EventLog: Sendable {
     /// Writes one shard of `events` (all of one execution); returns its pointer.
     public func write(_ events: [KernelEvent], requestID: String) async throws -> StatePointer {
         guard let first = events.first else { throw AnalemmaError(.invalidEvent, "an event shard needs at least one event") }
-        let safeRequest = String(requestID.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
+        let safeRequest = String(
+            requestID.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
         let name = String(format0(first.timeMillis, width: 13)) + "-" + (safeRequest.isEmpty ? "local" : String(safeRequest.prefix(64)))
         let prefix = try prefix(ownerID: first.ownerID, executionID: first.executionID)
-        let pointer = try StatePointer(bucket: bucket, ownerID: first.ownerID, path: String(prefix.key.dropFirst("owners/\(first.ownerID)/".count)) + "/\(name).jsonl")
+        let pointer = try StatePointer(
+            bucket: bucket, ownerID: first.ownerID, path: String(prefix.key.dropFirst("owners/\(first.ownerID)/".count)) + "/\(name).jsonl")
         var body = Data()
         for (i, event) in events.enumerated() {
             body.append(event.record(seq: i).jsonData())
@@ -56,7 +58,9 @@ public struct EventLog: Sendable {
     public func shards(ownerID: String, executionID: String, limit: Int = 1000) async throws -> [StatePointer] {
         let prefix = try prefix(ownerID: ownerID, executionID: executionID)
         let keys = try await s3.listObjects(bucket: bucket, prefix: prefix.key + "/", maxKeys: limit).map(\.key)
-        return try keys.sorted().prefix(limit).map { try StatePointer(parsing: "s3://\(bucket)/\($0)", stateBucket: bucket, ownerID: ownerID) }
+        return try keys.sorted().prefix(limit).map {
+            try StatePointer(parsing: "s3://\(bucket)/\($0)", stateBucket: bucket, ownerID: ownerID)
+        }
     }
 
     private func format0(_ n: Int64, width: Int) -> String {

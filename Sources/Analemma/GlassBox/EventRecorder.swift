@@ -105,7 +105,8 @@ public final class EventRecorder: EventSink {
                         shard: pointer.description, count: group.count, last_event: group[group.count - 1].type))
             } catch {
                 log.logger.warn(
-                    "event shard not written or announced", ["execution_id": group[0].executionID, "events": String(group.count), "error": "\(error)"])
+                    "event shard not written or announced",
+                    ["execution_id": group[0].executionID, "events": String(group.count), "error": "\(error)"])
             }
         }
         return written
@@ -123,7 +124,9 @@ extension EventRecorder {
             throw AnalemmaError(.invalidConfiguration, "environment variable EVENT_SHARDS=\(on.debugDescription) is not on or off")
         }
         var publisher: (any EventPublisher)?
-        if let url = environment["EVENTS_QUEUE_URL"], !url.isEmpty { publisher = SQSEventPublisher(sqs: try SQS(client: client), queueURL: url) }
+        if let url = environment["EVENTS_QUEUE_URL"], !url.isEmpty {
+            publisher = SQSEventPublisher(sqs: try SQS(client: client), queueURL: url)
+        }
         self.init(log: LogEventSink(logger: logger), eventLog: on == "on" ? EventLog(s3: s3, bucket: bucket) : nil, publisher: publisher)
     }
 }

@@ -59,7 +59,8 @@ public struct MessagePruner: Sendable {
             if bytes.count <= budget { return bytes }
         }
         object["attributes"] = .object([:])
-        for key in object.keys where !["event", "seq", "time_ms", "execution_id", "trace_id", "owner_id", "truncated", "full"].contains(key) {
+        for key in object.keys
+        where !["event", "seq", "time_ms", "execution_id", "trace_id", "owner_id", "truncated", "full"].contains(key) {
             object[key] = nil
         }
         for key in ["execution_id", "trace_id", "owner_id", "full"] {

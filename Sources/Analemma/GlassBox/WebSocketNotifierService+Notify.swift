@@ -25,18 +25,24 @@ extension WebSocketNotifierService {
     func notifyBatch(_ event: Data) async throws -> Data {
         let batch: Batch
         do { batch = try JSONDecoder().decode(Batch.self, from: event) } catch {
-            throw AnalemmaError(.invalidEvent, "websocket-notifier expects an SQS event {\"Records\": [{\"messageId\", \"body\"}]}: \(error)")
+            throw AnalemmaError(
+                .invalidEvent, "websocket-notifier expects an SQS event {\"Records\": [{\"messageId\", \"body\"}]}: \(error)")
         }
         var failures: [JSONValue] = []
         for (i, record) in batch.Records.enumerated() {
             do {
                 let n: EventNotification
                 do { n = try JSONDecoder().decode(EventNotification.self, from: Data(record.body.utf8)) } catch {
-                    throw AnalemmaError(.invalidEvent, "announcement is not {owner_id, execution_id, trace_id, shard, count, last_event}: \(error)")
+                    throw AnalemmaError(
+                        .invalidEvent, "announcement is not {owner_id, execution_id, trace_id, shard, count, last_event}: \(error)")
                 }
                 let d = try await notify(n)
                 logger.info(
-                    "delivered", ["execution_id": n.execution_id, "connections": String(d.connections), "messages": String(d.messages), "gone": String(d.gone)])
+                    "delivered",
+                    [
+                        "execution_id": n.execution_id, "connections": String(d.connections), "messages": String(d.messages),
+                        "gone": String(d.gone),
+                    ])
             } catch let error as AnalemmaError where error.code == .invalidEvent || error.code == .forgedPointer {
                 logger.error("announcement dropped", ["message_id": record.messageId, "error": error.message])  // poison: never retried
             } catch {
@@ -55,7 +61,8 @@ extension WebSocketNotifierService {
         let subscribers = try await registry.subscribers(of: n.execution_id).filter { $0.ownerID == n.owner_id }
         var d = Delivery()
         guard !subscribers.isEmpty else { return d }
-        let messages = pruner.messages(records: try await eventLog.read(pointer), executionID: n.execution_id, traceID: n.trace_id, shard: n.shard)
+        let messages = pruner.messages(
+            records: try await eventLog.read(pointer), executionID: n.execution_id, traceID: n.trace_id, shard: n.shard)
         for s in subscribers {
             d.connections += 1
             do {

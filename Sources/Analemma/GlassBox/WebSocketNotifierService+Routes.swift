@@ -47,7 +47,8 @@ extension WebSocketNotifierService {
             return Self.response(200)
         default:
             let request = e.body.flatMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
-            guard let request, ["subscribe", "answer"].contains(request.action ?? ""), let execution = request.execution_id, !execution.isEmpty
+            guard let request, ["subscribe", "answer"].contains(request.action ?? ""), let execution = request.execution_id,
+                !execution.isEmpty
             else {
                 try? await post(
                     connection,
@@ -55,7 +56,8 @@ extension WebSocketNotifierService {
                         "error",
                         [
                             "code": ErrorCode.invalidEvent.rawValue,
-                            "message": "send {\"action\": \"subscribe\", \"execution_id\": …} or {\"action\": \"answer\", \"execution_id\": …, \"answer\": {…}}",
+                            "message":
+                                "send {\"action\": \"subscribe\", \"execution_id\": …} or {\"action\": \"answer\", \"execution_id\": …, \"answer\": {…}}",
                         ]))
                 return Self.response(400, "unknown action")
             }
@@ -66,12 +68,17 @@ extension WebSocketNotifierService {
 
     /// The connection's owner and the execution's head manifest when that owner owns it; otherwise refuses (an error
     /// message to the connection, and the response to return).
-    func owned(_ connection: String, _ executionID: String) async throws -> Result<(owner: String, expiresAt: Int64, manifest: Manifest), Refusal> {
-        guard let (owner, expiresAt) = try await registry.owner(of: connection) else { return .failure(Refusal(response: Self.response(403, "unknown connection"))) }
+    func owned(_ connection: String, _ executionID: String) async throws -> Result<
+        (owner: String, expiresAt: Int64, manifest: Manifest), Refusal
+    > {
+        guard let (owner, expiresAt) = try await registry.owner(of: connection) else {
+            return .failure(Refusal(response: Self.response(403, "unknown connection")))
+        }
         let head = try await manifests.head(executionID: executionID)
         let manifest = try await head.manifestID.asyncFlatMap { try await manifests.manifest(executionID: executionID, manifestID: $0) }
         guard let manifest, manifest.ownerID == owner else {
-            let message = "execution \(String(executionID.prefix(300)).debugDescription) is not one of owner \(owner.debugDescription)'s executions"
+            let message =
+                "execution \(String(executionID.prefix(300)).debugDescription) is not one of owner \(owner.debugDescription)'s executions"
             logger.warn("refused", ["connection": connection, "owner_id": owner, "execution_id": executionID])
             try? await post(connection, Self.control("error", ["code": ErrorCode.forbidden.rawValue, "message": message]))
             return .failure(Refusal(response: Self.response(403, message)))

@@ -52,7 +52,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     public init(
-        parentManifestID: String?, executionID: String, ownerID: String, segmentIndex: Int, fields: [String: FieldRef], traceID: String? = nil
+        parentManifestID: String?, executionID: String, ownerID: String, segmentIndex: Int, fields: [String: FieldRef],
+        traceID: String? = nil
     ) {
         self.manifestID = ""
         self.traceID = traceID

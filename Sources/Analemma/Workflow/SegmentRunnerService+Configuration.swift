@@ -20,6 +20,7 @@ extension SegmentRunnerService {
         self.init(
             workflows: WorkflowStore(s3: s3, bucket: bucket), checkpoints: checkpoints,
             payloads: ZeroGravityPayload(s3: s3, bucket: bucket),
-            executor: NodeExecutor(skills: skills, model: model), events: try EventRecorder(environment: environment, client: client, logger: logger))
+            executor: NodeExecutor(skills: skills, model: model),
+            events: try EventRecorder(environment: environment, client: client, logger: logger))
     }
 }
