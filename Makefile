@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
+.PHONY: package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -21,7 +21,9 @@ help:
 	@echo "make demo        start the local stack and run the demo (the most complete thing so far)"
 	@echo "make test        everything CI runs: unit tests + integration tests on a fresh local stack"
 	@echo "make build       static release binaries in $(BIN) (what tests, bench and package use)"
-	@echo "make package     one Lambda zip per Functions/<name> in Deploy/dist/"
+	@echo "make package     one Lambda zip per Functions/<name> in Deploy/dist/ (package-check: are they deployable;"
+	@echo "                 compat-check: run them in an older Debian chroot with DNS + HTTPS)"
+	@echo "make deploy      package, upload, deploy Deploy/template.yaml with the aws CLI (undeploy removes the stack)"
 	@echo "make local-up    start the local stack on :$(PORT) (local-down stops it)"
 	@echo "make run         run WORKFLOW=<file> with INPUT='<json>' [ANSWER='<json>'] via the aws CLI on the local stack"
 	@echo "make validate    check workflow files (FILES=…, default: the examples) as the segment runner does"
@@ -75,8 +77,37 @@ aws-integration: deps build
 
 test: lint unit integration aws-integration
 
-package: build deps
-	$(PY) Deploy/package.py --bin-dir $(BIN) --out Deploy/dist --functions-dir Functions
+# Deploy bundles. With a static Linux (musl) Swift SDK installed, `make package` builds with it; otherwise it
+# packages the host build, which is already a fully static glibc executable (-static-executable: no shared
+# libraries, no glibc version requirement; DNS through glibc's built-in files/dns resolver - see compat-check).
+STATIC_SDK := $(shell swift sdk list 2>/dev/null | grep -m1 -o '[^ ]*static-linux[^ ]*')
+ifneq ($(STATIC_SDK),)
+PACKAGE_BIN := .build/x86_64-swift-linux-musl/release
+package-build:
+	swift build -c release --swift-sdk $(STATIC_SDK)
+else
+PACKAGE_BIN := $(BIN)
+package-build: build
+endif
+
+package: package-build deps
+	$(PY) Deploy/package.py --bin-dir $(PACKAGE_BIN) --out Deploy/dist --functions-dir Functions
+
+# Every zip: bootstrap at the root, executable, static or needing glibc <= 2.26 (provided.al2).
+package-check: package
+	$(PY) Deploy/package_check.py Deploy/dist
+
+# AWS: STACK, AWS_REGION, ARTIFACT_BUCKET (required), RUNTIME, MODEL_PROVIDER, GEMINI_SECRET (see README "Deploying").
+deploy: package-check
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) Deploy/deploy.py deploy
+
+undeploy: $(VENV)/.stamp
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) Deploy/deploy.py undeploy
+
+# Runs each zip's bootstrap in a Debian bullseye chroot (glibc 2.31): DNS and verified HTTPS. Root + debootstrap.
+compat-check: package
+	@command -v debootstrap >/dev/null || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq debootstrap >/dev/null)
+	$(SUDO) $(PY) Deploy/compat_check.py --dist Deploy/dist --rootfs .local/bullseye
 
 local-up: deps build
 	$(STACK) up --port $(PORT)
@@ -113,8 +144,14 @@ bench: deps build
 format:
 	swift format --in-place --recursive Package.swift Sources Tests Bench/aws-bench $(wildcard Functions/*/*.swift)
 
-lint:
+lint: lint-template
 	swift format lint --strict --recursive Package.swift Sources Tests Bench/aws-bench $(wildcard Functions/*/*.swift)
+
+# cfn-lint (pinned in Deploy/local/requirements.txt): errors fail, warnings are shown (W1030: provided.al2 is
+# deprecated - it stays selectable for existing stacks, provided.al2023 is the default).
+lint-template: $(VENV)/.stamp
+	@rc=0; $(VENV)/bin/cfn-lint Deploy/template.yaml || rc=$$?; \
+	if [ $$((rc & 3)) -ne 0 ]; then echo "cfn-lint: errors in Deploy/template.yaml"; exit 1; fi; echo "cfn-lint: Deploy/template.yaml has no errors"
 
 clean:
 	rm -rf .build .local Deploy/dist Bench/bin

@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "segment-runner", targets: ["segment-runner"]),
         .executable(name: "light-aggregator", targets: ["light-aggregator"]),
         .executable(name: "gc-worker", targets: ["gc-worker"]),
+        .executable(name: "websocket-notifier", targets: ["websocket-notifier"]),
         .executable(name: "analemma", targets: ["AnalemmaCLI"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
@@ -21,7 +22,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .target(
-            name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma", exclude: ["Skills/README.md"],
+            name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma",
+            exclude: ["Skills/README.md", "GlassBox/README.md"],
             swiftSettings: strict),
         // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.
         .executableTarget(

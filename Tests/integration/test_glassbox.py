@@ -1,6 +1,7 @@
 """Glass box end to end: the real segment-runner writes event shards and announces them on the FIFO queue; the real
 websocket-notifier (local SQS event source + the local WebSocket API) posts them to WebSocket clients."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -105,8 +106,8 @@ def test_the_trace_id_is_on_every_shard_and_manifest_of_the_execution(sfn, endpo
     found = c["dynamodb"].scan(TableName=engine["manifest_table"], FilterExpression="trace_id = :t",
                                ExpressionAttributeValues={":t": {"S": trace}})["Items"]
     assert {i["pk"]["S"] for i in found} == {f"EXEC#{arn}"}
-    shards = [o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix="owners/team-a/executions/")
-              .get("Contents", []) if "/events/" in o["Key"]]
+    shards = [o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=events_prefix(arn))
+              .get("Contents", [])]
     mine = []
     for key in shards:
         tags = {t["Key"]: t["Value"] for t in c["s3"].get_object_tagging(Bucket=engine["bucket"], Key=key)["TagSet"]}
@@ -175,9 +176,13 @@ def test_a_vanished_connection_is_dropped_on_410(sfn, endpoint, engine, lam):
     ws.close()
 
 
+def events_prefix(arn, owner="team-a"):
+    return f"owners/{owner}/executions/{hashlib.sha256(arn.encode()).hexdigest()[:24]}/events/"
+
+
 def latest_shard(c, engine, arn):
-    keys = sorted(o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix="owners/team-a/executions/")
-                  .get("Contents", []) if "/events/" in o["Key"])
+    keys = sorted(o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=events_prefix(arn))
+                  .get("Contents", []))
     for key in reversed(keys):
         first = json.loads(c["s3"].get_object(Bucket=engine["bucket"], Key=key)["Body"].read().splitlines()[0])
         if first["execution_id"] == arn:

@@ -2,6 +2,7 @@
 segment-runner bootstrap, success/failure/tolerance counted per chunk — inline in the map's segment, or (above
 inline_max_chunks) on a Step Functions Distributed Map with ItemReader, ResultWriter and the light aggregator."""
 
+import hashlib
 import json
 
 import pytest
@@ -130,8 +131,8 @@ def test_distributed_chunk_size_10_counts_chunks(sfn, endpoint, engine):  # noqa
     # the execution's own objects (chunks, item reader input, chunk results) carry its trace id
     trace = json.loads(d["output"])["trace_id"]
     s3 = client("s3", endpoint)
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="analemma-state", Prefix="owners/team-a/executions/", MaxKeys=1000)
-            .get("Contents", []) if "/map/" in o["Key"]]
+    prefix = f"owners/team-a/executions/{hashlib.sha256(arn.encode()).hexdigest()[:24]}/map/"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="analemma-state", Prefix=prefix).get("Contents", [])]
     mine = [k for k in keys if {t["Value"] for t in s3.get_object_tagging(Bucket="analemma-state", Key=k)["TagSet"]} == {trace}]
     assert any(k.endswith("/items.json") for k in mine) and any("/results/" in k for k in mine), keys[:5]
 

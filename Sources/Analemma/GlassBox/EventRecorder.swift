@@ -60,11 +60,12 @@ public final class EventRecorder: EventSink {
     public let log: LogEventSink
     public let eventLog: EventLog?
     public let publisher: (any EventPublisher)?
-    /// Event types that stay in the log only (one per Distributed Map child: thousands per run).
+    /// Event types that stay in the log only: one per Distributed Map child (thousands per run), and refused
+    /// steps (whose ids did not match stored state).
     public let logOnly: Set<String>
     private let pending = Mutex<[KernelEvent]>([])
 
-    public init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?, logOnly: Set<String> = ["map_chunk"]) {
+    public init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?, logOnly: Set<String> = ["map_chunk", "refused"]) {
         self.log = log
         self.eventLog = eventLog
         self.publisher = publisher

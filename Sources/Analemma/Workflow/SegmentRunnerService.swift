@@ -44,8 +44,16 @@ public struct SegmentRunnerService: LambdaHandler {
         } catch {
             let classified = Self.classify(error)
             if let k = e.kernel {
-                let code = (classified as? AnalemmaError)?.code.rawValue ?? "\(type(of: classified))"
-                emit("error", k, ["action": e.action.rawValue, "code": code, "message": String("\(classified)".prefix(1024))])
+                let code = (classified as? AnalemmaError)?.code
+                // A refused step (its payload does not match stored state) goes to the log only: its ids are not
+                // trusted enough to write into that owner's event log.
+                let refused = code.map(Self.refusals.contains) ?? false
+                emit(
+                    refused ? "refused" : "error", k,
+                    [
+                        "action": e.action.rawValue, "code": code?.rawValue ?? "\(type(of: classified))",
+                        "message": String("\(classified)".prefix(1024)),
+                    ])
             }
             await events.flush(requestID: context.requestID)
             throw classified
@@ -68,6 +76,9 @@ public struct SegmentRunnerService: LambdaHandler {
         }
         return try payload.encoded()
     }
+
+    /// Errors that refuse the step's input rather than report a failure while running it.
+    static let refusals: Set<ErrorCode> = [.invalidEvent, .forgedPointer, .protectedField, .invalidState, .concurrentWrite]
 
     /// Maps infrastructure errors to the stable codes the state machine retries or reports.
     static func classify(_ error: any Error) -> any Error {
