@@ -43,7 +43,7 @@ def artifacts(dist):
 
 
 def deploy(args):
-    dist = os.path.join(HERE, "dist")
+    dist = args.dist
     zips = sorted(os.path.join(dist, z) for z in os.listdir(dist) if z.endswith(".zip")) if os.path.isdir(dist) else []
     names = {os.path.basename(z)[:-4] for z in zips}
     wanted = {"segment-runner", "light-aggregator", "gc-worker", "websocket-notifier"}
@@ -90,7 +90,7 @@ def undeploy(args):
     retained = []
     if r.returncode == 0:
         for res in json.loads(r.stdout)["StackResources"]:
-            if res["LogicalResourceId"] in ("StateBucket", "ManifestTable", "BlockReferencesTable"):
+            if res.get("LogicalResourceId") in ("StateBucket", "ManifestTable", "BlockReferencesTable"):
                 retained.append((res["ResourceType"], res.get("PhysicalResourceId", "")))
     aws(args, "cloudformation", "delete-stack", "--stack-name", args.stack)
     aws(args, "cloudformation", "wait", "stack-delete-complete", "--stack-name", args.stack, capture=False)
@@ -112,6 +112,7 @@ def main(argv):
     p.add_argument("--gemini-secret", default=os.environ.get("GEMINI_SECRET", ""),
                    help="Secrets Manager secret name/ARN holding the Gemini API key")
     p.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", ""))
+    p.add_argument("--dist", default=os.path.join(HERE, "dist"), help="folder of the zips (make package)")
     args = p.parse_args(argv)
     if args.command == "deploy":
         if not args.artifact_bucket:
