@@ -27,13 +27,16 @@ let package = Package(
             swiftSettings: strict),
         // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.
         .executableTarget(
-            name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner", exclude: ["function.json", "README.md", "events"],
+            name: "segment-runner", dependencies: ["Analemma"], path: "Functions/segment-runner",
+            exclude: ["function.json", "README.md", "events"],
             swiftSettings: strict),
         .executableTarget(
-            name: "light-aggregator", dependencies: ["Analemma"], path: "Functions/light-aggregator", exclude: ["function.json", "README.md", "events"],
+            name: "light-aggregator", dependencies: ["Analemma"], path: "Functions/light-aggregator",
+            exclude: ["function.json", "README.md", "events"],
             swiftSettings: strict),
         .executableTarget(
-            name: "gc-worker", dependencies: ["Analemma"], path: "Functions/gc-worker", exclude: ["function.json", "README.md", "events"], swiftSettings: strict),
+            name: "gc-worker", dependencies: ["Analemma"], path: "Functions/gc-worker", exclude: ["function.json", "README.md", "events"],
+            swiftSettings: strict),
         .executableTarget(
             name: "websocket-notifier", dependencies: ["Analemma"], path: "Functions/websocket-notifier",
             exclude: ["function.json", "README.md", "events"], swiftSettings: strict),

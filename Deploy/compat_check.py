@@ -64,6 +64,9 @@ class DNS(threading.Thread):
 class Runtime(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # the bootstrap is killed while long-polling /next: expected
+
     def __init__(self):
         super().__init__(("127.0.0.1", 0), RuntimeHandler)
         self.event, self.result, self.served = b"{}", None, threading.Event()

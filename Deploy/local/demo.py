@@ -47,7 +47,8 @@ def main():
     p.add_argument("--topic", default="grid-scale batteries")
     p.add_argument("--items", type=int, default=1000, help="items of the map demo (0: skip it)")
     args = p.parse_args()
-    print(f"== local stack {args.endpoint}: creating the state bucket, tables, GC queue, workflow state machine")
+    print(f"== local stack {args.endpoint}: deploying Deploy/template.yaml (bucket, tables, queues, state machine;"
+          " translation in Deploy/local/template.py)")
     engine = resources.ensure(args.endpoint)
     c = resources.clients(args.endpoint)
     sfn = c["stepfunctions"]
@@ -109,6 +110,7 @@ def main():
         print(f"   llm {node}: {u['calls']} call(s) on {u['model']} ({u.get('route', '')}), {u['input_tokens']} in / "
               f"{u['output_tokens']} out tokens, ~${u.get('estimated_cost_usd', 0):.6f}")
     print("   output:\n     " + json.dumps(out["output"], indent=2).replace("\n", "\n     "))
+    heal_demo(c, sfn, engine, args.endpoint)
     if args.items:
         map_demo(sfn, engine, args.items, args.endpoint)
     print(f"\nInspect the state:  .venv/bin/python Deploy/local/state_reader.py --endpoint {args.endpoint} {arn}")
@@ -116,6 +118,28 @@ def main():
     print(f"Watch it again:     {watch}")
     print("The stack keeps running - `make local-down` stops it; logs in .local/logs/")
     return 0
+
+
+def heal_demo(c, sfn, engine, endpoint):
+    """A skill that fails until the model hands it a fix: Catch -> Heal (the model's instruction) -> RunSegment again."""
+    with open(os.path.join(ROOT, "Deploy", "examples", "workflows", "self-healing.json")) as f:
+        workflow = json.load(f)
+    print("\n== self-healing: a node that fails (404) until the model suggests a fix")
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(
+        {"owner_id": "demo-team", "workflow": workflow, "input": {"source": "https://example.com/report"}}))["executionArn"]
+    progress = viewer.Progress()
+    follow(endpoint, arn, "demo-team", progress)
+    while (status := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        time.sleep(0.1)
+    entered = [e["stateEnteredEventDetails"]["name"] for e in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+               if "stateEnteredEventDetails" in e]
+    print(f"   {status['status']}: states {' -> '.join(n for n in entered if n not in ('Route',))}")
+    _, fields = state_reader.read_state(endpoint, arn, ["heal"])
+    for a in fields.get("heal", {}).get("attempts", []):
+        print(f"   heal round {a['round']}: {a['error_code']} ({a['error_message'][:60]}) -> instruction "
+              f"{a['instruction'][:70]!r} -> {a['outcome']}")
+    if status["status"] == "SUCCEEDED":
+        print(f"   output: {json.dumps(json.loads(status['output'])['output'])}")
 
 
 def map_demo(sfn, engine, n, endpoint):
@@ -136,6 +160,10 @@ def map_demo(sfn, engine, n, endpoint):
             progress.last = progress.line()
             print(f"   {progress.last}")
         time.sleep(0.2)
+    deadline = time.time() + 5
+    while progress.status in ("RUNNING", "WAITING") and time.time() < deadline:
+        time.sleep(0.1)
+    print(f"   {progress.line()}")
     print(f"   {status['status']} in {time.time() - started:.1f}s")
     if status["status"] != "SUCCEEDED":
         print(f"   {status.get('error')}: {status.get('cause')}")

@@ -51,4 +51,4 @@ class Progress:
         c = self.counts
         return (f"live: {sum(c.values())} events | {c.get('segment_finished', 0)} segments | "
                 f"{c.get('node_finished', 0)} nodes | {c.get('llm_call', 0)} llm calls | "
-                f"{c.get('checkpoint', 0)} checkpoints | {self.status}")
+                f"{c.get('checkpoint', 0)} checkpoints | {c.get('heal_attempt', 0)} heals | {self.status}")

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -28,7 +29,15 @@ class Browser:
                 "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "--window-size=1280,900", "about:blank"]
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.ws = None
+        try:
+            self._connect()
+        except BaseException:
+            self.close()  # never leave a browser behind
+            raise
+
+    def _connect(self):
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.time() + 30
         while not os.path.exists(port_file) or not open(port_file).read().strip():
@@ -77,13 +86,16 @@ class Browser:
 
     def close(self):
         try:
-            self.ws.close()
+            if self.ws is not None:
+                self.ws.close()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            for sig in (signal.SIGTERM, signal.SIGKILL):  # the whole process group: renderers, crashpad, zygotes
+                try:
+                    os.killpg(self.proc.pid, sig)
+                    self.proc.wait(10)
+                    break
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    continue
             shutil.rmtree(self.profile, ignore_errors=True)
 
 
