@@ -130,6 +130,7 @@ def local_stack(bin_dir, port=4590):
         out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "state-commit", endpoint, bucket, *tables],
                              check=True, capture_output=True, text=True, timeout=600)
         print(out.stdout.strip(), flush=True)
+        aggregator(bin_dir, endpoint, s3, bucket)
     finally:
         subprocess.run([py, stack, "down", "--state-dir", state], capture_output=True)
 
@@ -204,14 +205,48 @@ def map_throughput(sfn, engine, owner):
         emit(label, "largest_state_output", largest, "bytes")
 
 
-def aggregator(bin_dir):
-    """The light aggregator over synthetic map runs of 1 and 1,000,000 items (separate processes, same run)."""
-    rss = {}
-    for items in (1, 1_000_000):
-        out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "aggregate", str(items)], check=True, capture_output=True, text=True)
-        print(out.stdout.strip(), flush=True)
-        rss[items] = next(json.loads(line)["value"] for line in out.stdout.splitlines() if '"peak_rss"' in line)
-    emit("light_aggregator", "peak_rss_1m_minus_1_item", rss[1_000_000] - rss[1], "MiB")
+def write_result_files(s3, bucket, items):
+    """A ResultWriter output for `items` child executions, as AWS writes it: SUCCEEDED_0.json (a JSON array of
+    execution records, ~350 B each) and manifest.json listing it. Streamed to disk, uploaded multipart."""
+    import tempfile
+    prefix = f"map-runs/bench-{items}"
+    record = {"ExecutionArn": "", "Name": "", "Input": '{"chunk":"chunk_0000001.json"}', "InputDetails": {"Included": True},
+              "Output": '{"chunk":"chunk_0000001.json","items":1,"result":"s3://b/owners/o/r.json"}',
+              "OutputDetails": {"Included": True}, "Status": "SUCCEEDED", "StartDate": "2026-11-25T20:00:00.000Z",
+              "StopDate": "2026-11-25T20:00:01.000Z", "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:w",
+              "RedriveCount": 0, "RedriveStatus": "NOT_REDRIVABLE", "RedriveStatusReason": "Execution is SUCCEEDED"}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        f.write("[")
+        for i in range(items):
+            record["ExecutionArn"] = f"arn:aws:states:us-east-1:123456789012:execution:w/FanOut:{i:08d}"
+            record["Name"] = f"{i:08d}"
+            f.write(("," if i else "") + json.dumps(record, separators=(",", ":")))
+        f.write("]")
+        path = f.name
+    size = os.path.getsize(path)
+    s3.upload_file(path, bucket, f"{prefix}/SUCCEEDED_0.json")
+    os.remove(path)
+    manifest = {"DestinationBucket": bucket, "MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:bench/x:run",
+                "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": f"{prefix}/SUCCEEDED_0.json", "Size": size}]}}
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/manifest.json", Body=json.dumps(manifest).encode())
+    return f"{prefix}/manifest.json", size
+
+
+def aggregator(bin_dir, endpoint=None, s3=None, bucket=None):
+    """The light aggregator over map runs of 1 and 1,000,000 items (separate processes, same run): synthetic, and
+    with the result files really in S3 (the local stack)."""
+    for real in ((False, True) if endpoint else (False,)):
+        rss = {}
+        for items in (1, 1_000_000):
+            argv = [os.path.join(bin_dir, "aws-bench"), "aggregate", str(items)]
+            if real:
+                key, size = write_result_files(s3, bucket, items)
+                emit(f"light_aggregator.{items}_items_in_s3", "result_file_bytes", size, "B")
+                argv += [endpoint, bucket, key]
+            out = subprocess.run(argv, check=True, capture_output=True, text=True)
+            print(out.stdout.strip(), flush=True)
+            rss[items] = next(json.loads(line)["value"] for line in out.stdout.splitlines() if '"peak_rss"' in line)
+        emit("light_aggregator" + ("_in_s3" if real else ""), "peak_rss_1m_minus_1_item", rss[1_000_000] - rss[1], "MiB")
 
 
 def s3_round_trips(bin_dir, endpoint, s3, bucket):

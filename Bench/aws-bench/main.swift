@@ -52,8 +52,12 @@ case "state":
 case "state-commit":
     try await stateCommitBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
 case "aggregate":
-    try await aggregatorBenchmark(items: Int(args[2]) ?? 1)
+    try await aggregatorBenchmark(
+        items: Int(args[2]) ?? 1, endpoint: args.count > 3 ? args[3] : nil, bucket: args.count > 4 ? args[4] : "state",
+        manifestKey: args.count > 5 ? args[5] : "map-runs/run/manifest.json")
 default:
-    print("usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N | aws-bench state | aws-bench aggregate ITEMS")
+    print(
+        "usage: aws-bench sign N | aws-bench s3 ENDPOINT BUCKET SIZE N | aws-bench state | aws-bench aggregate ITEMS [ENDPOINT BUCKET MANIFEST_KEY]"
+    )
     exit(2)
 }
