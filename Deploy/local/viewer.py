@@ -32,10 +32,13 @@ class Progress:
     """Counts an execution's events as they arrive over the WebSocket; `line()` is the compact progress line."""
 
     def __init__(self):
-        self.counts, self.status, self.last = {}, "RUNNING", ""
+        self.counts, self.status, self.last, self.seen = {}, "RUNNING", "", set()
 
     def add(self, message):
         for e in message.get("events", []) if message.get("type") == "events" else []:
+            if (message["shard"], e["seq"]) in self.seen:  # a backlog shard announced live too
+                continue
+            self.seen.add((message["shard"], e["seq"]))
             self.counts[e["event"]] = self.counts.get(e["event"], 0) + 1
             a = e.get("attributes", {})
             if e["event"] == "human_waiting":
