@@ -4,6 +4,9 @@ PORT ?= 4566
 TEST_PORT ?= 4580
 AUTH_PORT ?= 4590
 TLS_PORT ?= 4592
+PYTEST_ARGS ?= Tests/integration
+AWS_IT_FILTER ?= AWSIntegrationTests|CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests
+FUZZ_SECONDS ?= 60
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := .build/release
@@ -12,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
+.PHONY: fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -30,6 +33,8 @@ help:
 	@echo "make codesign    DESCRIBE='…': draft a workflow with the model (Google with GEMINI_API_KEY, else the local stand-in)"
 	@echo "make sweep       run the GC sweeper once on the local stack (roll back interrupted commits, queue unreachable blocks)"
 	@echo "make bench       benchmarks, one JSON object per line"
+	@echo "make reliability fault plans, concurrency, bad input and fuzzing: the figures (0 violations, 0 crashes)"
+	@echo "make fuzz        libFuzzer over the decoders for FUZZ_SECONDS (60)"
 
 deps: apt-deps $(VENV)/.stamp
 
@@ -56,7 +61,7 @@ integration: deps build
 	@rm -rf .local/test
 	$(STACK) up --port $(TEST_PORT) --state-dir .local/test
 	@status=0; ANALEMMA_ENDPOINT=http://127.0.0.1:$(TEST_PORT) ANALEMMA_STATE_DIR=.local/test ANALEMMA_BIN_DIR=$(BIN) \
-	  $(PY) -m pytest Tests/integration -q -p no:cacheprovider || status=$$?; \
+	  $(PY) -m pytest $(PYTEST_ARGS) -q -p no:cacheprovider || status=$$?; \
 	$(STACK) down --state-dir .local/test; exit $$status
 
 # The Swift AWS clients against a stack with moto's SigV4 checking on (IAM user created by aws_fixture.py).
@@ -69,9 +74,9 @@ aws-integration: deps build
 	@$(PY) Deploy/local/tls_proxy.py --listen $(TLS_PORT) --target $(AUTH_PORT) --cert .local/auth/tls/cert.pem \
 	  --key .local/auth/tls/key.pem & echo $$! > .local/auth/tls/proxy.pid
 	@status=0; eval "$$($(PY) Tests/integration/aws_fixture.py --endpoint http://127.0.0.1:$(AUTH_PORT) --auth --state-dir .local/auth)" \
-	  && echo "-- over HTTP" && ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "AWSIntegrationTests|CommitFaultPlanTests|GCFaultPlanTests" \
+	  && echo "-- over HTTP" && ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "$(AWS_IT_FILTER)" \
 	  && echo "-- over HTTPS (OpenSSL, SNI, verification)" && ANALEMMA_IT_ENDPOINT=https://localhost:$(TLS_PORT) \
-	     ANALEMMA_IT_CA=$(CURDIR)/.local/auth/tls/cert.pem ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "AWSIntegrationTests|CommitFaultPlanTests|GCFaultPlanTests" \
+	     ANALEMMA_IT_CA=$(CURDIR)/.local/auth/tls/cert.pem ANALEMMA_IT_REQUIRED=1 timeout 900 swift test --filter "$(AWS_IT_FILTER)" \
 	  || status=$$?; \
 	kill $$(cat .local/auth/tls/proxy.pid) 2>/dev/null; $(STACK) down --state-dir .local/auth; exit $$status
 
@@ -96,6 +101,22 @@ package: package-build deps
 # Every zip: bootstrap at the root, executable, static or needing glibc <= 2.26 (provided.al2).
 package-check: package
 	$(PY) Deploy/package_check.py Deploy/dist
+
+# libFuzzer over the kernel's decoders (Tests/Fuzz) for FUZZ_SECONDS; findings kept in .local/fuzz/findings.
+fuzz: $(VENV)/.stamp
+	swift build -c release --product analemma-fuzz --sanitize fuzzer -Xswiftc -DANALEMMA_FUZZ --build-path .build-fuzz
+	$(PY) Tests/Fuzz/run.py --seconds $(FUZZ_SECONDS)
+
+# The reliability figures: every fault plan and concurrency suite (over HTTP and HTTPS), the bad-input corpus, a
+# bounded fuzz run; prints scenarios, fault points, bad inputs, violations and crashes (both must be 0).
+reliability: deps build
+	@mkdir -p .local && rm -f .local/reliability.jsonl
+	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory aws-integration \
+	  AWS_IT_FILTER="CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests"
+	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory integration \
+	  PYTEST_ARGS=Tests/integration/test_bad_input.py
+	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(PY) Tests/reliability_report.py .local/reliability.jsonl
 
 # AWS: STACK, AWS_REGION, ARTIFACT_BUCKET (required), RUNTIME, MODEL_PROVIDER, GEMINI_SECRET (see README "Deploying").
 deploy: package-check
@@ -154,4 +175,4 @@ lint-template: $(VENV)/.stamp
 	if [ $$((rc & 3)) -ne 0 ]; then echo "cfn-lint: errors in Deploy/template.yaml"; exit 1; fi; echo "cfn-lint: Deploy/template.yaml has no errors"
 
 clean:
-	rm -rf .build .local Deploy/dist Bench/bin
+	rm -rf .build .build-fuzz .local Deploy/dist Bench/bin

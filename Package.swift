@@ -48,6 +48,10 @@ let package = Package(
             swiftSettings: strict),
         // Test-only function: echo with no decoding, for the runtime-loop benchmark.
         .executableTarget(name: "bench-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-echo", swiftSettings: strict),
+        // Fuzz targets (make fuzz: libFuzzer via --sanitize fuzzer); a plain build replays inputs. Never packaged.
+        .executableTarget(
+            name: "analemma-fuzz", dependencies: ["Analemma"], path: "Tests/Fuzz",
+            swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),
         // Benchmark harness for the AWS clients (make bench), never packaged.
         .executableTarget(name: "aws-bench", dependencies: ["Analemma"], path: "Bench/aws-bench", swiftSettings: strict),
         .testTarget(

@@ -270,11 +270,12 @@ def _faithful_distributed_map():
 def _isolated_dynamodb_writes():
     """moto's TransactWriteItems deep-copies the table for its rollback while other request threads write to it:
     under concurrent writers it fails with `RuntimeError: dictionary changed size during iteration` (HTTP 500).
-    DynamoDB isolates transactions from other writes; here every write to the backend takes one lock."""
+    DynamoDB isolates transactions from other requests; here every item operation on the backend (reads too: a
+    scan racing a transaction's copy failed the same way) takes one lock."""
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query", "scan"):
         original = getattr(DynamoDBBackend, name)
 
         def locked(self, *args, __original=original, **kwargs):

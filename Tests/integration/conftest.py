@@ -91,3 +91,15 @@ def wait_execution(sfn, execution_arn, seconds=120):
 def functions_state(endpoint):
     with urllib.request.urlopen(f"{endpoint}/_analemma/functions", timeout=10) as r:
         return json.loads(r.read())
+
+
+def pytest_runtest_logreport(report):
+    """`make reliability`: one line per bad-input case (ANALEMMA_RELIABILITY_REPORT), failed cases counted as violations;
+    a crashed instance fails its case (the error must be a coded Analemma.* error from a live instance)."""
+    path = os.environ.get("ANALEMMA_RELIABILITY_REPORT")
+    if not path or report.when != "call" or "test_bad_input.py" not in report.nodeid:
+        return
+    crashed = report.failed and any(word in str(report.longrepr) for word in ("Runtime.ExitError", "Sandbox.Timedout"))
+    with open(path, "a") as f:
+        f.write(json.dumps({"suite": "bad-input", "bad_inputs": 1, "violations": int(report.failed), "crashes": int(crashed),
+                            "case": report.nodeid.split("::", 1)[1]}) + "\n")

@@ -38,6 +38,10 @@ CASES = [
      "Analemma.ForgedPointer", '"elsewhere"'),
     ("gc-worker", {"records": []}, "Analemma.InvalidEvent", "SQS event"),
     ("gc-worker", [1, 2], "Analemma.InvalidEvent", "SQS event"),
+    ("websocket-notifier", [], "Analemma.InvalidEvent", "must be a JSON object"),
+    ("websocket-notifier", {"hello": "world"}, "Analemma.InvalidEvent", "neither requestContext"),
+    ("websocket-notifier", {"requestContext": {"routeKey": "$connect"}}, "Analemma.InvalidEvent", "connectionId"),
+    ("websocket-notifier", {"Records": "not a list"}, "Analemma.InvalidEvent", "SQS event"),
 ]
 
 

@@ -102,18 +102,42 @@ public struct CheckpointWriter: Sendable {
         return queued
     }
 
-    /// Recovers interrupted commits of an execution: aborts PREPARED manifests older than the grace period and
-    /// queues for GC each of their blocks that nothing references. Returns the queued block hashes.
+    /// Recovers interrupted commits of an execution: aborts PREPARED manifests older than the grace period, releases
+    /// the references they took (blocks its committed manifests use stay), forgets them, and queues for GC each of
+    /// their blocks that nothing references any more. Idempotent: a crash at any point is finished by the next run
+    /// (ABORTED records are processed again until forgotten). Returns the queued block hashes.
     @discardableResult
     public func recover(executionID: String, ownerID: String) async throws -> [String] {
-        var queued: [String] = []
-        for manifest in try await manifests.prepared(executionID: executionID, olderThan: clock.nowMillis() - graceMillis) {
-            guard try await manifests.abort(manifest) else { continue }
-            for hash in Set(manifest.fields.values.map(\.block)).sorted() where try await references.count(owner: ownerID, hash: hash) == 0
-            {
-                try await gcQueue.enqueue(owner: ownerID, hash: hash, reason: "aborted manifest \(manifest.manifestID)")
-                queued.append(hash)
+        let now = clock.nowMillis()
+        var records = try await manifests.records(executionID: executionID)
+        var raced = false
+        for i in records.indices where records[i].state == "PREPARED" && records[i].preparedAt <= now - graceMillis {
+            if try await manifests.abort(records[i].manifest) { records[i].state = "ABORTED" } else { raced = true }
+        }
+        if raced { records = try await manifests.records(executionID: executionID) }  // committed meanwhile: reread
+        let aborted = records.filter { $0.state == "ABORTED" }
+        guard !aborted.isEmpty else { return [] }
+        // A commit still in flight (PREPARED within the grace period) may hold the same blocks: leave the aborted
+        // records for a later pass rather than release a reference it relies on.
+        if records.contains(where: { $0.state == "PREPARED" && $0.preparedAt > now - graceMillis }) { return [] }
+        let live = Set(records.filter { $0.state == "COMMITTED" }.flatMap { $0.manifest.fields.values.map(\.block) })
+        var released: Set<String> = []
+        for record in aborted {
+            for hash in Set(record.manifest.fields.values.map(\.block)) where !live.contains(hash) {
+                _ = try await references.release(owner: ownerID, execution: executionID, hash: hash, now: now)
+                released.insert(hash)
             }
+            try await manifests.forgetAborted(record.manifest)
+        }
+        // A commit that began while we released may have found its reference already held: take it again.
+        let known = Set(records.map(\.manifest.manifestID))
+        let since = try await manifests.records(executionID: executionID).filter { !known.contains($0.manifest.manifestID) }
+        let retake = released.intersection(since.flatMap { $0.manifest.fields.values.map(\.block) })
+        if !retake.isEmpty { try await references.take(owner: ownerID, execution: executionID, hashes: retake.sorted()) }
+        var queued: [String] = []
+        for hash in released.subtracting(retake).sorted() where try await references.count(owner: ownerID, hash: hash) == 0 {
+            try await gcQueue.enqueue(owner: ownerID, hash: hash, reason: "aborted commit of \(executionID)")
+            queued.append(hash)
         }
         return queued
     }

@@ -118,6 +118,32 @@ public struct ManifestStore: Sendable {
         return try Self.decode(items)
     }
 
+    /// One stored manifest with its commit state (`PREPARED`, `COMMITTED`, `ABORTED`) and when it was prepared.
+    public struct Record: Sendable {
+        public var manifest: Manifest
+        public var state: String
+        public var preparedAt: Int64
+    }
+
+    /// Every manifest record of an execution (recovery decides from their states and ages).
+    public func records(executionID: String) async throws -> [Record] {
+        let items = try await db.query(
+            table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", .init(values: [":pk": Self.pk(executionID), ":m": .s("M#")]))
+        return try items.compactMap { item in
+            guard let manifest = try Self.decode([item]).first else { return nil }
+            return Record(manifest: manifest, state: item["state"]?.string ?? "", preparedAt: Int64(item["prepared_at"]?.int ?? 0))
+        }
+    }
+
+    /// Deletes an ABORTED manifest record once recovery released what it held (idempotent).
+    public func forgetAborted(_ manifest: Manifest) async throws {
+        do {
+            try await db.deleteItem(
+                table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")],
+                .init(condition: "#s = :aborted", names: ["#s": "state"], values: [":aborted": .s("ABORTED")]))
+        } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {}
+    }
+
     /// Every manifest of an execution, whatever its state (retention walks them all).
     public func all(executionID: String) async throws -> [Manifest] {
         let items = try await db.query(

@@ -30,22 +30,30 @@ public struct Sweeper: Sendable {
     public let checkpoints: CheckpointWriter
     public let s3: S3
     public let bucket: String
+    /// Sweep one owner only (its manifests and `owners/<owner>/blocks/`); nil sweeps everyone.
+    public var owner: String?
 
-    public init(checkpoints: CheckpointWriter, s3: S3, bucket: String) {
+    public init(checkpoints: CheckpointWriter, s3: S3, bucket: String, owner: String? = nil) {
         self.checkpoints = checkpoints
         self.s3 = s3
         self.bucket = bucket
+        self.owner = owner
     }
 
     public func sweep() async throws -> Report {
         var report = Report()
         let now = checkpoints.clock.nowMillis()
         let grace = checkpoints.graceMillis
+        var values: DynamoItem = [":m": .s("M#")]
+        if let owner { values[":o"] = .s(owner) }
         let items = try await checkpoints.manifests.db.scan(
-            table: checkpoints.manifests.table, filter: "begins_with(sk, :m)", .init(values: [":m": .s("M#")]))
+            table: checkpoints.manifests.table, filter: "begins_with(sk, :m)" + (owner == nil ? "" : " AND owner_id = :o"),
+            .init(values: values))
         // 1. Interrupted commits: PREPARED records older than the grace period are aborted, their blocks queued.
         var interrupted = Set<[String]>()
-        for item in items where item["state"]?.string == "PREPARED" && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true
+        for item in items
+        where item["state"]?.string == "ABORTED"
+            || (item["state"]?.string == "PREPARED" && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true)
         {
             if let m = try ManifestStore.decode([item]).first { interrupted.insert([m.executionID, m.ownerID]) }
         }
@@ -63,7 +71,8 @@ public struct Sweeper: Sendable {
         }
         report.reachableBlocks = reachable.count
         // 3. Orphans: block objects no live manifest reaches, older than the grace period.
-        for object in try await s3.listObjects(bucket: bucket, prefix: "owners/") {
+        let prefix = owner.map { "owners/\($0)/blocks/" } ?? "owners/"
+        for object in try await s3.listObjects(bucket: bucket, prefix: prefix) {
             let parts = object.key.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 4, parts[2] == "blocks" else { continue }
             report.objectsScanned += 1

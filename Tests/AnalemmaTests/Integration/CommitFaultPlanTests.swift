@@ -75,7 +75,7 @@ struct CommitFaultPlanTests {
 
     /// Commits segment 0 cleanly, then segment 1 through a transport that fails at request `failAt`, then recovers
     /// with a healthy writer and checks: no dangling pointer, every unreferenced block queued, exact reconstruction.
-    func run(failAt: Int, ambiguous: Bool, transport: any HTTPTransport) async throws -> Int {
+    func run(failAt: Int, ambiguous: Bool, transport: any HTTPTransport, invariants: Invariants = Invariants()) async throws -> Int {
         let aws = try LocalAWS.require()
         let world = World(aws: aws, owner: "fp-\(UUID().uuidString.prefix(8))", execution: "ex-\(UUID().uuidString.prefix(8))")
         let healthy = try world.writer(transport: transport)
@@ -99,7 +99,7 @@ struct CommitFaultPlanTests {
         }
         let final = try await healthy.manifests.head(executionID: world.execution)
         let manifest = try #require(try await healthy.manifests.manifest(executionID: world.execution, manifestID: final.manifestID!))
-        #expect(
+        invariants.check(
             try await StateHydrator(store: healthy.blocks).hydrate(manifest) == s1,
             "failAt \(failAt) ambiguous \(ambiguous): reconstruction")
         let s3 = try S3(
@@ -113,15 +113,16 @@ struct CommitFaultPlanTests {
             })
         for m in [m0, manifest] {
             for hash in Set(m.fields.values.map { (ref: FieldRef) in ref.block }) {
-                #expect(stored.contains(hash), "failAt \(failAt) ambiguous \(ambiguous): committed manifest points at missing block")
-                #expect(
+                invariants.check(
+                    stored.contains(hash), "failAt \(failAt) ambiguous \(ambiguous): committed manifest points at missing block")
+                invariants.check(
                     try await healthy.references.holds(owner: world.owner, execution: world.execution, hash: hash),
                     "unreferenced live block")
             }
         }
         let queued = Set(await world.queue.queued.map(\.hash))
         for hash in stored where try await healthy.references.count(owner: world.owner, hash: hash) == 0 {
-            #expect(
+            invariants.check(
                 queued.contains(hash),
                 "failAt \(failAt) ambiguous \(ambiguous): orphan block \(hash.prefix(12)) neither referenced nor queued")
         }
@@ -272,8 +273,12 @@ struct CommitFaultPlanTests {
         let total = try await run(failAt: .max, ambiguous: false, transport: transport)
         #expect(total >= 5, "a commit makes at least prepare + blocks + references + commit requests")
         print("fault plan: \(total) requests per commit, \(2 * total) injected faults")
+        let invariants = Invariants()
         for failAt in 1...total {
-            for ambiguous in [false, true] { _ = try await run(failAt: failAt, ambiguous: ambiguous, transport: transport) }
+            for ambiguous in [false, true] {
+                _ = try await run(failAt: failAt, ambiguous: ambiguous, transport: transport, invariants: invariants)
+            }
         }
+        ReliabilityReport.record("commit", scenarios: 2 * total, faultPoints: 2 * total, violations: invariants.violations)
     }
 }

@@ -65,6 +65,7 @@ struct GCFaultPlanTests {
         let aws = try LocalAWS.require()
         let transport = SocketTransport(caFile: aws.env["ANALEMMA_IT_CA"])
         var covered = 0
+        let invariants = Invariants()
         for failAt in 1...5 {
             let world = World(aws: aws)
             let healthy = try world.collector(transport)
@@ -73,14 +74,16 @@ struct GCFaultPlanTests {
             let crashed = try? await world.collector(faults).collect(owner: world.owner, hash: hash)
             if crashed == nil { covered += 1 }
             var verdict = try await healthy.collect(owner: world.owner, hash: hash).verdict
-            #expect([.deleted, .alreadyDeleted].contains(verdict), "failAt \(failAt) ambiguous \(ambiguous): \(verdict)")
-            #expect(try await world.objectExists(healthy, hash) == false, "failAt \(failAt): object survived")
+            invariants.check([.deleted, .alreadyDeleted].contains(verdict), "failAt \(failAt) ambiguous \(ambiguous): \(verdict)")
+            invariants.check(try await world.objectExists(healthy, hash) == false, "failAt \(failAt): object survived")
             let marks = try #require(try await healthy.references.marks(owner: world.owner, hash: hash))
-            #expect(marks.claimedAt != nil && marks.deletedAt != nil && marks.refs == 0, "failAt \(failAt): \(marks)")
+            invariants.check(marks.claimedAt != nil && marks.deletedAt != nil && marks.refs == 0, "failAt \(failAt): \(marks)")
             verdict = try await healthy.collect(owner: world.owner, hash: hash).verdict
-            #expect(verdict == .alreadyDeleted, "a replay after the deletion must do nothing")
+            invariants.check(verdict == .alreadyDeleted, "a replay after the deletion must do nothing")
         }
         #expect(covered == 4, "the collection of a condemned block makes 4 requests; each was a fault point")
+        ReliabilityReport.record(
+            "gc" + (ambiguous ? "/lost-answer" : "/crash"), scenarios: 5, faultPoints: covered, violations: invariants.violations)
     }
 
     @Test("a writer whose reference lands after GC looked wins: the claim fails and the block stays")
