@@ -221,6 +221,24 @@ def _faithful_distributed_map():
 
     dipw.DistributedItemProcessorWorker._eval_job = eval_job
 
+    # A threshold the state does not declare does not constrain (moto defaults both to 0): unset count = no count
+    # limit when a percentage is set, unset percentage = 100 when a count is set; neither set = any failure fails.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import state_map as sm
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import tolerated_failure as tf
+
+    original_from_props = sm.StateMap.from_state_props
+
+    def from_state_props(self, state_props):
+        original_from_props(self, state_props)
+        has_count = state_props.get(tf.ToleratedFailureCountDecl) is not None
+        has_percentage = state_props.get(tf.ToleratedFailurePercentageDecl) is not None
+        if has_percentage and not has_count:
+            self.tolerated_failure_count_decl = tf.ToleratedFailureCountInt(2 ** 62)
+        if has_count and not has_percentage:
+            self.tolerated_failure_percentage_decl = tf.ToleratedFailurePercentage(100.0)
+
+    sm.StateMap.from_state_props = from_state_props
+
     original_map_run = dic.DistributedIterationComponent._map_run
 
     def map_run(self, env, eval_input):
@@ -229,7 +247,7 @@ def _faithful_distributed_map():
         total, failed = counter.total.get(), counter.failed.get() + counter.timed_out.get()
         over_count = failed > eval_input.tolerated_failure_count
         over_percentage = total > 0 and failed * 100.0 / total > eval_input.tolerated_failure_percentage
-        if failed and over_count and over_percentage:
+        if failed and (over_count or over_percentage):  # AWS: "fails when it exceeds either value"
             name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
             cause = (f"The specified tolerated failure threshold was exceeded: {failed} of {total} items failed "
                      f"(tolerated: {eval_input.tolerated_failure_percentage}% / {eval_input.tolerated_failure_count})")

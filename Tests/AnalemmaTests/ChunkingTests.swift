@@ -42,8 +42,9 @@ struct ChunkingTests {
         }
     }
 
-    static func spec(_ workflow: String) throws -> MapSpec {
-        let config = try JSONDecoder().decode([String: JSONValue].self, from: Data(#"{"items":"docs","workflow":\#(workflow)}"#.utf8))
+    static func spec(_ workflow: String, extra: String = "") throws -> MapSpec {
+        let config = try JSONDecoder().decode(
+            [String: JSONValue].self, from: Data(#"{"items":"docs",\#(extra)"workflow":\#(workflow)}"#.utf8))
         return try MapSpec(node: .init(id: "m", type: "map", reads: ["docs"], writes: ["out"], config: config), executor: NodeExecutor())
     }
 
@@ -64,6 +65,27 @@ struct ChunkingTests {
         }
         #expect { _ = try Self.spec(#"{"entry":"a","nodes":[{"id":"a","type":"route"}],"edges":[{"from":"a","to":"z"}]}"#) } throws: {
             "\($0)".contains("config.workflow") && "\($0)".contains("\"z\"")
+        }
+    }
+
+    static let trivial =
+        #"{"entry":"a","nodes":[{"id":"a","type":"skill","skill":"template","writes":["y"],"config":{"template":"x"}}],"edges":[]}"#
+
+    @Test(
+        "tolerance: a percentage, a count, or both (either exceeded fails); neither tolerates nothing",
+        arguments: [
+            ("", 0.0, nil), (#""tolerated_failure_percentage":5,"#, 5.0, nil), (#""tolerated_failure_count":3,"#, 100.0, 3),
+            (#""tolerated_failure_percentage":5,"tolerated_failure_count":3,"#, 5.0, 3),
+        ] as [(String, Double, Int?)])
+    func tolerance(_ extra: String, percentage: Double, count: Int?) throws {
+        let spec = try Self.spec(Self.trivial, extra: extra)
+        #expect(spec.toleratedFailurePercentage == percentage && spec.toleratedFailureCount == count)
+    }
+
+    @Test("a tolerated failure count must be a non-negative integer", arguments: ["-1", "1.5", "\"2\""])
+    func badCount(_ value: String) {
+        #expect { _ = try Self.spec(Self.trivial, extra: #""tolerated_failure_count":\#(value),"#) } throws: {
+            "\($0)".contains("tolerated_failure_count")
         }
     }
 }

@@ -20,9 +20,11 @@ def docs(n=1000, broken=BROKEN):
 INLINE = 1_000_000  # inline_max_chunks that keeps a map inline
 
 
-def run_map(sfn, engine, chunk_size, tolerance, items, inline_max=INLINE):  # noqa: F811
+def run_map(sfn, engine, chunk_size, tolerance, items, inline_max=INLINE, count=None):  # noqa: F811
     w = example("map-scoring.json")
     w["nodes"][0]["config"].update(chunk_size=chunk_size, tolerated_failure_percentage=tolerance, inline_max_chunks=inline_max)
+    if count is not None:
+        w["nodes"][0]["config"]["tolerated_failure_count"] = count
     arn = start(sfn, engine, w, {"docs": items})
     return arn, wait(sfn, arn, seconds=300)
 
@@ -159,3 +161,22 @@ def test_results_stream_one_chunk_file_at_a_time_through_the_command(sfn, endpoi
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [x["index"] for x in lines] == list(range(50)) and "50 results" in r.stderr
     assert lines[10]["result"] is None and lines[11]["result"] == {"score": {"id": 11, "words": 11}}
+
+
+@pytest.mark.parametrize("inline_max", [INLINE, 0], ids=["inline", "distributed"])
+@pytest.mark.parametrize("count,status", [(2, "FAILED"), (3, "SUCCEEDED")])
+def test_a_failure_count_limits_the_map_even_under_the_percentage(sfn, engine, inline_max, count, status):  # noqa: F811
+    """Step Functions fails a Map Run that exceeds either threshold: 3 failed chunks of 40 (7.5%) pass a 50% limit
+    but not a count of 2."""
+    arn, d = run_map(sfn, engine, 1, 50.0, docs(n=40, broken=(1, 12, 25)), inline_max=inline_max, count=count)
+    assert d["status"] == status, d
+    if status == "FAILED":
+        assert d["error"] == "Analemma.ToleranceExceeded", d
+        if inline_max:
+            assert "3 of 40 chunks failed (7.5%), over 2 tolerated failed chunks" in d["cause"], d["cause"]
+        else:
+            assert "States.ExceedToleratedFailureThreshold" in d["cause"] and "3 of 40 items failed" in d["cause"], d["cause"]
+    else:
+        s = json.loads(d["output"])["output"]["scores"]
+        assert json.loads(d["output"])["outcome"] == "COMPLETED_WITH_RISK"
+        assert (s["failed_chunks"], s["tolerated_failure_count"]) == (3, 3)

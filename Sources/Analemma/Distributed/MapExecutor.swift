@@ -100,16 +100,22 @@ public struct MapExecutor: Sendable {
             "chunk_size": .number(Double(size)), "succeeded_chunks": .number(Double(cut.count - failedChunks.count)),
             "failed_chunks": .number(Double(failedChunks.count)), "failed_items_count": .number(Double(failedItems.count)),
             "failed_items": .array(listed), "tolerated_failure_percentage": .number(spec.toleratedFailurePercentage),
+            "tolerated_failure_count": .number(Double(spec.toleratedFailureCount ?? cut.count)),
             "failed_chunk_pointers": .array(
                 failedChunks.map { .string("s3://\(chunks.bucket)/\(prefix.key)/\(DistributedChunkService.chunkName($0.index))") }),
             "item_reader": .string(itemsPointer), "results_index": .string("s3://\(chunks.bucket)/\(indexKey)"),
         ])
-        if percent > spec.toleratedFailurePercentage {
+        let overCount = spec.toleratedFailureCount.map { failedChunks.count > $0 } ?? false
+        if percent > spec.toleratedFailurePercentage || overCount {  // either threshold, as Step Functions does
             let sample = failedItems.prefix(5).map { "item \($0.1): \($0.2)" }.joined(separator: "; ")
+            let tolerated =
+                overCount
+                ? "\(spec.toleratedFailureCount ?? 0) tolerated failed chunks"
+                : "the tolerated \(Self.percent(spec.toleratedFailurePercentage))"
             throw AnalemmaError(
                 .toleranceExceeded,
-                "node \(node.id.debugDescription): \(failedChunks.count) of \(cut.count) chunks failed (\(Self.percent(percent))), over the tolerated "
-                    + "\(Self.percent(spec.toleratedFailurePercentage)); \(failedItems.count) failed items, e.g. \(sample)")
+                "node \(node.id.debugDescription): \(failedChunks.count) of \(cut.count) chunks failed (\(Self.percent(percent))), over "
+                    + "\(tolerated); \(failedItems.count) failed items, e.g. \(sample)")
         }
         return Outcome(stats: stats, completedWithRisk: !failedChunks.isEmpty)
     }

@@ -18,6 +18,9 @@ public struct MapSpec: Sendable {
     public var maxConcurrency: Int
     /// Percentage of chunks that may fail before the map fails (0–100).
     public var toleratedFailurePercentage: Double
+    /// How many chunks may fail before the map fails; nil: no count limit. With both, exceeding either fails the map
+    /// (as Step Functions does).
+    public var toleratedFailureCount: Int?
     /// The node's single write: where the map's statistics and result pointers go.
     public var target: String
     /// Up to this many chunks the map runs inline in its segment; above, on a Step Functions Distributed Map
@@ -59,7 +62,14 @@ public struct MapSpec: Sendable {
             throw bad("config.max_concurrency must be 1–10000")
         }
         maxConcurrency = Int(concurrency)
-        toleratedFailurePercentage = try number("tolerated_failure_percentage") ?? 0
+        if let count = try number("tolerated_failure_count") {
+            guard count >= 0, count == count.rounded(), count <= 1e12 else {
+                throw bad("config.tolerated_failure_count must be a non-negative integer")
+            }
+            toleratedFailureCount = Int(count)
+        }
+        // Neither threshold set: no failure tolerated. Only a count set: the percentage does not constrain.
+        toleratedFailurePercentage = try number("tolerated_failure_percentage") ?? (toleratedFailureCount == nil ? 0 : 100)
         let inline = try number("inline_max_chunks") ?? 300
         guard inline >= 0, inline == inline.rounded() else { throw bad("config.inline_max_chunks must be a non-negative integer") }
         inlineMaxChunks = Int(inline)

@@ -34,6 +34,8 @@ public struct Cursor: Codable, Sendable, Equatable {
         public var chunkSize: Int
         public var maxConcurrency: Int
         public var toleratedFailurePercentage: Double
+        /// The Map's `ToleratedFailureCountPath`: the node's count, or the number of chunks when it sets none.
+        public var toleratedFailureCount: Int?
         public var step: Int
 
         enum CodingKeys: String, CodingKey {
@@ -41,6 +43,7 @@ public struct Cursor: Codable, Sendable, Equatable {
             case chunkSize = "chunk_size"
             case maxConcurrency = "max_concurrency"
             case toleratedFailurePercentage = "tolerated_failure_percentage"
+            case toleratedFailureCount = "tolerated_failure_count"
         }
     }
 

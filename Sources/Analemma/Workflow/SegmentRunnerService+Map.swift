@@ -51,7 +51,8 @@ extension SegmentRunnerService {
                 Cursor.FanOut(
                     node: node.id, bucket: chunkService.bucket, key: readerKey, prefix: prepared.prefix.key, items: prepared.items,
                     chunks: prepared.chunks.count, chunkSize: prepared.chunkSize, maxConcurrency: spec.maxConcurrency,
-                    toleratedFailurePercentage: spec.toleratedFailurePercentage, step: cursor.step)
+                    toleratedFailurePercentage: spec.toleratedFailurePercentage,
+                    toleratedFailureCount: spec.toleratedFailureCount ?? prepared.chunks.count, step: cursor.step)
             )
         }
         let mapped = try await maps.runInline(node, spec: spec, prepared)
@@ -145,6 +146,7 @@ extension SegmentRunnerService {
             "chunks": .number(Double(fanout.chunks)), "chunk_size": .number(Double(fanout.chunkSize)),
             "succeeded_chunks": .number(Double(count("item_counts.succeeded"))), "failed_chunks": .number(Double(failed)),
             "failed_chunk_list": .array(failedChunks), "tolerated_failure_percentage": .number(fanout.toleratedFailurePercentage),
+            "tolerated_failure_count": .number(Double(fanout.toleratedFailureCount ?? fanout.chunks)),
             "item_reader": .string("s3://\(fanout.bucket)/\(fanout.key)"),
         ]
         for key in ["map_run_arn", "manifest"] { if let v = try aggregate.value(at: key) { fields[key] = v } }
