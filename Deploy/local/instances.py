@@ -150,6 +150,8 @@ class Instance:
 
     def next_invocation(self):
         """Blocks until an invocation is assigned (no timeout: the long poll); None when the instance dies."""
+        # What the finished invocation wrote before asking for the next one belongs to its log (Tail) - pump it first.
+        self.drain_logs(0.2)
         with self.pool.lock:
             if self.current is not None and self.current.done.is_set():
                 self.current = None
