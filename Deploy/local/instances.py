@@ -119,11 +119,14 @@ class Instance:
 
     def drain_logs(self, seconds=0.5):
         """Waits (briefly) until everything the process wrote so far has been pumped."""
+        proc = getattr(self, "proc", None)  # not yet set while the instance is starting
+        if proc is None:
+            return
         deadline = time.time() + seconds
         buf = array.array("i", [0])
         while time.time() < deadline:
             try:
-                fcntl.ioctl(self.proc.stdout.fileno(), termios.FIONREAD, buf)
+                fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, buf)
             except OSError:
                 return
             if buf[0] == 0 and not self._pumping:
@@ -151,7 +154,8 @@ class Instance:
     def next_invocation(self):
         """Blocks until an invocation is assigned (no timeout: the long poll); None when the instance dies."""
         # What the finished invocation wrote before asking for the next one belongs to its log (Tail) - pump it first.
-        self.drain_logs(0.2)
+        if self.current is not None:
+            self.drain_logs(0.2)
         with self.pool.lock:
             if self.current is not None and self.current.done.is_set():
                 self.current = None

@@ -6,9 +6,11 @@ import Testing
 struct MessagePrunerTests {
     static let shard = "s3://analemma-state/owners/a/executions/k/events/1-r.jsonl"
 
-    static func record(_ seq: Int, _ attributes: [String: String]) -> JSONValue {
-        KernelEvent("tool_call", executionID: "arn:exec", traceID: "1-trace", ownerID: "a", attributes, timeMillis: 1000 + Int64(seq))
-            .record(seq: seq)
+    static func record(_ seq: Int, _ attributes: [String: String], bodies: [String: String] = [:]) -> JSONValue {
+        var event = KernelEvent(
+            "tool_call", executionID: "arn:exec", traceID: "1-trace", ownerID: "a", attributes, timeMillis: 1000 + Int64(seq))
+        event.bodies = bodies
+        return event.record(seq: seq)
     }
 
     /// Deterministic pseudo-random records: sizes from bytes to megabytes, multi-byte and escaped characters.
@@ -25,7 +27,9 @@ struct MessagePrunerTests {
                 let size = [10, 1000, 40_000, 150_000, 700_000][next(5)]
                 attributes["a\(i)"] = String(repeating: alphabet[next(alphabet.count)], count: size)
             }
-            return record(seq, attributes)
+            var bodies: [String: String] = [:]
+            if seq % 3 == 0 { bodies["prompt"] = String(repeating: alphabet[next(alphabet.count)], count: [100, 30_000, 40_000][next(3)]) }
+            return record(seq, attributes, bodies: bodies)
         }
     }
 
@@ -68,6 +72,18 @@ struct MessagePrunerTests {
         let messages = MessagePruner().messages(records: records, executionID: "arn:exec", traceID: "1-trace", shard: Self.shard)
         #expect(messages.count == 1)
         #expect(try JSONValue(json: messages[0]).value(at: "events") == .array(records))
+    }
+
+    @Test("a body over 32 KB is cut in the shard record itself, with the marker")
+    func bodyLimit() throws {
+        let long = Self.record(0, [:], bodies: ["completion": String(repeating: "y", count: 40_000), "prompt": "short"])
+        guard case .string(let c)? = try long.value(at: "bodies.completion") else {
+            Issue.record("no body")
+            return
+        }
+        #expect(c.hasSuffix(MessagePruner.marker) && c.utf8.count < KernelEvent.bodyLimit)
+        #expect(try long.value(at: "bodies.prompt") == .string("short"))
+        #expect(try Self.record(1, [:]).value(at: "bodies") == nil)
     }
 
     @Test("a cut value ends in the marker and keeps its beginning")

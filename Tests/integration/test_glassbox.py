@@ -86,8 +86,11 @@ def test_events_reach_a_subscriber_live_in_order_with_one_trace_id(sfn, endpoint
     assert kinds[0] == "execution_started" and kinds[-1] == "execution_finished"
     assert {e["trace_id"] for e in events} == {first["trace_id"]} and first["trace_id"]
     assert {e["execution_id"] for e in events} == {arn} and {e["owner_id"] for e in events} == {"team-a"}
-    llm = next(e for e in events if e["event"] == "llm_call")["attributes"]
+    call = next(e for e in events if e["event"] == "llm_call")
+    llm = call["attributes"]
     assert llm["gen_ai.request.model"] and int(llm["gen_ai.usage.input_tokens"]) > 0
+    # the prompt and completion travel in the shard (bodies), not in log lines
+    assert "tidal energy" in call["bodies"]["prompt"] and call["bodies"]["completion"].startswith("[gemini-standin")
     cp = next(e for e in events if e["event"] == "checkpoint")["attributes"]
     assert int(cp["s3_puts"]) >= 1 and int(cp["bytes"]) > 0 and len(cp["manifest_id"]) == 64
     assert max(ws.sizes) <= LIMIT

@@ -17,6 +17,10 @@ public struct KernelEvent: Sendable, Equatable {
     public var fields: [String: String]
     /// Milliseconds since the Unix epoch.
     public var timeMillis: Int64
+    /// Large bodies (an LLM call's prompt and completion): written to the log shard only, never to log lines,
+    /// each cut at ``bodyLimit`` (the whole value is in the execution's state).
+    public var bodies: [String: String] = [:]
+    public static let bodyLimit = 32 * 1024
 
     public init(
         _ type: String, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:],
@@ -32,11 +36,18 @@ public struct KernelEvent: Sendable, Equatable {
 
     /// The event as one log-shard record: `{"event", "time_ms", "seq", "execution_id", "trace_id", "owner_id", "attributes"}`.
     public func record(seq: Int) -> JSONValue {
-        .object([
+        var record: [String: JSONValue] = [
             "event": .string(type), "time_ms": .number(Double(timeMillis)), "seq": .number(Double(seq)),
             "execution_id": .string(executionID), "trace_id": .string(traceID), "owner_id": .string(ownerID),
             "attributes": .object(fields.mapValues { .string($0) }),
-        ])
+        ]
+        if !bodies.isEmpty {
+            record["bodies"] = .object(
+                bodies.mapValues {
+                    $0.utf8.count <= Self.bodyLimit ? .string($0) : .string(String($0.prefix(Self.bodyLimit / 4)) + MessagePruner.marker)
+                })
+        }
+        return .object(record)
     }
 }
 

@@ -7,7 +7,7 @@
 /// Packs event records into WebSocket messages that fit API Gateway's 128 KB message limit.
 ///
 /// Records keep their order and none is dropped: they are spread over as many messages as needed. A record too big
-/// for one message on its own is cut: long attribute values end in ``marker``, the record gets `"truncated": true`
+/// for one message on its own is cut: long attribute and body values end in ``marker``, the record gets `"truncated": true`
 /// and `"full"` — the pointer of the log shard that holds it whole (`<shard>#seq=<n>`).
 /// https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
 public struct MessagePruner: Sendable {
@@ -51,14 +51,15 @@ public struct MessagePruner: Sendable {
         let seq = object["seq"].map { $0.text } ?? "?"
         object["truncated"] = .bool(true)
         object["full"] = .string("\(shard)#seq=\(seq)")
-        let attributes: [String: JSONValue]
-        if case .object(let a)? = object["attributes"] { attributes = a } else { attributes = [:] }
+        var maps: [String: [String: JSONValue]] = [:]
+        for key in ["attributes", "bodies"] { if case .object(let a)? = object[key] { maps[key] = a } }
         for cap in [16384, 4096, 1024, 256, 64] {
-            object["attributes"] = .object(attributes.mapValues { Self.cut($0, to: cap) })
+            for (key, map) in maps { object[key] = .object(map.mapValues { Self.cut($0, to: cap) }) }
             let bytes = JSONValue.object(object).jsonData()
             if bytes.count <= budget { return bytes }
         }
         object["attributes"] = .object([:])
+        object["bodies"] = nil
         for key in object.keys
         where !["event", "seq", "time_ms", "execution_id", "trace_id", "owner_id", "truncated", "full"].contains(key) {
             object[key] = nil

@@ -12,6 +12,8 @@ public struct NodeOutcome: Sendable {
     public var model: ModelResponse?
     /// Skills the model called as tools, in order.
     public var toolCalls: [ToolCall] = []
+    /// The rendered prompt of an `llm` node (for the event log; the answer is in `model.text`).
+    public var prompt: String?
 
     init(updates: [String: Data], attempts: Int, model: ModelResponse? = nil) {
         self.updates = updates
@@ -146,6 +148,7 @@ public struct NodeExecutor: Sendable {
             if r.functionCalls.isEmpty {
                 var outcome = NodeOutcome(updates: [try input.target(): JSONValue.string(r.text).jsonData()], attempts: 1, model: total)
                 outcome.toolCalls = calls
+                outcome.prompt = prompt
                 return outcome
             }
             guard step < maxSteps else { break }

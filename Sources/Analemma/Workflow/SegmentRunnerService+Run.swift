@@ -111,7 +111,7 @@ extension SegmentRunnerService {
                         "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
                         "latency_ms": m.latencyMillis.map(String.init) ?? "",
                         "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
-                    ])
+                    ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
                 for call in outcome.toolCalls {
                     emit(
                         "tool_call", k,

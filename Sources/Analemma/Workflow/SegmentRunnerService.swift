@@ -91,7 +91,9 @@ public struct SegmentRunnerService: LambdaHandler {
         }
     }
 
-    func emit(_ type: String, _ k: KernelPayload, _ fields: [String: String] = [:]) {
-        events.emit(KernelEvent(type, executionID: k.executionID, traceID: k.traceID, ownerID: k.ownerID, fields))
+    func emit(_ type: String, _ k: KernelPayload, _ fields: [String: String] = [:], bodies: [String: String] = [:]) {
+        var event = KernelEvent(type, executionID: k.executionID, traceID: k.traceID, ownerID: k.ownerID, fields)
+        event.bodies = bodies
+        events.emit(event)
     }
 }
