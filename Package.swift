@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "bench-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-echo", swiftSettings: strict),
         // Fuzz targets (make fuzz: libFuzzer via --sanitize fuzzer); a plain build replays inputs. Never packaged.
         .executableTarget(
-            name: "analemma-fuzz", dependencies: ["Analemma"], path: "Tests/Fuzz",
+            name: "analemma-fuzz", dependencies: ["Analemma"], path: "Tests/Fuzz", exclude: ["seeds.py", "run.py"],
             swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),
         // Benchmark harness for the AWS clients (make bench), never packaged.
         .executableTarget(name: "aws-bench", dependencies: ["Analemma"], path: "Bench/aws-bench", swiftSettings: strict),

@@ -3,7 +3,8 @@
   POST /v1beta/models/{model}:generateContent                                      (x-goog-api-key)
   POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent   (Authorization: Bearer)
 
-Answers deterministically: `[gemini-standin {model}] {last user text}`, with usageMetadata (~4 bytes per token),
+Answers deterministically: `[gemini-standin {model}] {last user text}`, with usageMetadata (~4 bytes per token);
+a co-design request (JSON response asked for) gets a small valid workflow drafted from its description;
 a thought signature on the part (to check it comes back verbatim), finishReason STOP. Scriptable per test:
 
   POST   /_analemma/gemini   {"model": "<id or *>", "responses": [{"status": 429}, {"text": "…"}, {"block": "SAFETY"},
@@ -23,6 +24,24 @@ DEVELOPER = re.compile(r"^/v1beta/models/([^/:]+):generateContent$")
 VERTEX = re.compile(r"^/v1/projects/[^/]+/locations/[^/]+/publishers/google/models/([^/:]+):generateContent$")
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+CODESIGN_MARKER = "The workflow to design:"
+
+
+def draft_workflow(description):
+    """What the stand-in drafts for `analemma codesign`: an LLM step on the description, plus a human approval when
+    the description asks for one - deterministic, valid, and obviously a stand-in's work."""
+    nodes = [{"id": "draft", "type": "llm", "reads": ["topic"], "writes": ["draft"],
+              "config": {"prompt": f"{description[:300]}\n\nTopic: {{{{topic}}}}", "complexity": "medium"}}]
+    edges, outputs = [], ["draft"]
+    if any(word in description.lower() for word in ("approv", "human", "review", "sign off")):
+        nodes.append({"id": "approve", "type": "hitp", "reads": ["draft"], "writes": ["approval"],
+                      "config": {"question": "Approve this draft? Answer approval yes/no.\n\n{{draft}}"}})
+        edges.append({"from": "draft", "to": "approve"})
+        outputs.append("approval")
+    return {"workflow_id": "stand-in-draft", "version": 1, "description": f"drafted by the local stand-in: {description[:200]}",
+            "entry": "draft", "outputs": outputs, "nodes": nodes, "edges": edges}
 
 
 def _json(status, doc):
@@ -77,7 +96,11 @@ class GeminiStandIn:
                     "finishReason": "STOP", "index": 0}],
                 "usageMetadata": {"promptTokenCount": (len(body) + 3) // 4, "candidatesTokenCount": 10, "totalTokenCount": (len(body) + 3) // 4 + 10},
                 "modelVersion": model})
-        text = spec.get("text", f"[gemini-standin {model}] {prompt}")
+        default = f"[gemini-standin {model}] {prompt}"
+        wants_json = (request.get("generationConfig") or {}).get("responseMimeType") == "application/json"
+        if wants_json and CODESIGN_MARKER in prompt:  # the co-design assistant's first draft: a small valid workflow
+            default = json.dumps(draft_workflow(prompt.split(CODESIGN_MARKER, 1)[1].strip()))
+        text = spec.get("text", default)
         usage = {"promptTokenCount": (len(prompt.encode()) + 3) // 4, "candidatesTokenCount": (len(text.encode()) + 3) // 4,
                  "thoughtsTokenCount": spec.get("thoughts", 0)}
         usage["totalTokenCount"] = sum(usage.values())

@@ -199,6 +199,14 @@ def test_codesign_gives_up_after_its_repairs_and_says_why(endpoint):
     assert r.returncode == 1 and "no valid workflow after 3 rounds" in r.stderr and '"nowhere"' in r.stderr
 
 
+def test_codesign_on_the_unscripted_stand_in_drafts_a_valid_workflow(endpoint):
+    """What `make codesign` gives a newcomer without a Gemini key: a valid draft, with the human step asked for."""
+    r = cli(endpoint, "codesign", "summarise a topic, then ask a human to approve")
+    assert r.returncode == 0, r.stderr
+    w = json.loads(r.stdout)
+    assert [n["type"] for n in w["nodes"]] == ["llm", "hitp"] and "valid after 1 round(s)" in r.stderr
+
+
 def test_validate_command_accepts_examples_and_names_the_node_of_each_invalid_one(tmp_path, endpoint):
     import glob
     import os
