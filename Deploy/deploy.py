@@ -32,9 +32,9 @@ def aws(args, *cmd, capture=True, check=True):
     return r
 
 
-def artifacts(dist):
-    files = sorted(os.path.join(dist, z) for z in os.listdir(dist) if z.endswith(".zip"))
-    files.append(os.path.join(ROOT, "StateMachines", "workflow.asl.json"))
+def artifacts(zips):
+    """The files to upload (the zips and the state machine definition) and their content version."""
+    files = zips + [os.path.join(ROOT, "StateMachines", "workflow.asl.json")]
     digest = hashlib.sha256()
     for f in files:
         with open(f, "rb") as fh:
@@ -54,7 +54,7 @@ def deploy(args):
         print(("ok    " if ok else "FAIL  ") + line)
         if not ok:
             sys.exit("a zip is not deployable (see above)")
-    files, version = artifacts(dist)
+    files, version = artifacts(zips)
     prefix = f"analemma/{version}/"
     print(f"== uploading {len(files)} artifacts to s3://{args.artifact_bucket}/{prefix}")
     for f in files:

@@ -27,9 +27,11 @@ from wsclient import WebSocketClient  # noqa: E402
 
 def follow(endpoint, arn, owner, progress):
     """Subscribes to the execution's events over the local WebSocket API (the viewer's path) in the background."""
+    connect_token = viewer.token(owner)
+
     def run():
         for _ in range(50):  # the execution's first checkpoint may not be committed yet
-            ws = WebSocketClient(endpoint, viewer.token(owner))
+            ws = WebSocketClient(endpoint, connect_token)
             ws.send({"action": "subscribe", "execution_id": arn})
             first = ws.receive()
             if first and first.get("type") == "subscribed":

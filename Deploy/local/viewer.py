@@ -15,10 +15,12 @@ def local_secret():
         return json.load(f)["local"]["environment"]["CONNECT_TOKEN_SECRET"]
 
 
-def token(owner, ttl=3600, bin_dir=None):
+def token(owner, ttl=3600, bin_dir=None, secret=None):
+    """`analemma token OWNER --ttl TTL` with `secret` (default: $CONNECT_TOKEN_SECRET, else the local stack's)."""
     cli = os.path.join(bin_dir or os.path.join(ROOT, ".build", "release"), "analemma")
+    secret = secret or os.environ.get("CONNECT_TOKEN_SECRET") or local_secret()
     r = subprocess.run([cli, "token", owner, "--ttl", str(ttl)], capture_output=True, text=True, timeout=30,
-                       env=dict(os.environ, CONNECT_TOKEN_SECRET=os.environ.get("CONNECT_TOKEN_SECRET", local_secret())))
+                       env=dict(os.environ, CONNECT_TOKEN_SECRET=secret))
     if r.returncode != 0:
         raise RuntimeError(f"analemma token: {r.stderr.strip()}")
     return r.stdout.strip()

@@ -161,7 +161,7 @@ struct EventRecorderTests {
         recorder.emit(KernelEvent("checkpoint", executionID: "e1", traceID: "t1", ownerID: "a", timeMillis: 7))
         let written = await recorder.flushShards(requestID: "req-1")
         #expect(written.count == 2)
-        #expect(written[0].key.hasPrefix("owners/a/executions/\(EventLog.executionKey("e1"))/events/0000000000005-req-1"))
+        #expect(written[0].key.hasPrefix("owners/a/executions/\(StatePointer.executionKey("e1"))/events/0000000000005-req-1"))
         let first = String(decoding: transport.requests[0].body, as: UTF8.self).split(separator: "\n")
         #expect(first.count == 2 && first[0].contains("\"segment_started\"") && first[1].contains("\"seq\":1"))
         #expect(transport.requests[0].headers.contains { $0.0.lowercased() == "x-amz-tagging" && $0.1.contains("trace_id=t1") })

@@ -4,7 +4,6 @@ websocket-notifier (local SQS event source + the local WebSocket API) posts them
 import hashlib
 import json
 import os
-import subprocess
 import time
 import urllib.request
 
@@ -15,17 +14,15 @@ from test_workflows import example, pending_token, start, wait
 from wsclient import Refused, WebSocketClient  # Deploy/local
 
 import resources  # Deploy/local
+import viewer  # Deploy/local
 
-SECRET = "local-connect-token-secret-0123456789"  # Functions/websocket-notifier/function.json, local
 LIMIT = 128 * 1024
-CLI = os.path.join(ROOT, os.environ.get("ANALEMMA_BIN_DIR", ".build/release"), "analemma")
 
 
-def token(owner, ttl="3600", secret=SECRET):
-    r = subprocess.run([CLI, "token", owner, "--ttl", ttl], env=dict(os.environ, CONNECT_TOKEN_SECRET=secret),
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+def token(owner, ttl=3600, secret=None):
+    """A connect token from the real `analemma token` command (the local stack's secret unless another is given)."""
+    return viewer.token(owner, ttl, bin_dir=os.path.join(ROOT, os.environ.get("ANALEMMA_BIN_DIR", ".build/release")),
+                        secret=secret)
 
 
 def gateway(endpoint, **control):
@@ -144,7 +141,7 @@ def test_another_owner_cannot_subscribe_or_answer(sfn, endpoint, engine):
     lambda: "",
     lambda: "v1.team-a.99999999999.0000",
     lambda: token("team-a", secret="another-secret-of-enough-length"),
-    lambda: token("team-a", ttl="1"),
+    lambda: token("team-a", ttl=1),
 ])
 def test_connections_without_a_valid_token_are_refused(endpoint, make):
     bad = make()

@@ -58,7 +58,7 @@ public struct DistributedChunkService: Sendable {
 
     /// The S3 prefix of one map run (`step` keeps re-runs of a node in a loop apart).
     public func prefix(ownerID: String, executionID: String, node: String, step: Int) throws -> StatePointer {
-        let key = EventLog.executionKey(executionID)
+        let key = StatePointer.executionKey(executionID)
         let safeNode = String(
             node.unicodeScalars.map { c in
                 (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_")) ? Character(c) : "_"

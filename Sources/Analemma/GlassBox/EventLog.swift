@@ -18,25 +18,19 @@ public struct EventLog: Sendable {
         self.bucket = bucket
     }
 
-    /// The short, key-safe name of an execution (its ARN holds characters S3 keys should not): SHA-256, 24 hex digits.
-    public static func executionKey(_ executionID: String) -> String {
-        String(Digest.hex(Digest.sha256(Data(executionID.utf8))).prefix(24))
-    }
-
-    /// The prefix that holds every shard of an execution.
-    public func prefix(ownerID: String, executionID: String) throws -> StatePointer {
-        try StatePointer(bucket: bucket, ownerID: ownerID, path: "executions/\(Self.executionKey(executionID))/events")
-    }
+    /// The folder (below the owner's prefix) that holds every shard of an execution.
+    static func folder(_ executionID: String) -> String { "executions/\(StatePointer.executionKey(executionID))/events" }
 
     /// Writes one shard of `events` (all of one execution); returns its pointer.
     public func write(_ events: [KernelEvent], requestID: String) async throws -> StatePointer {
         guard let first = events.first else { throw AnalemmaError(.invalidEvent, "an event shard needs at least one event") }
         let safeRequest = String(
             requestID.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
-        let name = String(format0(first.timeMillis, width: 13)) + "-" + (safeRequest.isEmpty ? "local" : String(safeRequest.prefix(64)))
-        let prefix = try prefix(ownerID: first.ownerID, executionID: first.executionID)
-        let pointer = try StatePointer(
-            bucket: bucket, ownerID: first.ownerID, path: String(prefix.key.dropFirst("owners/\(first.ownerID)/".count)) + "/\(name).jsonl")
+        let time = String(first.timeMillis)  // zero-padded to 13 digits: keys sort by time
+        let name =
+            String(repeating: "0", count: max(0, 13 - time.count)) + time + "-"
+            + (safeRequest.isEmpty ? "local" : String(safeRequest.prefix(64)))
+        let pointer = try StatePointer(bucket: bucket, ownerID: first.ownerID, path: "\(Self.folder(first.executionID))/\(name).jsonl")
         var body = Data()
         for (i, event) in events.enumerated() {
             body.append(event.record(seq: i).jsonData())
@@ -56,15 +50,10 @@ public struct EventLog: Sendable {
 
     /// The pointers of an execution's shards, oldest first (at most `limit`).
     public func shards(ownerID: String, executionID: String, limit: Int = 1000) async throws -> [StatePointer] {
-        let prefix = try prefix(ownerID: ownerID, executionID: executionID)
+        let prefix = try StatePointer(bucket: bucket, ownerID: ownerID, path: Self.folder(executionID))
         let keys = try await s3.listObjects(bucket: bucket, prefix: prefix.key + "/", maxKeys: limit).map(\.key)
-        return try keys.sorted().prefix(limit).map {
+        return try keys.sorted().map {
             try StatePointer(parsing: "s3://\(bucket)/\($0)", stateBucket: bucket, ownerID: ownerID)
         }
-    }
-
-    private func format0(_ n: Int64, width: Int) -> String {
-        let s = String(n)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 }

@@ -46,7 +46,7 @@ public struct SQSEventPublisher: EventPublisher {
         let body = String(decoding: try CanonicalJSON.encode(n), as: UTF8.self)
         let fifo = queueURL.hasSuffix(".fifo")
         _ = try await sqs.send(
-            queueURL: queueURL, body: body, groupID: fifo ? EventLog.executionKey(n.execution_id) : nil,
+            queueURL: queueURL, body: body, groupID: fifo ? StatePointer.executionKey(n.execution_id) : nil,
             deduplicationID: fifo ? Digest.hex(Digest.sha256(Data(n.shard.utf8))) : nil)
     }
 }

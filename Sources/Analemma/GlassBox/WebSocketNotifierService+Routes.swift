@@ -61,29 +61,33 @@ extension WebSocketNotifierService {
                         ]))
                 return Self.response(400, "unknown action")
             }
-            if request.action == "answer" { return try await answer(connection, execution: execution, with: request.answer ?? .null) }
-            return try await subscribe(connection, to: execution)
+            do {
+                if request.action == "answer" { return try await answer(connection, execution: execution, with: request.answer ?? .null) }
+                return try await subscribe(connection, to: execution)
+            } catch let refusal as Refusal {
+                return refusal.response
+            }
         }
     }
 
-    /// The connection's owner and the execution's head manifest when that owner owns it; otherwise refuses (an error
-    /// message to the connection, and the response to return).
-    func owned(_ connection: String, _ executionID: String) async throws -> Result<
-        (owner: String, expiresAt: Int64, manifest: Manifest), Refusal
-    > {
+    /// The connection's owner and the execution's head manifest when that owner owns it; otherwise throws a
+    /// ``Refusal`` (after an error message to the connection) carrying the route's response.
+    func owned(_ connection: String, _ executionID: String) async throws -> (owner: String, expiresAt: Int64, manifest: Manifest) {
         guard let (owner, expiresAt) = try await registry.owner(of: connection) else {
-            return .failure(Refusal(response: Self.response(403, "unknown connection")))
+            throw Refusal(response: Self.response(403, "unknown connection"))
         }
-        let head = try await manifests.head(executionID: executionID)
-        let manifest = try await head.manifestID.asyncFlatMap { try await manifests.manifest(executionID: executionID, manifestID: $0) }
+        var manifest: Manifest?
+        if let id = try await manifests.head(executionID: executionID).manifestID {
+            manifest = try await manifests.manifest(executionID: executionID, manifestID: id)
+        }
         guard let manifest, manifest.ownerID == owner else {
             let message =
                 "execution \(String(executionID.prefix(300)).debugDescription) is not one of owner \(owner.debugDescription)'s executions"
             logger.warn("refused", ["connection": connection, "owner_id": owner, "execution_id": executionID])
             try? await post(connection, Self.control("error", ["code": ErrorCode.forbidden.rawValue, "message": message]))
-            return .failure(Refusal(response: Self.response(403, message)))
+            throw Refusal(response: Self.response(403, message))
         }
-        return .success((owner, expiresAt, manifest))
+        return (owner, expiresAt, manifest)
     }
 
     struct Refusal: Error { var response: Data }
@@ -91,11 +95,7 @@ extension WebSocketNotifierService {
     /// Answers the execution's pending human question (the owner's own executions only).
     func answer(_ connection: String, execution executionID: String, with value: JSONValue) async throws -> Data {
         guard let answers else { return Self.response(404, "answering is off") }
-        let manifest: Manifest
-        switch try await owned(connection, executionID) {
-        case .failure(let refusal): return refusal.response
-        case .success(let o): manifest = o.manifest
-        }
+        let manifest = try await owned(connection, executionID).manifest
         do {
             let node = try await answers.answer(at: manifest, with: value)
             try await post(connection, Self.control("answered", ["execution_id": executionID, "node": node]))
@@ -108,11 +108,7 @@ extension WebSocketNotifierService {
 
     /// Subscribes a connection to one of its owner's executions and sends what happened so far.
     func subscribe(_ connection: String, to executionID: String) async throws -> Data {
-        let (owner, expiresAt, manifest): (String, Int64, Manifest)
-        switch try await owned(connection, executionID) {
-        case .failure(let refusal): return refusal.response
-        case .success(let o): (owner, expiresAt, manifest) = o
-        }
+        let (owner, expiresAt, manifest) = try await owned(connection, executionID)
         try await registry.subscribe(connectionID: connection, executionID: executionID, ownerID: owner, expiresAt: expiresAt)
         try await post(
             connection, Self.control("subscribed", ["execution_id": executionID, "trace_id": manifest.traceID ?? "", "owner_id": owner]))
@@ -135,12 +131,5 @@ extension WebSocketNotifierService {
             try await registry.remove(connectionID: connection)
             throw gone
         }
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

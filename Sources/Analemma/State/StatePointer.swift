@@ -10,6 +10,12 @@ public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "s3://\(bucket)/\(key)" }
 
+    /// The short, key-safe name of an execution in paths (its ARN holds characters S3 keys should not): SHA-256, 24 hex
+    /// digits. Everything one execution alone owns lives under `owners/<owner>/executions/<key>/`.
+    public static func executionKey(_ executionID: String) -> String {
+        String(Digest.hex(Digest.sha256(Array(executionID.utf8))).prefix(24))
+    }
+
     /// A pointer the kernel builds itself (owner ids are validated the same way).
     public init(bucket: String, ownerID: String, path: String) throws {
         try Self.checkOwner(ownerID)

@@ -49,18 +49,18 @@ public struct Sweeper: Sendable {
         let items = try await checkpoints.manifests.db.scan(
             table: checkpoints.manifests.table, filter: "begins_with(sk, :m)" + (owner == nil ? "" : " AND owner_id = :o"),
             .init(values: values))
-        // 1. Interrupted commits: PREPARED records older than the grace period are aborted, their blocks queued.
-        var interrupted = Set<[String]>()
-        for item in items
-        where item["state"]?.string == "ABORTED"
-            || (item["state"]?.string == "PREPARED" && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true)
-        {
-            if let m = try ManifestStore.decode([item]).first { interrupted.insert([m.executionID, m.ownerID]) }
+        // 1. Interrupted commits: PREPARED records older than the grace period (and ABORTED ones recovery has not
+        // finished with) are handed to recovery, which aborts them, releases their references and queues their blocks.
+        var interrupted: [String: (owner: String, stale: Int)] = [:]
+        for item in items {
+            let state = item["state"]?.string
+            let stale = state == "PREPARED" && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true
+            guard stale || state == "ABORTED", let m = try ManifestStore.decode([item]).first else { continue }
+            interrupted[m.executionID, default: (m.ownerID, 0)].stale += stale ? 1 : 0
         }
-        for pair in interrupted.sorted(by: { $0.joined() < $1.joined() }) {
-            let before = try await checkpoints.manifests.prepared(executionID: pair[0], olderThan: now - grace).count
-            report.queuedFromRecovery += try await checkpoints.recover(executionID: pair[0], ownerID: pair[1]).count
-            report.abortedCommits += before
+        for (execution, entry) in interrupted.sorted(by: { $0.key < $1.key }) {
+            report.queuedFromRecovery += try await checkpoints.recover(executionID: execution, ownerID: entry.owner).count
+            report.abortedCommits += entry.stale
         }
         // 2. Reachability from live manifests (committed, and commits still within their grace period).
         var reachable = Set<String>()
