@@ -21,8 +21,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CNSS", path: "Sources/CNSS"),
         .target(
-            name: "Analemma", dependencies: ["CZlib", "CCrypto"], path: "Sources/Analemma",
+            name: "Analemma", dependencies: ["CZlib", "CCrypto", "CNSS"], path: "Sources/Analemma",
             exclude: ["Skills/README.md", "GlassBox/README.md"],
             swiftSettings: strict),
         // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.

@@ -1,7 +1,13 @@
 """provided.al2 / provided.al2023 compatibility, measured: each deploy zip's `bootstrap`, run in a chroot of an older
 Debian userland (bullseye: glibc 2.31, the nearest stand-in for Amazon Linux 2's 2.26 that the registry serves),
 serves one invocation from a Runtime API it reaches by a DNS name, and the websocket-notifier's bootstrap calls
-DynamoDB over verified HTTPS (SNI, a CA bundle from SSL_CERT_FILE) at a DNS name too.
+DynamoDB over verified HTTPS (SNI) at a DNS name too, trusting the CA bundle at Amazon Linux's path
+(/etc/pki/tls/certs/ca-bundle.crt) with no SSL_CERT_FILE set.
+
+The chroot holds the NSS modules a static glibc cannot load from another glibc (myhostname, resolve, mdns), and the
+check runs once per /etc/nsswitch.conf `hosts:` line that Amazon Linux and its ancestors use (VARIANTS). For each,
+every bootstrap must resolve and serve; a name that does not exist (NXDOMAIN) and a dead resolver must each be a
+clean exit with an error logged, never an abort (`_dl_call_libc_early_init: Assertion 'sym != NULL' failed`).
 
 Everything is local: a DNS responder on 127.0.0.1:53 answers `*.analemma.test` (the chroot's resolv.conf points at
 it and its hosts file does not know the names, so resolution goes through the DNS path of the static glibc), a
@@ -29,6 +35,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SUITE, MIRROR = "bullseye", "http://deb.debian.org/debian"
 RUNTIME_HOST, AWS_HOST = "runtime.analemma.test", "aws.analemma.test"
+MISSING_HOST = "missing.analemma.invalid"  # answered NXDOMAIN
+NSS_PACKAGES = "libnss-myhostname,libnss-resolve,libnss-mdns"  # modules the static glibc has not built in
+AL_CA_BUNDLE = "etc/pki/tls/certs/ca-bundle.crt"  # Amazon Linux 2 / 2023
+# `hosts:` lines as images hold them: glibc's default; RHEL family (Amazon Linux 2's ancestors) with myhostname after
+# dns; before dns; Debian with avahi; Fedora family (Amazon Linux 2023's ancestors) with systemd-resolved.
+VARIANTS = [
+    "files dns",
+    "files dns myhostname",
+    "files myhostname dns",
+    "files mdns4_minimal [NOTFOUND=return] dns",
+    "files myhostname resolve [!UNAVAIL=return] dns",
+]
+ABORT_MARK = "Assertion"
 
 
 # ---------------------------------------------------------------- DNS: A records for *.analemma.test
@@ -135,11 +154,25 @@ class AWSHandler(http.server.BaseHTTPRequestHandler):
 
 
 def rootfs(path):
-    if os.path.exists(os.path.join(path, "etc", "debian_version")):
+    marker = os.path.join(path, ".analemma-nss")
+    if os.path.exists(marker):
         return path
-    print(f"debootstrap {SUITE} into {path} (once; ~30 s)", flush=True)
-    subprocess.run(["debootstrap", "--variant=minbase", SUITE, path, MIRROR], check=True, stdout=subprocess.DEVNULL)
+    shutil.rmtree(path, ignore_errors=True)  # an older rootfs without the NSS modules
+    print(f"debootstrap {SUITE} + {NSS_PACKAGES} into {path} (once; ~45 s)", flush=True)
+    subprocess.run(["debootstrap", "--variant=minbase", f"--include={NSS_PACKAGES}", SUITE, path, MIRROR], check=True,
+                   stdout=subprocess.DEVNULL)
+    for module in ("myhostname", "resolve", "mdns4_minimal"):
+        if not os.path.exists(os.path.join(path, "lib", "x86_64-linux-gnu", f"libnss_{module}.so.2")):
+            raise SystemExit(f"rootfs lacks libnss_{module}.so.2: the variants could not abort, so they would prove nothing")
+    open(marker, "w").close()
     return path
+
+
+def write(root, relative, text):
+    path = os.path.join(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def glibc_version(root):
@@ -148,6 +181,26 @@ def glibc_version(root):
             return name[5:-3]
     out = subprocess.run(["chroot", root, "/usr/bin/ldd", "--version"], capture_output=True, text=True).stdout
     return out.splitlines()[0].rsplit(" ", 1)[-1] if out else "?"
+
+
+def function_env(name, runtime_api, fake, extra):
+    """What Lambda would set for the function: its function.json defaults, credentials, the endpoints."""
+    with open(os.path.join(ROOT, "Functions", name, "function.json")) as f:
+        spec = json.load(f)
+    env = {k: v.get("default", "compat") for k, v in spec["environment"].items() if "default" in v or v.get("required")}
+    env.update({"AWS_LAMBDA_RUNTIME_API": runtime_api, "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "AKIDCOMPAT", "AWS_SECRET_ACCESS_KEY": "compat-secret",
+                "AWS_ENDPOINT_URL": f"https://{AWS_HOST}:{fake.server_address[1]}",
+                "AWS_LAMBDA_FUNCTION_NAME": name, "_HANDLER": "bootstrap", "PATH": "/usr/bin:/bin", **extra})
+    return env
+
+
+def extras(name, fake):
+    """Per-function settings the bootstraps need to start."""
+    if name == "websocket-notifier":
+        return {"WEBSOCKET_CALLBACK_URL": f"https://{AWS_HOST}:{fake.server_address[1]}/live",
+                "CONNECT_TOKEN_SECRET": "compat-secret-of-16-bytes-or-more"}
+    return {"GC_QUEUE_URL": f"https://{AWS_HOST}/q", "MODEL_PROVIDER": "standin"}
 
 
 def check(zip_path, root, cert, fake, env_extra, event, expect):
@@ -161,13 +214,7 @@ def check(zip_path, root, cert, fake, env_extra, event, expect):
     runtime = Runtime()
     runtime.event = json.dumps(event).encode()
     threading.Thread(target=runtime.serve_forever, daemon=True).start()
-    with open(os.path.join(ROOT, "Functions", name, "function.json")) as f:
-        spec = json.load(f)
-    env = {k: v.get("default", "compat") for k, v in spec["environment"].items() if "default" in v or v.get("required")}
-    env.update({"AWS_LAMBDA_RUNTIME_API": f"{RUNTIME_HOST}:{runtime.server_address[1]}", "AWS_REGION": "us-east-1",
-                "AWS_ACCESS_KEY_ID": "AKIDCOMPAT", "AWS_SECRET_ACCESS_KEY": "compat-secret",
-                "AWS_ENDPOINT_URL": f"https://{AWS_HOST}:{fake.server_address[1]}", "SSL_CERT_FILE": "/opt/compat-ca.pem",
-                "AWS_LAMBDA_FUNCTION_NAME": name, "_HANDLER": "bootstrap", "PATH": "/usr/bin:/bin", **env_extra})
+    env = function_env(name, f"{RUNTIME_HOST}:{runtime.server_address[1]}", fake, env_extra)
     started = time.time()
     proc = subprocess.Popen([shutil.which("chroot") or "/usr/sbin/chroot", root, f"/opt/{name}/bootstrap"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -189,19 +236,17 @@ def main():
         print("compat check needs root (chroot, DNS on port 53)")
         return 2
     root = rootfs(os.path.abspath(args.rootfs))
-    with open(os.path.join(root, "etc", "resolv.conf"), "w") as f:
-        f.write("nameserver 127.0.0.1\noptions attempts:2 timeout:2\n")
-    with open(os.path.join(root, "etc", "hosts"), "w") as f:
-        f.write("127.0.0.1 localhost\n")
-    with open(os.path.join(root, "etc", "nsswitch.conf"), "w") as f:
-        f.write("hosts: files dns\n")
+    write(root, "etc/hosts", "127.0.0.1 localhost\n")
+    for stale in ("etc/ssl/certs/ca-certificates.crt", "opt/compat-ca.pem"):  # only Amazon Linux's path may hold it
+        if os.path.exists(os.path.join(root, stale)):
+            os.remove(os.path.join(root, stale))
     tmp = tempfile.mkdtemp()
     cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={AWS_HOST}",
                     "-addext", f"subjectAltName=DNS:{AWS_HOST}", "-keyout", key, "-out", cert],
                    check=True, capture_output=True)
     os.makedirs(os.path.join(root, "opt"), exist_ok=True)
-    shutil.copy(cert, os.path.join(root, "opt", "compat-ca.pem"))
+    write(root, AL_CA_BUNDLE, open(cert).read())
     proc_dir = os.path.join(root, "proc")  # Lambda has /proc; the Swift runtime reads /proc/self at start
     os.makedirs(proc_dir, exist_ok=True)
     mounted = not os.path.ismount(proc_dir) and subprocess.run(["mount", "-t", "proc", "proc", proc_dir]).returncode == 0
@@ -212,40 +257,74 @@ def main():
             subprocess.run(["umount", proc_dir])
 
 
+def resolver(root, nameserver):
+    write(root, "etc/resolv.conf", f"nameserver {nameserver}\noptions attempts:1 timeout:1\n")
+
+
+def unreachable(zip_path, root, fake, runtime_api, what):
+    """The bootstrap started with a Runtime API name it cannot resolve: a logged error and exit 1, never an abort."""
+    name = os.path.basename(zip_path)[:-4]
+    env = function_env(name, runtime_api, fake, extras(name, fake))
+    proc = subprocess.run([shutil.which("chroot") or "/usr/sbin/chroot", root, f"/opt/{name}/bootstrap"], env=env,
+                          capture_output=True, timeout=60)
+    log = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    ok = proc.returncode == 1 and ABORT_MARK not in log and "resolve" in log
+    return ok, f"{name}: {what} -> exit {proc.returncode}" + ("" if ok else f" (log: {log[-600:]!r})")
+
+
 def run_checks(args, root, cert, key):
     dns = DNS()
     dns.start()
     fake = FakeAWS(cert, key)
     threading.Thread(target=fake.serve_forever, daemon=True).start()
-    print(f"userland: Debian {SUITE}, glibc {glibc_version(root)}; names resolved by DNS at 127.0.0.1:53")
-    notifier_event = json.load(open(os.path.join(ROOT, "Functions", "websocket-notifier", "events", "announcement.json")))
-    failures = 0
-    for zip_path in sorted(os.path.join(args.dist, z) for z in os.listdir(args.dist) if z.endswith(".zip")):
-        name = os.path.basename(zip_path)[:-4]
-        if name == "websocket-notifier":
-            event, expect = notifier_event, ("response", lambda r: r == {"batchItemFailures": []})
-            extra = {"WEBSOCKET_CALLBACK_URL": f"https://{AWS_HOST}:{fake.server_address[1]}/live",
-                     "CONNECT_TOKEN_SECRET": "compat-secret-of-16-bytes-or-more"}
-        else:
-            event, expect = {"compat": True}, ("error", lambda r: r.get("errorType") == "Analemma.InvalidEvent")
-            extra = {"GC_QUEUE_URL": f"https://{AWS_HOST}/q", "MODEL_PROVIDER": "standin"}
-        before = len(fake.requests)
-        ok, line, log = check(zip_path, root, cert, fake, extra, event, expect)
-        if name == "websocket-notifier":
-            calls = fake.requests[before:]
-            https = bool(calls) and calls[0][0] == "DynamoDB_20120810.Query" and calls[0][2].startswith("AWS4-HMAC-SHA256")
-            ok = ok and https and AWS_HOST in fake.sni
-            line += f"; HTTPS: {len(calls)} signed call(s) to {calls[0][1] if calls else '-'}, SNI {sorted(set(fake.sni))}"
-        print(("ok    " if ok else "FAIL  ") + line)
-        if not ok:
-            failures += 1
-            print("      " + log[-2000:].replace("\n", "\n      "))
+    print(f"userland: Debian {SUITE}, glibc {glibc_version(root)}; names resolved by DNS at 127.0.0.1:53; "
+          f"CA bundle only at /{AL_CA_BUNDLE}, no SSL_CERT_FILE")
+    zips = sorted(os.path.join(args.dist, z) for z in os.listdir(args.dist) if z.endswith(".zip"))
+    failures, checks = 0, 0
+    for variant in VARIANTS:
+        write(root, "etc/nsswitch.conf", f"passwd: files\ngroup: files\nhosts: {variant}\n")
+        print(f"-- nsswitch.conf hosts: {variant}")
+        resolver(root, "127.0.0.1")
+        for zip_path in zips:
+            checks += 1
+            ok, line, log = serve_once(zip_path, root, cert, fake)
+            print(("ok    " if ok else "FAIL  ") + line)
+            if not ok:
+                failures += 1
+                print("      " + log[-2000:].replace("\n", "\n      "))
+        # NXDOMAIN, then a resolver that does not answer (nothing listens on 127.0.0.2:53): errors, not aborts.
+        for what, nameserver, api in (("NXDOMAIN", "127.0.0.1", f"{MISSING_HOST}:9001"),
+                                      ("dead resolver", "127.0.0.2", f"{RUNTIME_HOST}:9001")):
+            resolver(root, nameserver)
+            for zip_path in zips:
+                checks += 1
+                ok, line = unreachable(zip_path, root, fake, api, what)
+                print(("ok    " if ok else "FAIL  ") + line)
+                failures += 0 if ok else 1
     resolved = sorted({n for n, _ in dns.queries})
     print(f"DNS queries answered: {len(dns.queries)} for {resolved}")
     if not {RUNTIME_HOST, AWS_HOST} <= set(resolved):
         print("FAIL  the bootstraps did not resolve the names through DNS")
         failures += 1
+    print(f"compat: {checks - failures} passed, {failures} failed ({len(VARIANTS)} nsswitch variants x {len(zips)} bootstraps)")
     return 1 if failures else 0
+
+
+def serve_once(zip_path, root, cert, fake):
+    name = os.path.basename(zip_path)[:-4]
+    if name == "websocket-notifier":
+        event = json.load(open(os.path.join(ROOT, "Functions", "websocket-notifier", "events", "announcement.json")))
+        expect = ("response", lambda r: r == {"batchItemFailures": []})
+    else:
+        event, expect = {"compat": True}, ("error", lambda r: r.get("errorType") == "Analemma.InvalidEvent")
+    before, sni_before = len(fake.requests), len(fake.sni)
+    ok, line, log = check(zip_path, root, cert, fake, extras(name, fake), event, expect)
+    if name == "websocket-notifier":
+        calls = fake.requests[before:]
+        https = bool(calls) and calls[0][0] == "DynamoDB_20120810.Query" and calls[0][2].startswith("AWS4-HMAC-SHA256")
+        ok = ok and https and AWS_HOST in fake.sni[sni_before:]
+        line += f"; HTTPS: {len(calls)} signed call(s) to {calls[0][1] if calls else '-'}, SNI {sorted(set(fake.sni[sni_before:]))}"
+    return ok, line, log
 
 
 if __name__ == "__main__":

@@ -86,8 +86,10 @@ public enum Lambda {
     public static func run<H: LambdaHandler>(
         _ makeHandler: @Sendable (FunctionEnvironment, Logger) async throws -> H
     ) async -> Never {
+        let unpinned = NameService.pinBuiltInModules()  // before any lookup: see NameService
         let environment = FunctionEnvironment.current()
         let logger = Logger(environment: environment)
+        if !unpinned.isEmpty { logger.log(.warn, "name service not pinned", ["databases": unpinned.joined(separator: ",")]) }
         guard let endpoint = environment["AWS_LAMBDA_RUNTIME_API"] else {
             logger.log(.fatal, "AWS_LAMBDA_RUNTIME_API is not set: this binary runs inside Lambda or the local Lambda service")
             exit(1)
