@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 BIN := .build/release
 RELEASE_FLAGS := -c release -Xswiftc -static-executable
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium
+APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium python3-venv
 STACK := $(PY) Deploy/local/stack.py
 
 .PHONY: fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean

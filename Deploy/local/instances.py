@@ -10,6 +10,7 @@ import fcntl
 import itertools
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -70,7 +71,7 @@ class Instance:
         self.current = None
         self.invocations = 0
         self.init_error = None
-        self._pumping = False
+        self.pump_lock = threading.Lock()
         self.wakeup = threading.Condition(pool.lock)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _runtime_handler(self))
         self.server.daemon_threads = True
@@ -97,40 +98,44 @@ class Instance:
             pass
 
     def _pump(self):
-        """Copies the instance's output to the function log, a line at a time, and to the current invocation."""
+        """Copies the instance's output to the function log, a line at a time, and to the current invocation.
+
+        Each read and the bookkeeping of what it read happen under `pump_lock`, so `drain_logs` holding that lock sees
+        either bytes still in the pipe or every line already recorded - never a chunk read but not yet recorded."""
         log = self.pool.service.log_for(self.pool.function.name)
         fd = self.proc.stdout.fileno()
         pending = b""
         while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            self._pumping = True
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            for raw in lines:
-                line = raw.decode("utf-8", "replace")
-                log.write(f"[{self.label()}] {line}\n")
-                inv = self.current
-                if inv is not None:
-                    inv.log_lines.append(line)
-            log.flush()
-            self._pumping = False
+            select.select([fd], [], [])  # readable: data, or EOF
+            with self.pump_lock:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                for raw in lines:
+                    line = raw.decode("utf-8", "replace")
+                    log.write(f"[{self.label()}] {line}\n")
+                    inv = self.current
+                    if inv is not None:
+                        inv.log_lines.append(line)
+                log.flush()
 
     def drain_logs(self, seconds=0.5):
-        """Waits (briefly) until everything the process wrote so far has been pumped."""
+        """Waits (briefly) until everything the process wrote so far has been pumped into the log and the invocation."""
         proc = getattr(self, "proc", None)  # not yet set while the instance is starting
         if proc is None:
             return
         deadline = time.time() + seconds
         buf = array.array("i", [0])
         while time.time() < deadline:
-            try:
-                fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, buf)
-            except OSError:
-                return
-            if buf[0] == 0 and not self._pumping:
-                return
+            with self.pump_lock:
+                try:
+                    fcntl.ioctl(proc.stdout.fileno(), termios.FIONREAD, buf)
+                except OSError:
+                    return
+                if buf[0] == 0:
+                    return
             time.sleep(0.001)
 
     def _reap(self):
@@ -170,6 +175,11 @@ class Instance:
             inv.deadline_ms = int(time.time() * 1000) + self.pool.function.timeout * 1000
             inv.delivered.set()
             self.invocations += 1
+            self.pool.delivered += 1
+            delay = self.pool.kill_plan.pop(self.pool.delivered, None)
+            if delay is not None:  # a test's fault plan: SIGKILL this instance `delay` ms into the invocation
+                self.pool.killed.append({"invocation": self.pool.delivered, "after_ms": delay, "instance": self.number})
+                threading.Timer(delay / 1000, self.kill).start()
             return inv
 
     def post_outcome(self, request_id, body, error_type):
@@ -291,6 +301,16 @@ class FunctionPool:
         self.available = threading.Condition(self.lock)
         self.instances = []
         self.spawned = 0
+        self.delivered = 0  # invocations handed to an instance (numbered from 1)
+        self.kill_plan = {}  # invocation number -> ms after delivery at which its instance is SIGKILLed
+        self.killed = []
+
+    def plan_kills(self, plan):
+        """Fault plan (tests): {invocation number counted from now: delay ms}; returns what was killed so far."""
+        with self.lock:
+            done, self.killed = self.killed, []
+            self.kill_plan = {self.delivered + int(n): float(ms) for n, ms in (plan or {}).items()}
+            return done
 
     def remove(self, instance):
         if instance in self.instances:

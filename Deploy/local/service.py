@@ -228,6 +228,13 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
         answer = self.server.gemini.handle(self.command, path, self.headers, body)
         if answer:
             return self._send(*answer)
+        if path == "/_analemma/kills" and self.command == "POST":  # test fault plan: SIGKILL instances mid-invocation
+            req = json.loads(body or b"{}")
+            pool = self.server.service.pools.get(req.get("function", ""))
+            if pool is None:
+                return self._send(404, [("Content-Type", "application/json")], b'{"error": "no such function"}')
+            killed = pool.plan_kills(req.get("plan"))
+            return self._send(200, [("Content-Type", "application/json")], json.dumps({"killed": killed}).encode())
         if path == "/_analemma/functions":
             return self._send(200, [("Content-Type", "application/json")],
                               json.dumps(self.server.service.describe()).encode())

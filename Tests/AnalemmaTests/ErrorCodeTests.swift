@@ -18,13 +18,38 @@ struct ErrorCodeTests {
         let dir = root.appendingPathComponent("StateMachines")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".asl.json") } ?? []
         #expect(files.contains("workflow.asl.json"))
-        let known = Set(ErrorCode.allCases.map(\.rawValue) + ErrorCode.lambdaServiceErrors)
+        let known = Set(ErrorCode.allCases.map(\.rawValue) + ErrorCode.lambdaServiceErrors + ErrorCode.instanceDeathErrors)
         for file in files {
             let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file)))
             for name in Self.errorEquals(doc) {
                 #expect(name.hasPrefix("States.") || known.contains(name), "\(file) matches unknown error \(name)")
             }
         }
+    }
+
+    @Test("every Lambda task of the state machines retries an instance's death, bounded, before its Catch")
+    func instanceDeathRetried() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = root.appendingPathComponent("StateMachines/workflow.asl.json")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var tasks = 0
+        func walk(_ states: [String: Any]) {
+            for (name, value) in states {
+                guard let state = value as? [String: Any] else { continue }
+                if let processor = state["ItemProcessor"] as? [String: Any], let inner = processor["States"] as? [String: Any] {
+                    walk(inner)
+                }
+                guard (state["Resource"] as? String)?.hasPrefix("arn:aws:states:::lambda:invoke") == true else { continue }
+                tasks += 1
+                let retries = state["Retry"] as? [[String: Any]] ?? []
+                let death = retries.first { Set($0["ErrorEquals"] as? [String] ?? []) == Set(ErrorCode.instanceDeathErrors) }
+                #expect(death != nil, "\(name) does not retry \(ErrorCode.instanceDeathErrors)")
+                let attempts = death?["MaxAttempts"] as? Int ?? 0
+                #expect((1...3).contains(attempts), "\(name): MaxAttempts \(attempts) for an instance's death")
+            }
+        }
+        walk(try #require(doc["States"] as? [String: Any]))
+        #expect(tasks >= 10)
     }
 
     @Test("the ASL scanner finds ErrorEquals at any depth")

@@ -32,6 +32,19 @@ struct SegmentEventTests {
         #expect(fail.errorType == "States.Timeout" && fail.errorCause == "late")
     }
 
+    @Test("a Heal step whose own invocation died is reported as that death, the healed error beside it")
+    func healDeathReported() throws {
+        let died = #"{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\"Runtime exited with error: signal: killed\"}"#
+        let original = #"{\"errorType\":\"Analemma.SkillFailed\",\"errorMessage\":\"node \\\"fetch\\\" failed\"}"#
+        let event =
+            #"{"action":"fail","kernel":\#(Self.kernel.dropLast()),"error_info":{"Error":"Analemma.SkillFailed","Cause":"\#(original)"},"#
+            + #""heal_error":{"Error":"Runtime.ExitError","Cause":"\#(died)"}}}"#
+        let fail = try SegmentEvent.parse(Data(event.utf8))
+        #expect(fail.errorType == "Runtime.ExitError")
+        #expect(fail.errorCause?.hasPrefix("the heal step failed: Runtime exited with error: signal: killed") == true)
+        #expect(fail.errorCause?.contains(#"healing Analemma.SkillFailed: node "fetch" failed"#) == true)
+    }
+
     static let review = WorkflowDefinition.Node(id: "review", type: "hitp", writes: ["approval", "notes"])
 
     @Test(

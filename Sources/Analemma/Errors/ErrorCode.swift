@@ -61,6 +61,12 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     public static let lambdaServiceErrors = [
         "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
     ]
+
+    /// The instance serving the invocation died (crash or kill: `Runtime.ExitError`; deadline: `Sandbox.Timedout`;
+    /// the service lost it: `Lambda.Unknown`). Every kernel step replays safely from stored state, so the state
+    /// machines retry these a bounded number of times (their own Retry entry) before the Catch.
+    /// https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
+    public static let instanceDeathErrors = ["Runtime.ExitError", "Sandbox.Timedout", "Lambda.Unknown"]
 }
 
 /// An error with a stable code and a human-readable message, reported to Lambda as `errorType` / `errorMessage`.

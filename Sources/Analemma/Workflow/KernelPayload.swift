@@ -185,6 +185,16 @@ public struct SegmentEvent: Sendable {
                 e.errorType = try string(info["Error"], "error_info.Error")
                 e.errorCause = try string(info["Cause"], "error_info.Cause")
             }
+            // Heal's own invocation failed (its Catch writes heal_error): report that failure, the original beside it.
+            if action == .fail, let caught = inner["heal_error"], let info = JSONScanner.object(caught),
+                let type = try string(info["Error"], "heal_error.Error")
+            {
+                let cause = try string(info["Cause"], "heal_error.Cause")
+                let detail = SegmentRunnerService.message(fromCause: cause) ?? type
+                let original = e.errorType.map { " (healing \($0): \(SegmentRunnerService.message(fromCause: e.errorCause) ?? $0))" } ?? ""
+                e.errorType = type
+                e.errorCause = "the heal step failed: \(detail)\(original)"
+            }
         }
         if action == .initialize && (e.executionID == nil || e.start == nil) { throw invalid("initialize needs execution_id and start") }
         if action == .mapChunk {

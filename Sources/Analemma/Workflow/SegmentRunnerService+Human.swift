@@ -31,7 +31,8 @@ extension SegmentRunnerService {
         }
         let plan = try await plan(k.cursor, ownerID: k.ownerID)
         let node = plan.node(hitp.node)
-        let (manifest, head) = try await latest(k)
+        // A retried ask (its instance died after the commit) has a new task token: it replaces the stored one.
+        let (manifest, head, replay) = try await position(k)
         let fields = try await hydrator.hydrate(manifest, fields: (node.reads ?? []).filter { manifest.fields[$0] != nil }).fields
         let question: String
         if case .string(let source)? = node.config?["question"] {
@@ -42,8 +43,13 @@ extension SegmentRunnerService {
         let pending = PendingHuman(
             node: node.id, question: question, expects: node.writes ?? [], taskToken: token, askedAtMillis: checkpoints.clock.nowMillis(),
             timeoutSeconds: hitp.timeoutSeconds)
-        var cursor = try await payload(at: manifest, head: head, identity: k).cursor
-        cursor.step += 1
+        var cursor: Cursor
+        if let replay {
+            cursor = replay.cursor
+        } else {
+            cursor = try await payload(at: manifest, head: head, identity: k).cursor
+            cursor.step += 1
+        }
         let out = try await commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor, over: manifest, head: head, k)
         emit(
             "human_waiting", out,
