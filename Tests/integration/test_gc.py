@@ -147,36 +147,78 @@ def test_the_sweeper_rolls_back_interrupted_commits_and_queues_unreachable_block
     assert again["aborted_commits"] == 0
 
 
-def test_retention_keeps_the_last_executions_and_collects_the_rest(env, lam):
-    """Local policy RETENTION_KEEP_LAST=2: the oldest of three executions of an owner is expired, its blocks collected."""
+MIN_AGE = 8  # RETENTION_MIN_AGE_SECONDS of the local stack; RETENTION_KEEP_LAST is 2 there
+HUMAN = {"workflow_id": "wait-for-me", "version": 1, "entry": "ask", "nodes": [
+    {"id": "ask", "type": "hitp", "writes": ["approval"], "config": {"question": "Ship it?"}}], "edges": []}
+
+
+def execution_objects(c, engine, owner, arn):
+    prefix = f"owners/{owner}/executions/{hashlib.sha256(arn.encode()).hexdigest()[:24]}/"
+    return [o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=prefix).get("Contents", [])]
+
+
+def map_run_objects(c, engine, sfn, arn):
+    runs = [e["mapRunStartedEventDetails"]["mapRunArn"].split(":")[-1]
+            for e in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"] if e["type"] == "MapRunStarted"]
+    keys = []
+    for run in runs:
+        keys += [o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"map-runs/{run}/").get("Contents", [])]
+    return runs, keys
+
+
+def test_retention_expires_only_old_ended_executions_and_leaves_nothing_of_them(env, lam, sfn):
+    """Live (waiting for a human), recently ended and old ended executions of two owners: only the old ended ones
+    past RETENTION_KEEP_LAST expire, each leaving no object, manifest or block behind; the human still answers."""
+    from test_workflows import example, start, wait
     engine, c = env
-    with open(resources.ROOT + "/Deploy/examples/workflows/linear-5.json") as f:
-        workflow = json.load(f)
-    owner = f"ret-{int(time.time())}"
-    executions = []
-    for i in range(3):
-        execution = f"arn:aws:states:us-east-1:123456789012:execution:retention:{owner}-{i}"
-        r = lam.invoke(FunctionName="segment-runner", Payload=json.dumps({"action": "initialize", "execution_id": execution, "start": {
-            "owner_id": owner, "workflow": workflow, "input": {"topic": f"topic number {i}"}}}).encode())
-        assert "FunctionError" not in r
-        executions.append(execution)
-        time.sleep(0.05)
-    oldest_blocks = {o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/")["Contents"]}
+    owner, other = f"ret-{int(time.time())}", f"ret2-{int(time.time())}"
+    waiting = start(sfn, engine, HUMAN, {}, owner=owner)
+    mapping = example("map-scoring.json")
+    mapping["nodes"][0]["config"].update(chunk_size=5, inline_max_chunks=0, tolerated_failure_percentage=50)
+    old = [start(sfn, engine, example("linear-5.json"), {"topic": f"old {i}"}, owner=owner) for i in range(2)]
+    old.append(start(sfn, engine, mapping, {"docs": [{"id": i, "words": i, "broken": False} for i in range(20)]}, owner=owner))
+    lone = start(sfn, engine, example("linear-5.json"), {"topic": "only one"}, owner=other)
+    for arn in old + [lone]:
+        assert wait(sfn, arn, seconds=120)["status"] == "SUCCEEDED"
+    runs, before = map_run_objects(c, engine, sfn, old[2])
+    assert runs and before, "the distributed map wrote no ResultWriter files"
+    assert all(execution_objects(c, engine, owner, arn) for arn in old), "each execution owns objects (event shards, chunks)"
+    time.sleep(MIN_AGE + 1)
+    recent = [start(sfn, engine, example("linear-5.json"), {"topic": f"recent {i}"}, owner=owner) for i in range(3)]
+    for arn in recent:
+        assert wait(sfn, arn)["status"] == "SUCCEEDED"
+    assert sfn.describe_execution(executionArn=waiting)["status"] == "RUNNING"
+
     r = lam.invoke(FunctionName="gc-worker", Payload=json.dumps({"action": "retain"}).encode())
     report = json.loads(r["Payload"].read())
     assert "FunctionError" not in r, report
-    assert executions[0] in report["expired"] and executions[1] not in report["expired"] and executions[2] not in report["expired"]
-    heads = [c["dynamodb"].get_item(TableName=engine["manifest_table"], Key={"pk": {"S": f"EXEC#{e}"}, "sk": {"S": "HEAD"}}).get("Item")
-             for e in executions]
-    assert heads[0] is None and heads[1] and heads[2]
-    assert report["blocks_queued"] >= 1
+    expired = set(report["expired"])
+    assert set(old) <= expired, report
+    assert not expired & {waiting, lone, *recent}, report  # live, the other owner's only one, ended too recently
 
-    def collected():
-        left = {o["Key"] for o in c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/").get("Contents", [])}
-        return len(left) < len(oldest_blocks)
-    assert until(collected, seconds=3 * GRACE + 20), "the expired execution's own blocks were not collected"
+    def head(arn):
+        return c["dynamodb"].get_item(TableName=engine["manifest_table"], Key={"pk": {"S": f"EXEC#{arn}"}, "sk": {"S": "HEAD"}}).get("Item")
+    assert all(head(arn) is None for arn in old) and all(head(arn) for arn in [waiting, lone, *recent])
+    for arn in old:
+        left = c["dynamodb"].query(TableName=engine["manifest_table"], KeyConditionExpression="pk = :p",
+                                   ExpressionAttributeValues={":p": {"S": f"EXEC#{arn}"}})["Items"]
+        assert left == [] and execution_objects(c, engine, owner, arn) == [], arn
+    assert map_run_objects(c, engine, sfn, old[2])[1] == [], "the map's ResultWriter files were left behind"
+
     import state_reader
     endpoint = c["s3"].meta.endpoint_url
-    for e in executions[1:]:  # the kept executions still read back whole (every block checked against its hash)
-        m, fields = state_reader.read_state(endpoint, e)
+    kept = set()
+    for arn in [waiting, *recent]:  # kept executions read back whole (every block checked against its hash)
+        m, fields = state_reader.read_state(endpoint, arn)
         assert m is not None and fields["owner_id"] == owner
+        kept |= {f["block"] for past in state_reader.history(c, arn) for f in past["fields"].values()}  # time travel too
+
+    def only_kept_blocks():
+        listed = c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/").get("Contents", [])
+        left = {o["Key"].rsplit("/", 1)[1] for o in listed}
+        return left <= kept and left
+    assert until(only_kept_blocks, seconds=3 * GRACE + 30), "blocks only the expired executions used were not collected"
+    # The human step of the live execution still works after retention.
+    _, fields = state_reader.read_state(endpoint, waiting, ["pending_human"])
+    sfn.send_task_success(taskToken=fields["pending_human"]["task_token"], output=json.dumps({"approval": "yes"}))
+    assert wait(sfn, waiting)["status"] == "SUCCEEDED"

@@ -256,7 +256,8 @@ def test_large_state_never_enters_the_payload(sfn, endpoint, engine):
     out = json.loads(d["output"])["output"]
     assert out["size_note"] == "first item: 0"
     pointer = out["copy"]["$pointer"]
-    assert pointer.startswith(f"s3://{engine['bucket']}/owners/team-a/payloads/")
+    assert pointer.startswith(f"s3://{engine['bucket']}/owners/team-a/executions/"), pointer
+    assert "/payloads/" in pointer
     bucket, key = pointer[len("s3://"):].split("/", 1)
     assert json.loads(client("s3", endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()) == corpus
     assert_small_payloads(history(sfn, arn))

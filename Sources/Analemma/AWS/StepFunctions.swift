@@ -39,6 +39,10 @@ public struct StepFunctions: Sendable {
         public var error: String?
         public var cause: String?
         public var name: String?
+        /// Epoch seconds, once the execution closed.
+        public var stopDate: Double?
+        /// `REDRIVABLE`, `NOT_REDRIVABLE` or `REDRIVABLE_BY_MAP_RUN` (closed executions).
+        public var redriveStatus: String?
     }
     struct ArnInput: Encodable { var executionArn: String }
 

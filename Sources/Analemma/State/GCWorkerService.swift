@@ -29,7 +29,8 @@ public struct GCWorkerService: LambdaHandler {
     }
 
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200),
-    /// `RETENTION_KEEP_LAST` and `RETENTION_MAX_AGE_DAYS` (unset: histories are kept).
+    /// `RETENTION_KEEP_LAST` and `RETENTION_MAX_AGE_DAYS` (unset: histories are kept), `RETENTION_MIN_AGE_SECONDS`
+    /// (default one day: an execution that ended more recently is never expired).
     public init(environment: FunctionEnvironment, logger: Logger) throws {
         let client = try AWSClient(environment: environment)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
@@ -46,15 +47,24 @@ public struct GCWorkerService: LambdaHandler {
             references: references, gcQueue: queue, graceMillis: Int64(grace) * 1000)
         let keepLast = environment["RETENTION_KEEP_LAST"].flatMap { $0.isEmpty ? nil : $0 }
         let maxAge = environment["RETENTION_MAX_AGE_DAYS"].flatMap { $0.isEmpty ? nil : $0 }
-        guard keepLast.map({ Int($0).map { $0 >= 1 } ?? false }) ?? true, maxAge.map({ Int($0).map { $0 >= 1 } ?? false }) ?? true else {
-            throw AnalemmaError(.invalidConfiguration, "RETENTION_KEEP_LAST and RETENTION_MAX_AGE_DAYS must be positive integers")
+        guard keepLast.map({ Int($0).map { $0 >= 1 } ?? false }) ?? true,
+            maxAge.map({ Int($0).map { (1...36_500).contains($0) } ?? false }) ?? true
+        else {
+            throw AnalemmaError(
+                .invalidConfiguration, "RETENTION_KEEP_LAST and RETENTION_MAX_AGE_DAYS (at most 36500) must be positive integers")
         }
+        let minAge = try environment.integer("RETENTION_MIN_AGE_SECONDS", default: Int(Retention.defaultMinAgeMillis / 1000))
+        guard (0...(10 * 366 * 86_400)).contains(minAge) else {
+            throw AnalemmaError(.invalidConfiguration, "RETENTION_MIN_AGE_SECONDS must be between 0 and ten years")
+        }
+        let stepFunctions = try StepFunctions(client: client)
         self.init(
             collector: GarbageCollector(references: references, blocks: blocks, graceMillis: Int64(grace) * 1000), queue: queue,
             events: LogEventSink(logger: logger), sweeper: Sweeper(checkpoints: checkpoints, s3: s3, bucket: bucket),
             retention: Retention(
-                checkpoints: checkpoints, keepLast: keepLast.flatMap(Int.init),
-                maxAgeMillis: maxAge.flatMap(Int64.init).map { $0 * 86_400_000 }))
+                checkpoints: checkpoints, executions: stepFunctions,
+                artifacts: S3ExecutionArtifacts(s3: s3, bucket: bucket, stepFunctions: stepFunctions), keepLast: keepLast.flatMap(Int.init),
+                maxAgeMillis: maxAge.flatMap(Int64.init).map { $0 * 86_400_000 }, minAgeMillis: Int64(minAge) * 1000))
     }
 
     struct Event: Decodable {

@@ -6,7 +6,8 @@
 
 /// The Step Functions payload: metadata and pointers only, never over 30 KB ("zero gravity").
 ///
-/// Encoding offloads the largest values to S3 (`owners/<owner>/payloads/<sha256>`) and leaves
+/// Encoding offloads the largest values to S3 (`owners/<owner>/executions/<execution key>/payloads/<sha256>`: the
+/// execution's own, expired with it) and leaves
 /// `{"$pointer":"s3://…"}` in their place until the document fits; kernel fields always stay inline.
 /// Hydration fetches pointed-to values only after checking each pointer belongs to the owner and bucket.
 public struct ZeroGravityPayload: Sendable {
@@ -22,7 +23,7 @@ public struct ZeroGravityPayload: Sendable {
     }
 
     /// Encodes `fields` (raw JSON values) as a JSON object of at most `limit` bytes (default ``limit``) for `ownerID`.
-    public func encode(_ fields: [String: Data], ownerID: String, limit: Int = Self.limit) async throws -> Data {
+    public func encode(_ fields: [String: Data], ownerID: String, executionID: String, limit: Int = Self.limit) async throws -> Data {
         var fields = fields
         var size = Self.encodedSize(fields)
         // Only values bigger than the pointer that would replace them are worth a PUT.
@@ -30,7 +31,8 @@ public struct ZeroGravityPayload: Sendable {
             .sorted { $0.value.count > $1.value.count }
         for (name, value) in candidates where size > limit {
             let hash = Digest.hex(Digest.sha256(value))
-            let pointer = try StatePointer(bucket: bucket, ownerID: ownerID, path: "payloads/\(hash)")
+            let pointer = try StatePointer(
+                bucket: bucket, ownerID: ownerID, path: "executions/\(StatePointer.executionKey(executionID))/payloads/\(hash)")
             do {
                 try await s3.putObject(
                     bucket: bucket, key: pointer.key, body: value, precondition: .createOnly, contentType: "application/json")

@@ -29,7 +29,7 @@ extension SegmentRunnerService {
         let names = (plan.definition.outputs ?? manifest.fields.keys.filter { !StateBag.protectedFields.contains($0) }.sorted())
             .filter { manifest.fields[$0] != nil }
         let fields = try await hydrator.hydrate(manifest, fields: names).fields
-        let output = try await payloads.encode(fields, ownerID: k.ownerID, limit: outputLimit)
+        let output = try await payloads.encode(fields, ownerID: k.ownerID, executionID: k.executionID, limit: outputLimit)
         var out = try await payload(at: manifest, head: head, identity: k)
         out.output = try JSONValue(json: output)
         let risks = out.cursor.risks ?? []

@@ -117,14 +117,19 @@ struct AWSIntegrationTests {
             "owner_id": try JSONEncoder().encode(owner), "execution_id": Data(#""ex-1""#.utf8), "result": big,
             "status": Data(#""ok""#.utf8),
         ]
-        let encoded = try await payloads.encode(fields, ownerID: owner)
+        let encoded = try await payloads.encode(fields, ownerID: owner, executionID: "exec-payload")
         #expect(encoded.count <= ZeroGravityPayload.limit)
-        #expect(String(decoding: encoded, as: UTF8.self).contains(#""result":{"$pointer":"s3://\#(aws.bucket)/owners/\#(owner)/payloads/"#))
+        #expect(
+            String(decoding: encoded, as: UTF8.self).contains(
+                #""result":{"$pointer":"s3://\#(aws.bucket)/owners/\#(owner)/executions/\#(StatePointer.executionKey("exec-payload"))/payloads/"#
+            ))
         #expect(try await payloads.hydrate(encoded, ownerID: owner) == fields)
         let forged = Data(#"{"result":{"$pointer":"s3://\#(aws.bucket)/owners/someone-else/payloads/abc"}}"#.utf8)
         await #expect { _ = try await payloads.hydrate(forged, ownerID: owner) } throws: { ($0 as? AnalemmaError)?.code == .forgedPointer }
         let crowded = Dictionary(uniqueKeysWithValues: (0..<3000).map { ("field_\($0)", Data("1".utf8)) })
-        await #expect { _ = try await payloads.encode(crowded, ownerID: owner) } throws: { "\($0)".contains("limit is 30720") }
+        await #expect { _ = try await payloads.encode(crowded, ownerID: owner, executionID: "exec-payload") } throws: {
+            "\($0)".contains("limit is 30720")
+        }
     }
 
     @Test("checkpoints: blocks before manifest before head; concurrent writers: one wins, one conflicts; retries are safe")

@@ -261,7 +261,7 @@ struct CommitFaultPlanTests {
                 "execution_id": state["execution_id"]!, "owner_id": state["owner_id"]!, "trace_id": state["trace_id"]!,
                 "manifest_id": try JSONEncoder().encode(manifest.manifestID), "segment_index": Data("0".utf8),
                 "summary": try JSONEncoder().encode("loaded \(total) bytes"),
-            ], ownerID: world.owner)
+            ], ownerID: world.owner, executionID: world.execution)
         #expect(payload.count <= ZeroGravityPayload.limit)
         let one = try await StateHydrator(store: writer.blocks).hydrate(manifest, fields: ["corpus_7"])
         #expect(one["corpus_7"] == state["corpus_7"])
