@@ -7,6 +7,7 @@ import Glibc
 struct SyntheticMapRun: HTTPTransport {
     let items: Int
     static let arn = "arn:aws:states:us-east-1:123456789012:mapRun:bench/x:run"
+    static let execution = "arn:aws:states:us-east-1:123456789012:execution:bench:run"
 
     func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
         if request.method == "GET" {
@@ -23,7 +24,9 @@ struct SyntheticMapRun: HTTPTransport {
             #"{"pending":0,"running":0,"succeeded":\#(items),"failed":0,"timedOut":0,"aborted":0,"total":\#(items),"resultsWritten":\#(items)}"#
         return HTTPResponse(
             status: 200,
-            body: Data(#"{"mapRunArn":"\#(Self.arn)","status":"SUCCEEDED","itemCounts":\#(counts),"executionCounts":\#(counts)}"#.utf8))
+            body: Data(
+                #"{"mapRunArn":"\#(Self.arn)","executionArn":"\#(Self.execution)","status":"SUCCEEDED","itemCounts":\#(counts),"executionCounts":\#(counts)}"#
+                    .utf8))
     }
 }
 
@@ -57,7 +60,8 @@ func aggregatorBenchmark(items: Int, endpoint: String? = nil, bucket: String = "
         credentials: AWSCredentials(accessKeyID: "test", secretAccessKey: "test"), region: "us-east-1",
         environment: FunctionEnvironment(["AWS_ENDPOINT_URL": endpoint ?? "http://127.0.0.1:1"]), transport: transport)
     let aggregator = LightAggregator(s3: try S3(client: client), stepFunctions: try StepFunctions(client: client), bucket: bucket)
-    let stats = try await aggregator.aggregate(mapRunArn: SyntheticMapRun.arn, manifestBucket: bucket, manifestKey: manifestKey)
+    let stats = try await aggregator.aggregate(
+        mapRunArn: SyntheticMapRun.arn, executionID: SyntheticMapRun.execution, manifestBucket: bucket, manifestKey: manifestKey)
     guard case .number(let read)? = try stats.value(at: "bytes_read"), case .number(let total)? = try stats.value(at: "item_counts.total"),
         Int(total) == items
     else { throw AnalemmaError(.invalidState, "aggregator returned \(stats)") }

@@ -27,6 +27,23 @@ def apply_all():
     _share_boto_clients()
     _faithful_distributed_map()
     _isolated_dynamodb_writes()
+    _map_run_not_found()
+
+
+def _map_run_not_found():
+    """DescribeMapRun of an unknown map run raised `ResourceNotFound()` without its required argument, a TypeError
+    that moto's server answered with HTTP 500. AWS answers 400 `ResourceNotFound`; so do we (same lookup otherwise)."""
+    from moto.stepfunctions.exceptions import ResourceNotFound
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def describe_map_run(self, map_run_arn):
+        for execution in self._get_executions():
+            record = execution.exec_worker.env.map_run_record_pool_manager.get(map_run_arn)
+            if record is not None:
+                return record.describe()
+        raise ResourceNotFound(map_run_arn)
+
+    StepFunctionsParserBackend.describe_map_run = describe_map_run
 
 
 def _name_unnamed_executions():

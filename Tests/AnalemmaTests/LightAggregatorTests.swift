@@ -13,33 +13,42 @@ struct LightAggregatorTests {
             #"{"DestinationBucket":"state","MapRunArn":"\#(arn)","ResultFiles":{"FAILED":[{"Key":"map-runs/run-1/FAILED_0.json","Size":1200}],"PENDING":[],"SUCCEEDED":[\#(succeeded)]}}"#
     }
 
+    static let execution = "arn:aws:states:us-east-1:123456789012:execution:m:e-1"
     static let mapRun =
-        #"{"mapRunArn":"\#(arn)","status":"SUCCEEDED","itemCounts":{"pending":0,"running":0,"succeeded":999995,"failed":5,"timedOut":0,"aborted":0,"total":1000000,"resultsWritten":1000000},"executionCounts":{"pending":0,"running":0,"succeeded":999995,"failed":5,"timedOut":0,"aborted":0,"total":1000000}}"#
+        #"{"mapRunArn":"\#(arn)","executionArn":"\#(execution)","status":"SUCCEEDED","itemCounts":{"pending":0,"running":0,"succeeded":999995,"failed":5,"timedOut":0,"aborted":0,"total":1000000,"resultsWritten":1000000},"executionCounts":{"pending":0,"running":0,"succeeded":999995,"failed":5,"timedOut":0,"aborted":0,"total":1000000}}"#
 
-    @Test("two requests whatever the item count: the manifest and DescribeMapRun; result files never fetched")
+    @Test("two requests whatever the item count: DescribeMapRun and the manifest; result files never fetched")
     func reads() async throws {
-        let transport = RecordingTransport([.respond(200, Self.manifest(files: 3)), .respond(200, Self.mapRun)])
+        let transport = RecordingTransport([.respond(200, Self.mapRun), .respond(200, Self.manifest(files: 3))])
         let client = testClient(transport)
         let aggregator = LightAggregator(s3: try S3(client: client), stepFunctions: try StepFunctions(client: client), bucket: "state")
         let stats = try await aggregator.aggregate(
-            mapRunArn: Self.arn, manifestBucket: "state", manifestKey: "map-runs/run-1/manifest.json")
+            mapRunArn: Self.arn, executionID: Self.execution, manifestBucket: "state", manifestKey: "map-runs/run-1/manifest.json")
         #expect(transport.requests.count == 2)
-        #expect(transport.requests[0].path.hasSuffix("/map-runs/run-1/manifest.json"))
+        #expect(transport.requests[1].path.hasSuffix("/map-runs/run-1/manifest.json"))
         #expect(try stats.value(at: "item_counts.failed") == .number(5) && stats.value(at: "item_counts.total") == .number(1_000_000))
         #expect(try stats.value(at: "result_bytes") == .number(15_000_001_200))
         #expect(try stats.value(at: "manifest") == .string("s3://state/map-runs/run-1/manifest.json"))
     }
 
-    @Test("a manifest outside the state bucket, or of another map run, is refused")
-    func refused() async throws {
-        let client = testClient(RecordingTransport([.respond(200, Self.manifest(files: 1))]))
+    static let forgeries: [(String, String, String, String)] = [
+        (arn, execution, "other", "map-runs/run-1/manifest.json"),  // another bucket
+        (arn, execution, "state", "owners/victim/executions/x/events/1.jsonl"),  // any key of the state bucket
+        (arn, execution, "state", "map-runs/run-2/manifest.json"),  // another map run's manifest
+        (arn, "arn:aws:states:us-east-1:123456789012:execution:m:someone-else", "state", "map-runs/run-1/manifest.json"),
+    ]
+
+    @Test(
+        "a manifest outside the state bucket or the map run's ResultWriter folder, or a run of another execution, is refused",
+        arguments: forgeries)
+    func refused(mapRunArn: String, executionID: String, bucket: String, key: String) async throws {
+        let transport = RecordingTransport([.respond(200, Self.mapRun), .respond(200, Self.manifest(files: 1))])
+        let client = testClient(transport)
         let aggregator = LightAggregator(s3: try S3(client: client), stepFunctions: try StepFunctions(client: client), bucket: "state")
-        await #expect { _ = try await aggregator.aggregate(mapRunArn: Self.arn, manifestBucket: "other", manifestKey: "k") } throws: {
-            ($0 as? AnalemmaError)?.code == .forgedPointer
-        }
-        await #expect { _ = try await aggregator.aggregate(mapRunArn: "arn:other", manifestBucket: "state", manifestKey: "k") } throws: {
-            "\($0)".contains("belongs to map run")
-        }
+        await #expect {
+            _ = try await aggregator.aggregate(mapRunArn: mapRunArn, executionID: executionID, manifestBucket: bucket, manifestKey: key)
+        } throws: { ($0 as? AnalemmaError)?.code == .forgedPointer }
+        #expect(!transport.requests.contains { $0.method == "GET" }, "nothing read from S3 for a forged event")
     }
 }
 

@@ -15,6 +15,40 @@ def seeds():
         yield 1, open(path, "rb").read()
         yield 4, open(path, "rb").read()
         yield 5, open(path, "rb").read()
+    # Workflows whose numeric settings are extreme (1e300, -1e300, NaN-like text, fractions) in every numeric field.
+    import json
+    extreme = [1e300, -1e300, 2.5, 2 ** 62, -1]
+    map_node = {"id": "m", "type": "map", "reads": ["docs"], "writes": ["s"], "config": {
+        "items": "docs", "workflow": {"entry": "x", "nodes": [{"id": "x", "type": "route"}], "edges": []}}}
+    llm_node = {"id": "m", "type": "llm", "reads": [], "writes": ["o"], "config": {"prompt": "p"}}
+    for node, keys in ((map_node, ["chunk_size", "inline_max_chunks", "max_concurrency", "tolerated_failure_count",
+                                   "tolerated_failure_percentage"]),
+                       (llm_node, ["max_output_tokens", "latency_budget_ms", "temperature", "top_p", "thinking_budget",
+                                   "max_steps"])):
+        for key in keys:
+            for value in extreme:
+                n = json.loads(json.dumps(node))
+                n["config"][key] = value
+                yield 0, json.dumps({"workflow_id": "w", "entry": "m", "nodes": [n], "edges": [],
+                                     "budget": {"node_runs": value if key == "max_steps" else 5}}).encode()
+    # Events of every action with extreme numbers where numbers go (chunk index, version, fan-out sizes).
+    for action in ("initialize", "run", "ask", "resume", "finalize", "fail", "heal", "map_chunk", "map_done"):
+        for value in extreme:
+            cursor = {"status": "fan_out", "workflow_id": "w", "workflow": "s3://b/owners/o/workflows/x.json", "step": value,
+                      "traversals": {"a->b": value}, "fanout": {"node": "m", "bucket": "b", "key": "k", "prefix": "p",
+                                                                "items": value, "chunks": value, "chunk_size": value,
+                                                                "max_concurrency": value, "tolerated_failure_percentage": value,
+                                                                "step": value}}
+            kernel = {"execution_id": "e", "owner_id": "o", "trace_id": "t", "manifest_id": "m", "version": value,
+                      "cursor": cursor, "map_agg": {"stats": {"map_run_arn": "a:b", "item_counts": {"failed": value}}}}
+            yield 1, json.dumps({"action": action, "kernel": kernel, "execution_id": "e", "task_token": "t",
+                                 "item": {"chunk": {"chunk": "s3://b/x", "index": value, "size": value},
+                                          "map": cursor["fanout"], "identity": {"execution_id": "e", "owner_id": "o",
+                                                                                "trace_id": "t"}, "workflow": "w"},
+                                 "start": {"owner_id": "o", "workflow": {}}}).encode()
+    for count in ("1e300", "-1", "2.5", "4611686018427387904"):  # model answers with impossible token counts
+        yield 6, ('{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}],'
+                  '"usageMetadata":{"promptTokenCount":%s,"candidatesTokenCount":%s}}' % (count, count)).encode()
     yield 2, b"v1.team-a.4102444800." + b"0" * 64
     yield 2, b"v1.a.b.c.1.deadbeef"
     yield 3, b"s3://b/owners/team-a/blocks/" + b"a" * 64

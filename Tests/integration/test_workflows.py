@@ -280,7 +280,22 @@ def test_a_replayed_step_returns_its_first_result_and_a_stale_one_is_refused(lam
     forged = copy.deepcopy(k2)
     forged["cursor"]["workflow"] = "s3://analemma-state/owners/someone-else/workflows/x.json"
     r, refused = invoke(lam, {"action": "run", "kernel": forged}, name="segment-runner")
-    assert refused["errorType"] == "Analemma.ForgedPointer" and "someone-else" in refused["errorMessage"]
+    assert refused["errorType"] == "Analemma.ForgedPointer" and "cursor" in refused["errorMessage"], refused
+    # Another owner replaying the start learns nothing of the execution; so does the same owner with another workflow.
+    r, other = invoke(lam, {"action": "initialize", "execution_id": execution, "start": {**start_doc, "owner_id": "team-b"}},
+                      name="segment-runner")
+    assert other["errorType"] == "Analemma.ForgedPointer" and k0["manifest_id"] not in json.dumps(other), other
+    changed = {**start_doc, "workflow": {**start_doc["workflow"], "description": "another"}}
+    r, other = invoke(lam, {"action": "initialize", "execution_id": execution, "start": changed}, name="segment-runner")
+    assert other["errorType"] == "Analemma.ForgedPointer", other
+    # A payload claiming a map in flight on a run that has none (here: its cursor says fan_out) is refused.
+    fanned = copy.deepcopy(k2)
+    fanned["cursor"]["status"] = "fan_out"
+    fanned["cursor"]["fanout"] = {"node": "plan", "bucket": "elsewhere", "key": "k", "prefix": "p", "items": 1, "chunks": 1,
+                                  "chunk_size": 1, "max_concurrency": 1, "tolerated_failure_percentage": 0, "step": 1}
+    fanned["map_agg"] = {"stats": {"bucket": "elsewhere", "map_run_arn": "arn:x:y", "result_files": {"FAILED": [{"Key": "k"}]}}}
+    r, refused = invoke(lam, {"action": "map_done", "kernel": fanned}, name="segment-runner")
+    assert refused["errorType"] == "Analemma.ForgedPointer", refused
 
 
 @pytest.mark.parametrize("name,ok", [("initialize.json", True), ("initialize-invalid.json", False)])
@@ -293,3 +308,42 @@ def test_sample_events_do_what_they_say(lam, engine, name, ok):
         assert "FunctionError" not in r and out["cursor"]["status"] == "continue", out
     else:
         assert out["errorType"] == "Analemma.InvalidWorkflow" and "no-such-skill" in out["errorMessage"], out
+
+
+PAYLOAD_LIMIT = 4096  # nothing that grows with steps, nodes or items rides in the Step Functions payload
+
+
+def loop_workflow(traversals):
+    return {"workflow_id": "loop", "entry": "a", "outputs": ["done"], "nodes": [
+        {"id": "a", "type": "route"}, {"id": "b", "type": "route"},
+        {"id": "c", "type": "skill", "skill": "template", "writes": ["done"], "config": {"template": "looped"}}],
+        "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "a", "max_traversals": traversals}, {"from": "b", "to": "c"}]}
+
+
+def state_outputs(sfn, arn):
+    return [e["stateExitedEventDetails"] for e in history_all(sfn, arn) if "stateExitedEventDetails" in e]
+
+
+def history_all(sfn, arn):
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+@pytest.mark.parametrize("workflow", [loop_workflow(150), {
+    "workflow_id": "wide", "entry": "n0", "outputs": ["f999"],
+    "nodes": [{"id": f"n{i}", "type": "skill", "skill": "template", "writes": [f"f{i}"], "config": {"template": "x"}}
+              for i in range(1000)],
+    "edges": [{"from": f"n{i}", "to": f"n{i + 1}"} for i in range(999)]}], ids=["150-traversal loop", "1000-node workflow"])
+def test_the_payload_stays_small_at_every_transition(sfn, engine, workflow):
+    arn = start(sfn, engine, workflow, {})
+    d = wait(sfn, arn, seconds=300)
+    assert d["status"] == "SUCCEEDED", d
+    outputs = state_outputs(sfn, arn)
+    assert len(outputs) > (300 if workflow["workflow_id"] == "loop" else 3)
+    biggest = max(outputs, key=lambda o: len(o["output"].encode()))
+    assert len(biggest["output"].encode()) <= PAYLOAD_LIMIT, (biggest["name"], len(biggest["output"]))

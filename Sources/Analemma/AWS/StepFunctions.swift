@@ -111,6 +111,8 @@ public struct StepFunctions: Sendable {
             public var resultsWritten: Int?
         }
         public var mapRunArn: String
+        /// The execution the map run belongs to.
+        public var executionArn: String?
         public var status: String
         public var itemCounts: Counts
         public var executionCounts: Counts
@@ -123,3 +125,10 @@ public struct StepFunctions: Sendable {
         try await service.call("DescribeMapRun", MapRunInput(mapRunArn: mapRunArn), idempotent: true)
     }
 }
+
+/// Reads a Distributed Map run (one method: map_done's binding is testable without the network).
+public protocol MapRunSource: Sendable {
+    func describeMapRun(_ mapRunArn: String) async throws -> StepFunctions.MapRun
+}
+
+extension StepFunctions: MapRunSource {}

@@ -91,7 +91,9 @@ public struct RoutedModel: LanguageModel {
 
     public func generate(_ request: ModelRequest) async throws -> ModelResponse {
         let hints = request.hints
-        func int(_ key: String) -> Int? { if case .number(let n)? = hints[key] { return Int(n) } else { return nil } }
+        func int(_ key: String) -> Int? {
+            if case .number(let n)? = hints[key] { return Bounded.integer(n, in: 0...Int(Int32.max)) } else { return nil }
+        }
         func string(_ key: String) -> String? { if case .string(let s)? = hints[key] { return s } else { return nil } }
         let tier =
             try string("complexity").map { c in

@@ -95,14 +95,18 @@ public enum GeminiWire {
                     .modelError, "model response is not a JSON object: \(String(decoding: body.prefix(200), as: UTF8.self))")
             }
             let usage = o["usageMetadata"]
-            func count(_ key: String) -> Int {
-                if case .number(let n)? = try? usage?.value(at: key) { return Int(n) }
-                return 0
+            func count(_ key: String) throws -> Int {
+                guard let value = try? usage?.value(at: key) else { return 0 }
+                // A token count is a whole number a 32-bit counter holds; anything else is a broken answer.
+                guard case .number(let n) = value, let tokens = Bounded.integer(n, in: 0...Int(Int32.max)) else {
+                    throw AnalemmaError(.modelError, "model response: usageMetadata.\(key) is not a token count (\(value.text.prefix(40)))")
+                }
+                return tokens
             }
-            var r = Response(
-                text: "", content: nil, finishReason: nil, blockReason: nil, promptTokens: count("promptTokenCount"),
-                outputTokens: count("candidatesTokenCount"), thoughtTokens: count("thoughtsTokenCount"),
-                cachedTokens: count("cachedContentTokenCount"), modelVersion: nil)
+            var r = try Response(
+                text: "", content: nil, finishReason: nil, blockReason: nil, promptTokens: try count("promptTokenCount"),
+                outputTokens: try count("candidatesTokenCount"), thoughtTokens: try count("thoughtsTokenCount"),
+                cachedTokens: try count("cachedContentTokenCount"), modelVersion: nil)
             if case .string(let v)? = o["modelVersion"] { r.modelVersion = v }
             if case .string(let b)? = try top.value(at: "promptFeedback.blockReason") { r.blockReason = b }
             if case .string(let f)? = try top.value(at: "candidates[0].finishReason") { r.finishReason = f }

@@ -20,9 +20,23 @@ public struct LightAggregator: Sendable {
     }
 
     /// Statistics: counts, result files by status, the manifest pointer, bytes read.
-    public func aggregate(mapRunArn: String, manifestBucket: String, manifestKey: String) async throws -> JSONValue {
-        guard manifestBucket == bucket else {
-            throw AnalemmaError(.forgedPointer, "refusing manifest in bucket \(manifestBucket.debugDescription): not the state bucket")
+    /// The map run must belong to `executionID` (DescribeMapRun says so) and its manifest must be the ResultWriter's
+    /// own (`map-runs/<map run id>/manifest.json` in the state bucket): anything else is refused before any read.
+    public func aggregate(mapRunArn: String, executionID: String, manifestBucket: String, manifestKey: String) async throws -> JSONValue {
+        let runID = mapRunArn.split(separator: ":").last.map(String.init) ?? ""
+        guard manifestBucket == bucket, !runID.isEmpty, !runID.contains("/"),
+            manifestKey == "\(S3ExecutionArtifacts.resultWriterPrefix)/\(runID)/manifest.json"
+        else {
+            throw AnalemmaError(
+                .forgedPointer,
+                "refusing manifest s3://\(manifestBucket)/\(manifestKey): not map run \(runID.debugDescription)'s in the state bucket")
+        }
+        let run: StepFunctions.MapRun
+        do { run = try await stepFunctions.describeMapRun(mapRunArn) } catch let e as AWSError where !e.isThrottling && !e.isServerError {
+            throw AnalemmaError(.forgedPointer, "map run \(mapRunArn.debugDescription) cannot be read (\(e.code))")
+        }
+        guard run.executionArn == executionID else {
+            throw AnalemmaError(.forgedPointer, "map run \(mapRunArn.debugDescription) belongs to another execution")
         }
         let body = try await s3.getObject(bucket: bucket, key: manifestKey).body
         guard case .object(let manifest) = try JSONValue(json: body), case .object(let files)? = manifest["ResultFiles"] else {
@@ -31,7 +45,6 @@ public struct LightAggregator: Sendable {
         if case .string(let arn)? = manifest["MapRunArn"], arn != mapRunArn {
             throw AnalemmaError(.invalidState, "manifest belongs to map run \(arn), not \(mapRunArn)")
         }
-        let run = try await stepFunctions.describeMapRun(mapRunArn)
         let c = run.itemCounts
         func counts(_ c: StepFunctions.MapRun.Counts) -> JSONValue {
             .object([
@@ -70,7 +83,7 @@ public struct LightAggregatorService: LambdaHandler {
             aggregator: LightAggregator(
                 s3: try S3(client: client), stepFunctions: try StepFunctions(client: client),
                 bucket: try environment.require("STATE_BUCKET", "the state bucket")),
-            events: try EventRecorder(environment: environment, client: client, logger: logger))
+            events: LogEventSink(logger: logger))
     }
 
     struct Event: Decodable {
@@ -94,13 +107,16 @@ public struct LightAggregatorService: LambdaHandler {
             throw AnalemmaError(
                 .invalidEvent, "light-aggregator event needs map_run {MapRunArn, ResultWriterDetails {Bucket, Key}}: \(error)")
         }
+        guard let executionID = e.execution_id else {
+            throw AnalemmaError(.invalidEvent, "light-aggregator event needs execution_id (the map run's execution)")
+        }
         let stats = try await aggregator.aggregate(
-            mapRunArn: e.map_run.MapRunArn, manifestBucket: e.map_run.ResultWriterDetails.Bucket,
+            mapRunArn: e.map_run.MapRunArn, executionID: executionID, manifestBucket: e.map_run.ResultWriterDetails.Bucket,
             manifestKey: e.map_run.ResultWriterDetails.Key)
         var summary: [String: String] = ["map_run_arn": e.map_run.MapRunArn]
         if case .object(let counts)? = try stats.value(at: "item_counts") { for (k, v) in counts { summary[k] = v.text } }
-        events.emit(
-            KernelEvent("map_aggregated", executionID: e.execution_id ?? "", traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
+        // To the function's log only: the owner's event log gets map_aggregated from map_done, which is bound to state.
+        events.emit(KernelEvent("map_read", executionID: executionID, traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
         await events.flush(requestID: context.requestID)
         return stats.jsonData()
     }

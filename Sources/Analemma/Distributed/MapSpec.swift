@@ -48,31 +48,15 @@ public struct MapSpec: Sendable {
                 "config.workflow node \(inner.id.debugDescription) is a \(inner.type): a map item cannot wait for a human or fan out again")
         }
         do { try executor.check(workflow) } catch let e as AnalemmaError { throw bad("config.workflow: \(e.message)") }
-        func number(_ key: String) throws -> Double? {
-            guard let v = config[key] else { return nil }
-            guard case .number(let n) = v else { throw bad("config.\(key) must be a number") }
-            return n
+        if let n = try Bounded.integer(config, "chunk_size", in: 1...DistributedChunkService.maxItemsPerChunk, node: node.id) {
+            chunkSize = n
         }
-        if let n = try number("chunk_size") {
-            guard n >= 1, n == n.rounded() else { throw bad("config.chunk_size must be a positive integer") }
-            chunkSize = Int(n)
-        }
-        let concurrency = try number("max_concurrency") ?? 40
-        guard concurrency >= 1, concurrency <= 10_000, concurrency == concurrency.rounded() else {
-            throw bad("config.max_concurrency must be 1–10000")
-        }
-        maxConcurrency = Int(concurrency)
-        if let count = try number("tolerated_failure_count") {
-            guard count >= 0, count == count.rounded(), count <= 1e12 else {
-                throw bad("config.tolerated_failure_count must be a non-negative integer")
-            }
-            toleratedFailureCount = Int(count)
-        }
+        maxConcurrency = try Bounded.integer(config, "max_concurrency", in: 1...10_000, node: node.id) ?? 40
+        toleratedFailureCount = try Bounded.integer(config, "tolerated_failure_count", in: 0...1_000_000_000, node: node.id)
         // Neither threshold set: no failure tolerated. Only a count set: the percentage does not constrain.
-        toleratedFailurePercentage = try number("tolerated_failure_percentage") ?? (toleratedFailureCount == nil ? 0 : 100)
-        let inline = try number("inline_max_chunks") ?? 300
-        guard inline >= 0, inline == inline.rounded() else { throw bad("config.inline_max_chunks must be a non-negative integer") }
-        inlineMaxChunks = Int(inline)
-        guard (0...100).contains(toleratedFailurePercentage) else { throw bad("config.tolerated_failure_percentage must be 0–100") }
+        toleratedFailurePercentage =
+            try Bounded.number(config, "tolerated_failure_percentage", in: 0...100, node: node.id)
+            ?? (toleratedFailureCount == nil ? 0 : 100)
+        inlineMaxChunks = try Bounded.integer(config, "inline_max_chunks", in: 0...1_000_000, node: node.id) ?? 300
     }
 }

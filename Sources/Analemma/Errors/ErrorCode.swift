@@ -54,6 +54,8 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case chunkFailed = "Analemma.ChunkFailed"
     /// A caller may not do this (a WebSocket client with a bad token, or subscribing to another owner's execution).
     case forbidden = "Analemma.Forbidden"
+    /// The execution reached a limit of its budget (node runs, model tokens, wall time); final.
+    case budgetExceeded = "Analemma.BudgetExceeded"
 
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.

@@ -8,6 +8,7 @@
 /// by the value at that path of a declared read (absent: `null`), a string with `{{…}}` is rendered as a template,
 /// and `"$$…"` is a literal starting with `$`. Extraction, reshaping and constants in one skill.
 public struct JSONTransformSkill: Skill {
+    public var configKeys: Set<String>? { ["value"] }
     public let name = "json_transform"
     public init() {}
 
@@ -65,6 +66,7 @@ public struct JSONTransformSkill: Skill {
 /// `json_extract`: copies the value at `config.path` of field `config.from` into a field (absent: `config.default`,
 /// else `null`). Shorthand for a `json_transform` with `"value": "$.from.path"`.
 public struct JSONExtractSkill: Skill {
+    public var configKeys: Set<String>? { ["from", "path", "default"] }
     public let name = "json_extract"
     public init() {}
 

@@ -62,11 +62,15 @@ public protocol Skill: Sendable {
     /// How an `llm` node may offer this skill to the model as a function (its arguments become the skill's
     /// config). Default: nil, not offered.
     var tool: ToolDeclaration? { get }
+    /// The config keys a node using this skill may set (`into` is always allowed); any other key is refused at
+    /// validation. Default: nil, any key (declare yours so that typos are caught).
+    var configKeys: Set<String>? { get }
 }
 
 extension Skill {
     public func validate(node: WorkflowDefinition.Node) throws {}
     public var tool: ToolDeclaration? { nil }
+    public var configKeys: Set<String>? { nil }
 }
 
 /// The skills a segment runner knows, by name.

@@ -7,6 +7,7 @@
 /// `template`: renders `config.template` (`{{field.path}}` placeholders over declared reads) into a string field
 /// (`config.into`, default: the node's only write).
 public struct TemplateSkill: Skill {
+    public var configKeys: Set<String>? { ["template"] }
     public let name = "template"
     public init() {}
 
@@ -36,6 +37,7 @@ public struct TemplateSkill: Skill {
 /// `when`) — unless `config.unless_healed` is true and self-healing handed it a fix instruction; otherwise writes
 /// `config.value` (default `"ok"`) into its target, if it declares one.
 public struct FailSkill: Skill {
+    public var configKeys: Set<String>? { ["when", "unless_healed", "value", "message"] }
     public let name = "fail"
     public init() {}
 

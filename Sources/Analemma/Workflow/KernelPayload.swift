@@ -74,10 +74,61 @@ public struct Cursor: Codable, Sendable, Equatable {
     public var risks: [String]?
     /// The map running on a Distributed Map (status `fan_out`).
     public var fanout: FanOut?
+    /// Nodes run so far (the budget's `node_runs`).
+    public var runs: Int?
+    /// When `initialize` ran (the budget's `wall_seconds`).
+    public var startedAtMillis: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout
+        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs
         case workflowID = "workflow_id"
+        case startedAtMillis = "started_ms"
+    }
+
+    public init(
+        status: Status, workflowID: String, workflow: String, step: Int, segment: Int? = nil, hitp: Human? = nil,
+        traversals: [String: Int], heals: [String: Int]? = nil, risks: [String]? = nil, fanout: FanOut? = nil
+    ) {
+        self.status = status
+        self.workflowID = workflowID
+        self.workflow = workflow
+        self.step = step
+        self.segment = segment
+        self.hitp = hitp
+        self.traversals = traversals
+        self.heals = heals
+        self.risks = risks
+        self.fanout = fanout
+    }
+
+    /// `traversals` may be absent: the payload's cursor leaves it out (see ``inPayload``).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = try c.decode(Status.self, forKey: .status)
+        workflowID = try c.decode(String.self, forKey: .workflowID)
+        workflow = try c.decode(String.self, forKey: .workflow)
+        step = try c.decode(Int.self, forKey: .step)
+        segment = try c.decodeIfPresent(Int.self, forKey: .segment)
+        hitp = try c.decodeIfPresent(Human.self, forKey: .hitp)
+        traversals = try c.decodeIfPresent([String: Int].self, forKey: .traversals) ?? [:]
+        heals = try c.decodeIfPresent([String: Int].self, forKey: .heals)
+        risks = try c.decodeIfPresent([String].self, forKey: .risks)
+        fanout = try c.decodeIfPresent(FanOut.self, forKey: .fanout)
+        runs = try c.decodeIfPresent(Int.self, forKey: .runs)
+        startedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .startedAtMillis)
+    }
+
+    /// The cursor as the Step Functions payload carries it: what the state machine and the next step need (status,
+    /// segment, human wait, fan-out, position), never what grows with steps, nodes or items (edge traversals, heal
+    /// rounds, risky maps, run counters) — those stay in state, where every step reads its cursor from.
+    public var inPayload: Cursor {
+        var slim = self
+        slim.traversals = [:]
+        slim.heals = nil
+        slim.risks = nil
+        slim.runs = nil
+        slim.startedAtMillis = nil
+        return slim
     }
 }
 
@@ -119,7 +170,7 @@ public struct KernelPayload: Codable, Sendable, Equatable {
         self.traceID = traceID
         self.manifestID = manifestID
         self.version = version
-        self.cursor = cursor
+        self.cursor = cursor.inPayload
     }
 
     /// Compact JSON with sorted keys.

@@ -47,9 +47,16 @@ public struct NodeExecutor: Sendable {
     public func check(_ workflow: WorkflowDefinition) throws {
         try WorkflowValidator.validate(workflow)
         for node in workflow.nodes {
+            if node.type == "skill" {
+                let skill = try skills.skill(node.skill ?? "", node: node.id)
+                try Self.checkConfigKeys(node, known: skill.configKeys.map { $0.union(["into"]) })
+            } else {
+                try Self.checkConfigKeys(node, known: Self.configKeys[node.type])
+            }
             switch node.type {
             case "skill": try skills.skill(node.skill ?? "", node: node.id).validate(node: node)
             case "llm":
+                try Self.checkLLMNumbers(node)
                 guard case .string(let prompt)? = node.config?["prompt"] else {
                     throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
                 }

@@ -21,6 +21,6 @@ extension SegmentRunnerService {
             workflows: WorkflowStore(s3: s3, bucket: bucket), checkpoints: checkpoints,
             payloads: ZeroGravityPayload(s3: s3, bucket: bucket),
             executor: NodeExecutor(skills: skills, model: model),
-            events: try EventRecorder(environment: environment, client: client, logger: logger))
+            events: try EventRecorder(environment: environment, client: client, logger: logger), mapRuns: try StepFunctions(client: client))
     }
 }

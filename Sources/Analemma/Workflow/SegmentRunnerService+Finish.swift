@@ -25,6 +25,11 @@ extension SegmentRunnerService {
     /// so the payload stays under 30 KB.
     func finalize(_ k: KernelPayload) async throws -> KernelPayload {
         let (manifest, head) = try await latest(k)
+        guard head.manifestID == k.manifestID else {
+            throw AnalemmaError(
+                .concurrentWrite, "finalize: execution \(k.executionID.debugDescription) moved past \(k.manifestID.prefix(12))")
+        }
+        try await checkCursor(k, against: manifest)
         let plan = try await plan(k.cursor, ownerID: k.ownerID)
         let names = (plan.definition.outputs ?? manifest.fields.keys.filter { !StateBag.protectedFields.contains($0) }.sorted())
             .filter { manifest.fields[$0] != nil }
@@ -32,7 +37,7 @@ extension SegmentRunnerService {
         let output = try await payloads.encode(fields, ownerID: k.ownerID, executionID: k.executionID, limit: outputLimit)
         var out = try await payload(at: manifest, head: head, identity: k)
         out.output = try JSONValue(json: output)
-        let risks = out.cursor.risks ?? []
+        let risks = try await storedCursor(manifest).risks ?? []
         out.outcome = risks.isEmpty ? "SUCCEEDED" : "COMPLETED_WITH_RISK"
         emit(
             "execution_finished", out,
@@ -59,7 +64,7 @@ extension SegmentRunnerService {
             code = mapped.rawValue
         }
         let (manifest, head) = try await latest(k)
-        var cursor = try await payload(at: manifest, head: head, identity: k).cursor
+        var cursor = try await storedCursor(manifest)
         let plan = try? await plan(cursor, ownerID: k.ownerID)
         let record = FailureRecord(
             code: code, message: message, step: cursor.step, segment: cursor.segment,

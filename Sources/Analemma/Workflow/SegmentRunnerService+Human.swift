@@ -43,13 +43,8 @@ extension SegmentRunnerService {
         let pending = PendingHuman(
             node: node.id, question: question, expects: node.writes ?? [], taskToken: token, askedAtMillis: checkpoints.clock.nowMillis(),
             timeoutSeconds: hitp.timeoutSeconds)
-        var cursor: Cursor
-        if let replay {
-            cursor = replay.cursor
-        } else {
-            cursor = try await payload(at: manifest, head: head, identity: k).cursor
-            cursor.step += 1
-        }
+        var cursor = try await storedCursor(manifest)
+        if replay == nil { cursor.step += 1 }
         let out = try await commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor, over: manifest, head: head, k)
         emit(
             "human_waiting", out,

@@ -70,20 +70,28 @@ extension SegmentRunnerService {
             throw AnalemmaError(.invalidEvent, "map_chunk item is not a Distributed Map item: \(error)")
         }
         let owner = item.identity.ownerID
+        let fanout = try await mapInFlight(item)
         let chunkPointer = try StatePointer(parsing: item.chunk.chunk, stateBucket: chunkService.bucket, ownerID: owner)
         let prefix = try StatePointer(
-            parsing: "s3://\(chunkService.bucket)/\(item.map.prefix)", stateBucket: chunkService.bucket, ownerID: owner)
-        guard chunkPointer.key.hasPrefix(prefix.key + "/") else {
-            throw AnalemmaError(.forgedPointer, "chunk \(item.chunk.chunk.debugDescription) is not one of this map's chunks")
+            parsing: "s3://\(chunkService.bucket)/\(fanout.prefix)", stateBucket: chunkService.bucket, ownerID: owner)
+        guard (0..<fanout.chunks).contains(item.chunk.index),
+            chunkPointer.key == prefix.key + "/" + DistributedChunkService.chunkName(item.chunk.index)
+        else {
+            throw AnalemmaError(
+                .forgedPointer,
+                "chunk \(item.chunk.chunk.debugDescription) (index \(item.chunk.index)) is not one of this map's \(fanout.chunks) chunks")
         }
         let definition = try await workflows.get(item.workflow, ownerID: owner)
-        guard let node = definition.nodes.first(where: { $0.id == item.map.node && $0.type == "map" }) else {
-            throw AnalemmaError(.invalidEvent, "map_chunk: workflow has no map node \(item.map.node.debugDescription)")
+        guard let node = definition.nodes.first(where: { $0.id == fanout.node && $0.type == "map" }) else {
+            throw AnalemmaError(.invalidEvent, "map_chunk: workflow has no map node \(fanout.node.debugDescription)")
         }
         let spec = try MapSpec(node: node, executor: executor)
         let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: chunkPointer.key).body
         let items = try JSONScanner.elements(of: body).map { body.subdata(in: $0) }
-        let first = item.chunk.index * item.map.chunkSize
+        let (first, overflow) = item.chunk.index.multipliedReportingOverflow(by: fanout.chunkSize)
+        guard !overflow else {
+            throw AnalemmaError(.invalidState, "map_chunk: chunk \(item.chunk.index) × \(fanout.chunkSize) items overflows")
+        }
         let result = try await MapExecutor(executor: executor, chunks: chunkService.tracing(item.identity.traceID)).runChunk(
             item.chunk.index, items: items, firstIndex: first, spec: spec, prefix: prefix)
         let name = DistributedChunkService.chunkName(item.chunk.index)
@@ -101,6 +109,29 @@ extension SegmentRunnerService {
         ]).jsonData()
     }
 
+    /// The map a `map_chunk` item claims, as the execution's stored state holds it: the head must belong to the
+    /// item's owner, have this very map in flight (same fan-out, same workflow) and carry the item's trace id. Anything
+    /// else is a forged or stale item and changes nothing.
+    func mapInFlight(_ item: MapChunkItem) async throws -> Cursor.FanOut {
+        let id = item.identity
+        let refused = AnalemmaError(
+            .forgedPointer,
+            "map_chunk: execution \(id.executionID.debugDescription) of owner \(id.ownerID.debugDescription) has no such map in flight")
+        let head = try await checkpoints.manifests.head(executionID: id.executionID)
+        guard let manifestID = head.manifestID, let manifest = try await manifest(id.executionID, manifestID),
+            manifest.ownerID == id.ownerID
+        else { throw refused }
+        let identity = KernelPayload(
+            executionID: id.executionID, ownerID: id.ownerID, traceID: id.traceID, manifestID: manifestID, version: head.version,
+            cursor: Cursor(status: .fanOut, workflowID: "", workflow: item.workflow, step: 0, traversals: [:]))
+        let stored = try await payload(at: manifest, head: head, identity: identity)
+        guard stored.cursor.status == .fanOut, let fanout = stored.cursor.fanout, fanout == item.map,
+            stored.cursor.workflow == item.workflow,
+            stored.traceID == id.traceID
+        else { throw refused }
+        return fanout
+    }
+
     /// `map_done`: the light aggregator's statistics (and the failed chunks' causes) into the node's write; routes on.
     func mapDone(_ k: KernelPayload, stats raw: Data) async throws -> KernelPayload {
         guard let fanout = k.cursor.fanout else { throw AnalemmaError(.invalidEvent, "map_done: the cursor has no fan-out") }
@@ -110,16 +141,22 @@ extension SegmentRunnerService {
         let node = plan.node(fanout.node)
         let spec = try MapSpec(node: node, executor: executor)
         let aggregate = try JSONValue(json: raw)
-        func count(_ path: String) -> Int { if case .number(let n)? = try? aggregate.value(at: path) { Int(n) } else { 0 } }
-        let failed = count("item_counts.failed") + count("item_counts.timed_out")
+        let run = try await verifiedMapRun(aggregate, k)
+        let failed = run.counts.failed + run.counts.timedOut
         var failedChunks: [JSONValue] = []
         if case .array(let files)? = try aggregate.value(at: "result_files.FAILED") {
-            let total = files.reduce(0) { sum, f in if case .number(let n)? = try? f.value(at: "Size") { sum + Int(n) } else { sum } }
+            var keys: [String] = []
+            var total = 0
+            for f in files {
+                guard case .string(let key)? = try f.value(at: "Key"), key.hasPrefix(run.resultPrefix), !key.contains("..") else {
+                    throw AnalemmaError(.forgedPointer, "map_done: a FAILED result file is not one of map run \(run.id)'s")
+                }
+                keys.append(key)
+                if case .number(let n)? = try f.value(at: "Size") { total += Bounded.integer(n, in: 0...(1 << 40)) ?? (1 << 40) }
+            }
             if total <= 1_048_576 {  // causes listed when the failures are few; else the FAILED files are the list
-                for f in files {
-                    guard case .string(let key)? = try f.value(at: "Key"), case .string(let bucket)? = try aggregate.value(at: "bucket")
-                    else { continue }
-                    let body = try await chunkService.s3.getObject(bucket: bucket, key: key).body
+                for key in keys {
+                    let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: key).body
                     guard case .array(let records) = try JSONValue(json: body) else { continue }
                     for r in records {
                         let input = (try? r.value(at: "Input")).flatMap { v -> JSONValue? in
@@ -127,12 +164,15 @@ extension SegmentRunnerService {
                         }
                         var cause = ""
                         if case .string(let c)? = try r.value(at: "Cause") { cause = Self.message(fromCause: c) ?? c }
-                        var index = -1  // the child's input: the selected item, or the raw ItemReader entry
-                        if case .number(let n)? = try input?.value(at: "chunk.index") { index = Int(n) }
-                        if case .number(let n)? = try input?.value(at: "index") { index = Int(n) }
+                        var index: Int?  // the child's input: the selected item, or the raw ItemReader entry
+                        for path in ["chunk.index", "index"] {
+                            if case .number(let n)? = try input?.value(at: path) {
+                                index = Bounded.integer(n, in: 0...max(0, fanout.chunks - 1))
+                            }
+                        }
                         failedChunks.append(
                             .object([
-                                "chunk": .string(index >= 0 ? DistributedChunkService.chunkName(index) : "?"),
+                                "chunk": .string(index.map(DistributedChunkService.chunkName) ?? "?"),
                                 "error": .string(String(cause.prefix(600))),
                             ]))
                     }
@@ -144,12 +184,12 @@ extension SegmentRunnerService {
         var fields: [String: JSONValue] = [
             "status": .string(status), "mode": .string("distributed"), "items": .number(Double(fanout.items)),
             "chunks": .number(Double(fanout.chunks)), "chunk_size": .number(Double(fanout.chunkSize)),
-            "succeeded_chunks": .number(Double(count("item_counts.succeeded"))), "failed_chunks": .number(Double(failed)),
+            "succeeded_chunks": .number(Double(run.counts.succeeded)), "failed_chunks": .number(Double(failed)),
             "failed_chunk_list": .array(failedChunks), "tolerated_failure_percentage": .number(fanout.toleratedFailurePercentage),
             "tolerated_failure_count": .number(Double(fanout.toleratedFailureCount ?? fanout.chunks)),
             "item_reader": .string("s3://\(fanout.bucket)/\(fanout.key)"),
+            "map_run_arn": .string(run.arn), "manifest": .string("s3://\(chunkService.bucket)/\(run.resultPrefix)manifest.json"),
         ]
-        for key in ["map_run_arn", "manifest"] { if let v = try aggregate.value(at: key) { fields[key] = v } }
         let stats = JSONValue.object(fields)
         let router = WorkflowRouter(plan.definition)
         let wanted = (["cursor"] + router.conditionFields(of: node.id)).filter { manifest.fields[$0] != nil && $0 != spec.target }
@@ -161,8 +201,32 @@ extension SegmentRunnerService {
         cursor.fanout = nil
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
+        emit(
+            "map_aggregated", k,
+            [
+                "map_run_arn": run.arn, "succeeded": String(run.counts.succeeded), "failed": String(run.counts.failed),
+                "timed_out": String(run.counts.timedOut), "aborted": String(run.counts.aborted), "total": String(run.counts.total),
+            ])
         emit("map_finished", k, Self.summary(node.id, stats))
         return try await commit([spec.target: stats.jsonData()], cursor: cursor, over: manifest, head: head, k)
+    }
+
+    /// The map run the statistics name, as Step Functions reports it: it must belong to `k`'s execution; its counts
+    /// and its ResultWriter prefix (`map-runs/<map run id>/` in the state bucket) are what `map_done` trusts.
+    func verifiedMapRun(_ aggregate: JSONValue, _ k: KernelPayload) async throws -> (
+        arn: String, id: String, resultPrefix: String, counts: StepFunctions.MapRun.Counts
+    ) {
+        guard case .string(let arn)? = try aggregate.value(at: "map_run_arn"), let id = arn.split(separator: ":").last.map(String.init),
+            !id.isEmpty, !id.contains("/")
+        else { throw AnalemmaError(.invalidEvent, "map_done: the statistics name no map run (map_run_arn)") }
+        let run: StepFunctions.MapRun
+        do { run = try await mapRuns.describeMapRun(arn) } catch let e as AWSError where !e.isThrottling && !e.isServerError {
+            throw AnalemmaError(.forgedPointer, "map_done: map run \(arn.debugDescription) cannot be read (\(e.code))")
+        }
+        guard run.executionArn == k.executionID else {
+            throw AnalemmaError(.forgedPointer, "map_done: map run \(arn.debugDescription) belongs to another execution")
+        }
+        return (arn, id, "\(S3ExecutionArtifacts.resultWriterPrefix)/\(id)/", run.itemCounts)
     }
 
     static func summary(_ node: String, _ stats: JSONValue) -> [String: String] {

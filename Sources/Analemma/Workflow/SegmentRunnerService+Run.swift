@@ -30,12 +30,25 @@ extension SegmentRunnerService {
             executionID: executionID, ownerID: ownerID, traceID: traceID, manifestID: "",
             version: 0, cursor: Cursor(status: .continue, workflowID: definition.workflowID, workflow: "", step: 0, traversals: [:]))
         var state = try StateBag(executionID: executionID, ownerID: ownerID, traceID: traceID, input: input)
+        let fieldCount = Set(state.fields.keys).union(definition.nodes.flatMap { $0.writes ?? [] }).count
+        guard fieldCount <= WorkflowLimits.maxStateFields + StateBag.protectedFields.count else {
+            throw invalid("input and workflow together make \(fieldCount) state fields; the limit is \(WorkflowLimits.maxStateFields)")
+        }
         let head = try await checkpoints.manifests.head(executionID: executionID)
         if let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: executionID, manifestID: id) {
-            return try await payload(at: manifest, head: head, identity: identity)  // a retry after the first commit
+            // A retry after the first commit - of the same start only: a replay naming another owner learns nothing.
+            let refused = AnalemmaError(
+                .forgedPointer,
+                "initialize: execution \(executionID.debugDescription) was started by another owner or with another workflow")
+            guard manifest.ownerID == ownerID else { throw refused }
+            let replay = try await payload(at: manifest, head: head, identity: identity)
+            guard replay.cursor.workflow == (try workflows.pointer(bytes, ownerID: ownerID)).description else { throw refused }
+            return replay
         }
         identity.cursor.workflow = try await workflows.put(bytes, ownerID: ownerID)
-        let cursor = try Self.cursor(entering: definition.entry, plan: plan, from: identity.cursor)
+        var cursor = try Self.cursor(entering: definition.entry, plan: plan, from: identity.cursor)
+        cursor.runs = 0
+        cursor.startedAtMillis = checkpoints.clock.nowMillis()
         try state.merge(
             ["workflow_id": CanonicalJSON.encode(definition.workflowID), "cursor": CanonicalJSON.encode(cursor)], from: .kernel)
         let manifest = try await checkpoints.commit(
@@ -43,7 +56,7 @@ extension SegmentRunnerService {
         var k = identity
         k.manifestID = manifest.manifestID
         k.version = 1
-        k.cursor = cursor
+        k.cursor = cursor.inPayload
         emit("execution_started", k, ["workflow_id": definition.workflowID, "segments": String(plan.segments.count)])
         return k
     }
@@ -70,8 +83,14 @@ extension SegmentRunnerService {
         var healing = try fields["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }
         if let active = healing?.active, !segment.nodes.contains(active.node) { healing = nil }  // for another segment
         var exit: String?
+        let budget = plan.definition.budget ?? Budget()
+        let tokensSpent = try Self.tokensSpent(fields["llm_usage"])
         for (i, id) in segment.nodes.enumerated() {
             let node = plan.node(id)
+            try budget.check(
+                runs: cursor.runs ?? 0, tokens: node.type == "llm" ? tokensSpent : 0, startedAtMillis: cursor.startedAtMillis,
+                now: checkpoints.clock.nowMillis())
+            cursor.runs = (cursor.runs ?? 0) + 1
             let reads = fields.filter { (node.reads ?? []).contains($0.key) }
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
             emit("node_started", k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
@@ -136,6 +155,15 @@ extension SegmentRunnerService {
         let out = try await commit(changes, cursor: cursor, over: manifest, head: head, k)
         emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit ?? ""])
         return out
+    }
+
+    /// Model tokens (input, output, thinking) the execution has spent so far, from `llm_usage`.
+    static func tokensSpent(_ usage: Data?) throws -> Int {
+        guard let usage, case .object(let o) = try JSONValue(json: usage), case .object(let total)? = o["total"] else { return 0 }
+        return ["input_tokens", "output_tokens", "thought_tokens"].reduce(0) { sum, key in
+            if case .number(let n)? = total[key], let t = Bounded.integer(n, in: 0...(1 << 50)) { return sum + t }
+            return sum
+        }
     }
 
     /// Commits `changes` plus the cursor over `manifest` and returns the next payload.

@@ -31,13 +31,34 @@ extension SegmentRunnerService {
     /// committed: a retry), the payload rebuilt from the head; any other move is a concurrent writer.
     func position(_ k: KernelPayload) async throws -> (manifest: Manifest, head: ManifestStore.Head, replay: KernelPayload?) {
         let (manifest, head) = try await latest(k)
-        if head.manifestID == k.manifestID { return (manifest, head, nil) }
+        if head.manifestID == k.manifestID {
+            try await checkCursor(k, against: manifest)
+            return (manifest, head, nil)
+        }
         if head.version > k.version, manifest.parentManifestID == k.manifestID {
             return (manifest, head, try await payload(at: manifest, head: head, identity: k))
         }
         throw AnalemmaError(
             .concurrentWrite,
             "execution \(k.executionID.debugDescription) moved from version \(k.version) to \(head.version) under this step")
+    }
+
+    /// A payload's cursor and trace id are what the head it names stored: a forged cursor (another workflow, a map that
+    /// is not in flight, a finished run) is refused before anything is read or written on its word.
+    func checkCursor(_ k: KernelPayload, against manifest: Manifest) async throws {
+        let stored = try await payload(at: manifest, head: .init(manifestID: manifest.manifestID, version: k.version), identity: k)
+        guard stored.cursor == k.cursor.inPayload, stored.traceID == k.traceID else {
+            throw AnalemmaError(
+                .forgedPointer,
+                "payload's cursor or trace id for execution \(k.executionID.debugDescription) is not the one its state holds at \(k.manifestID.prefix(12))"
+            )
+        }
+    }
+
+    /// The whole cursor a committed manifest stores (the payload's is ``Cursor/inPayload``: commit from this one).
+    func storedCursor(_ manifest: Manifest) async throws -> Cursor {
+        guard manifest.fields["cursor"] != nil else { throw AnalemmaError(.invalidState, "state has no readable cursor") }
+        return try Self.decodeCursor(try await hydrator.hydrate(manifest, fields: ["cursor"])["cursor"])
     }
 
     /// The payload for a committed manifest (its cursor and trace id read from state).

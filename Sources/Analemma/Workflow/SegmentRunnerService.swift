@@ -17,6 +17,8 @@ public struct SegmentRunnerService: LambdaHandler {
     public let payloads: ZeroGravityPayload
     public let executor: NodeExecutor
     public let events: any EventSink
+    /// Map runs as Step Functions reports them (`map_done` trusts their counts and ownership, not its payload's).
+    public let mapRuns: any MapRunSource
     /// The budget for `finalize`'s output inside the payload (the rest is kernel metadata).
     public var outputLimit = 24 * 1024
     /// Where map chunks and chunk results go (the state bucket).
@@ -25,8 +27,11 @@ public struct SegmentRunnerService: LambdaHandler {
     let manifests = ImmutableCache<Manifest>(capacity: 64)
 
     public init(
-        workflows: WorkflowStore, checkpoints: CheckpointWriter, payloads: ZeroGravityPayload, executor: NodeExecutor, events: any EventSink
+        workflows: WorkflowStore, checkpoints: CheckpointWriter, payloads: ZeroGravityPayload, executor: NodeExecutor,
+        events: any EventSink,
+        mapRuns: any MapRunSource
     ) {
+        self.mapRuns = mapRuns
         self.workflows = workflows
         self.checkpoints = checkpoints
         self.hydrator = StateHydrator(store: checkpoints.blocks)

@@ -13,10 +13,12 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     public var edges: [Edge]
     /// The fields `finalize` returns as the execution's output (default: every field that is not kernel-owned).
     public var outputs: [String]?
+    /// What one execution may spend (unset values: ``Budget/defaults``).
+    public var budget: Budget?
 
     enum CodingKeys: String, CodingKey {
         case workflowID = "workflow_id"
-        case version, entry, nodes, edges, outputs
+        case version, entry, nodes, edges, outputs, budget
     }
 
     public init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge], outputs: [String]? = nil) {
@@ -109,6 +111,10 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
 
     /// Decodes a definition; a malformed document is an `Analemma.InvalidWorkflow` error naming where.
     public static func decode(_ data: Data) throws -> WorkflowDefinition {
+        guard data.count <= WorkflowLimits.maxDocumentBytes else {
+            throw AnalemmaError(
+                .invalidWorkflow, "the workflow document is \(data.count) bytes; the limit is \(WorkflowLimits.maxDocumentBytes)")
+        }
         do {
             let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: data)
             try checkKeys(try JSONValue(json: data))
@@ -127,7 +133,8 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     }
 
     static let keys: [String: Set<String>] = [
-        "": ["workflow_id", "version", "entry", "nodes", "edges", "outputs", "description"],
+        "": ["workflow_id", "version", "entry", "nodes", "edges", "outputs", "description", "budget"],
+        "budget": ["node_runs", "model_tokens", "wall_seconds"],
         "node": ["id", "type", "reads", "writes", "skill", "config", "timeout_seconds", "retry", "heal", "description"],
         "edge": ["from", "to", "when", "max_traversals"],
         "when": ["field", "equals", "exists"],
@@ -147,6 +154,7 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
             }
         }
         try check(document, "", "")
+        try check(try document.value(at: "budget"), "budget", ".budget")
         if case .array(let nodes)? = try document.value(at: "nodes") {
             for (i, node) in nodes.enumerated() {
                 try check(node, "node", ".nodes[\(i)]")

@@ -19,13 +19,17 @@ public struct WorkflowStore: Sendable {
 
     /// Stores a definition's bytes (create-only; the same definition is stored once) and returns its pointer.
     public func put(_ definition: Data, ownerID: String) async throws -> String {
-        let hash = Digest.hex(Digest.sha256(definition))
-        let pointer = try StatePointer(bucket: bucket, ownerID: ownerID, path: "workflows/\(hash).json")
+        let pointer = try self.pointer(definition, ownerID: ownerID)
         do {
             try await s3.putObject(
                 bucket: bucket, key: pointer.key, body: definition, precondition: .createOnly, contentType: "application/json")
         } catch let e as AWSError where e.status == 412 {}  // already stored
         return pointer.description
+    }
+
+    /// Where `put` stores a definition (content-addressed: the same bytes, the same pointer).
+    public func pointer(_ definition: Data, ownerID: String) throws -> StatePointer {
+        try StatePointer(bucket: bucket, ownerID: ownerID, path: "workflows/\(Digest.hex(Digest.sha256(definition))).json")
     }
 
     /// The definition a pointer names, after checking it belongs to `ownerID` and is intact.

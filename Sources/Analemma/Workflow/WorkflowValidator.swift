@@ -10,6 +10,19 @@ public enum WorkflowValidator {
     /// All problems (empty: valid), in a stable order.
     public static func problems(in w: WorkflowDefinition) -> [Problem] {
         var problems: [Problem] = []
+        if w.nodes.count > WorkflowLimits.maxNodes {
+            problems.append(Problem(node: nil, message: "\(w.nodes.count) nodes; the limit is \(WorkflowLimits.maxNodes)"))
+        }
+        if w.edges.count > WorkflowLimits.maxEdges {
+            problems.append(Problem(node: nil, message: "\(w.edges.count) edges; the limit is \(WorkflowLimits.maxEdges)"))
+        }
+        let fields = Set(w.nodes.flatMap { $0.writes ?? [] })
+        if fields.count > WorkflowLimits.maxStateFields {
+            problems.append(
+                Problem(node: nil, message: "\(fields.count) state fields written; the limit is \(WorkflowLimits.maxStateFields)"))
+        }
+        problems += (w.budget?.problems() ?? []).map { Problem(node: nil, message: $0) }
+        guard problems.isEmpty else { return problems }  // too large to check node by node
         var ids = Set<String>()
         for node in w.nodes {
             if !ids.insert(node.id).inserted { problems.append(Problem(node: node.id, message: "duplicate node id")) }
@@ -28,7 +41,9 @@ public enum WorkflowValidator {
             if node.type == "skill" && (node.skill ?? "").isEmpty {
                 problems.append(Problem(node: node.id, message: "skill node names no skill"))
             }
-            if let t = node.timeoutSeconds, t <= 0 { problems.append(Problem(node: node.id, message: "timeout_seconds must be positive")) }
+            if let t = node.timeoutSeconds, !(1...WorkflowLimits.maxTimeoutSeconds).contains(t) {
+                problems.append(Problem(node: node.id, message: "timeout_seconds must be 1–\(WorkflowLimits.maxTimeoutSeconds)"))
+            }
             for (name, limits) in [("retry", node.retry), ("heal", node.heal)] {
                 if let l = limits, !(0...10).contains(l.maxAttempts) {
                     problems.append(Problem(node: node.id, message: "\(name).max_attempts must be 0–10, got \(l.maxAttempts)"))
@@ -43,8 +58,8 @@ public enum WorkflowValidator {
             if let when = edge.when, when.equals == nil, when.exists == nil {
                 problems.append(Problem(node: edge.from, message: "edge #\(i) (\(edge.from) → \(edge.to)): when needs equals or exists"))
             }
-            if let m = edge.maxTraversals, m < 1 {
-                problems.append(Problem(node: edge.from, message: "edge #\(i): max_traversals must be ≥ 1"))
+            if let m = edge.maxTraversals, !(1...WorkflowLimits.maxTraversals).contains(m) {
+                problems.append(Problem(node: edge.from, message: "edge #\(i): max_traversals must be 1–\(WorkflowLimits.maxTraversals)"))
             }
         }
         guard problems.isEmpty else { return problems }
