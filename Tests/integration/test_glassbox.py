@@ -66,12 +66,20 @@ def test_events_reach_a_subscriber_live_in_order_with_one_trace_id(sfn, endpoint
     ws, first = subscribe(endpoint, "team-a", arn)
     assert first["type"] == "subscribed" and first["execution_id"] == arn, first
     backlog = ws.receive_until(lambda m: any(e["event"] == "human_waiting" for e in m.get("events", [])))
+    # A wrong answer is refused by the route itself (nothing sent), and says why.
+    ws.send({"action": "answer", "execution_id": arn, "answer": {"approval": "yes", "is_admin": True}})
+    refused = ws.receive_until(lambda m: m.get("type") in ("answer_refused", "answered"))[-1]
+    assert refused["type"] == "answer_refused" and "is_admin" in refused["reason"] and refused["node"] == "review", refused
     # answered through the same socket: the notifier sends the task token it read from state
     ws.send({"action": "answer", "execution_id": arn, "answer": {"approval": "yes", "notes": "ship it"}})
     live = ws.receive_until(finished, limit=500)
+    # A second answer after the token was used is reported as such, not acknowledged.
+    ws.send({"action": "answer", "execution_id": arn, "answer": {"approval": "no"}})
+    late = ws.receive_until(lambda m: m.get("type") in ("already_answered", "answered", "answer_refused", "error"))[-1]
     ws.close()
     assert wait(sfn, arn)["status"] == "SUCCEEDED"
-    assert any(m.get("type") == "answered" and m["node"] == "review" for m in live)
+    assert any(m.get("type") == "answered" and m["node"] == "review" and m["status"] == "accepted" for m in live)
+    assert late["type"] == "already_answered", late
     events = events_of(backlog + live)
     kinds = [e["event"] for e in events]
     for expected in ("execution_started", "segment_started", "node_started", "node_finished", "llm_call", "checkpoint",

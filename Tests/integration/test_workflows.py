@@ -157,20 +157,49 @@ def test_bounded_loop_ends_in_a_named_failure(sfn, endpoint, engine):
     assert fields["cursor"]["traversals"]["decide->draft"] == 3
 
 
+def next_question(sfn, endpoint, arn, after_token, seconds=30):
+    """The pending question once it carries a task token other than `after_token` (the human is asked again)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        _, fields = state_reader.read_state(endpoint, arn, ["pending_human"])
+        pending = fields.get("pending_human")
+        if pending and pending["task_token"] != after_token:
+            return pending
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+        time.sleep(0.2)
+    pytest.fail("the human was not asked again")
+
+
 @pytest.mark.parametrize("answer,error,names", [
     ({"owner_id": "mallory", "approval": "yes"}, "Analemma.ProtectedField", "owner_id"),
     ({"approval": "yes", "is_admin": True}, "Analemma.InvalidHumanResponse", "is_admin"),
+    (["yes"], "Analemma.InvalidHumanResponse", "JSON object"),
 ])
-def test_refused_answers_fail_cleanly_and_change_nothing(sfn, endpoint, engine, answer, error, names):
+def test_a_refused_answer_asks_again_with_the_reason_then_a_good_one_is_accepted(sfn, endpoint, engine, answer, error, names):
     arn = start(sfn, engine, example("research-brief.json"), {"topic": "x"})
-    pending = pending_token(sfn, endpoint, arn)
-    sfn.send_task_success(taskToken=pending["task_token"], output=json.dumps(answer))
-    d = wait(sfn, arn)
-    assert d["status"] == "FAILED" and d["error"] == error, d
-    assert names in d["cause"] and '"review"' in d["cause"]
+    first = pending_token(sfn, endpoint, arn)
+    sfn.send_task_success(taskToken=first["task_token"], output=json.dumps(answer))
+    again = next_question(sfn, endpoint, arn, first["task_token"])
+    assert again["attempt"] == 2 and names in again["refusal"] and "previous answer was refused" in again["question"], again
     _, fields = state_reader.read_state(endpoint, arn)
-    assert fields["owner_id"] == "team-a" and "approval" not in fields and "is_admin" not in fields
-    assert fields["failure"]["code"] == error and fields["failure"]["nodes"] == ["review"]
+    assert fields["owner_id"] == "team-a" and "approval" not in fields and "is_admin" not in fields  # nothing merged
+    sfn.send_task_success(taskToken=again["task_token"], output=json.dumps({"approval": "yes"}))
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+
+
+def test_answers_refused_three_times_fail_the_step_with_the_reason(sfn, endpoint, engine):
+    arn = start(sfn, engine, example("research-brief.json"), {"topic": "x"})
+    token = pending_token(sfn, endpoint, arn)["task_token"]
+    for attempt in range(3):
+        sfn.send_task_success(taskToken=token, output=json.dumps({"approval": "yes", "is_admin": True}))
+        if attempt < 2:
+            token = next_question(sfn, endpoint, arn, token)["task_token"]
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.InvalidHumanResponse", d
+    assert "is_admin" in d["cause"] and "3 answers refused" in d["cause"]
+    _, fields = state_reader.read_state(endpoint, arn)
+    assert fields["owner_id"] == "team-a" and "is_admin" not in fields and fields["failure"]["nodes"] == ["review"]
 
 
 def test_unanswered_human_step_times_out_with_a_clear_failure(sfn, endpoint, engine):

@@ -97,9 +97,19 @@ extension WebSocketNotifierService {
         guard let answers else { return Self.response(404, "answering is off") }
         let manifest = try await owned(connection, executionID).manifest
         do {
-            let node = try await answers.answer(at: manifest, with: value)
-            try await post(connection, Self.control("answered", ["execution_id": executionID, "node": node]))
-            return Self.response(200)
+            switch try await answers.answer(at: manifest, with: value) {
+            case .accepted(let node):
+                try await post(connection, Self.control("answered", ["execution_id": executionID, "node": node, "status": "accepted"]))
+                return Self.response(200)
+            case .refused(let node, let reason):
+                try await post(
+                    connection,
+                    Self.control("answer_refused", ["execution_id": executionID, "node": node, "status": "refused", "reason": reason]))
+                return Self.response(400, reason)
+            case .alreadyAnswered:
+                try await post(connection, Self.control("already_answered", ["execution_id": executionID, "status": "already_answered"]))
+                return Self.response(409, "this question was already answered")
+            }
         } catch let error as AnalemmaError {
             try? await post(connection, Self.control("error", ["code": error.code.rawValue, "message": error.message]))
             return Self.response(400, error.message)

@@ -70,14 +70,32 @@ public struct HumanAnswers: Sendable {
 
     /// The pending question at `manifest`, answered with `answer` (a JSON object); returns the node asked.
     /// The segment runner's `resume` checks the answer (only the node's writes, never a protected field).
-    public func answer(at manifest: Manifest, with answer: JSONValue) async throws -> String {
-        guard case .object = answer else { throw AnalemmaError(.invalidHumanResponse, "the answer must be a JSON object") }
+    /// What became of an answer sent over the socket.
+    public enum AnswerOutcome: Sendable, Equatable {
+        /// Handed to Step Functions for the pending question of `node`.
+        case accepted(node: String)
+        /// Not sent: the check every answer passes (``PendingHuman/fields(of:node:expects:)``) refused it.
+        case refused(node: String, reason: String)
+        /// The question was already answered (or timed out): its task token is spent.
+        case alreadyAnswered
+    }
+
+    /// Checks the answer as `resume` will, then sends it with the task token stored in the owner's own pending step.
+    public func answer(at manifest: Manifest, with answer: JSONValue) async throws -> AnswerOutcome {
         guard manifest.fields["pending_human"] != nil,
             let raw = try await hydrator.hydrate(manifest, fields: ["pending_human"]).fields["pending_human"],
             let pending = try? JSONDecoder().decode(PendingHuman.self, from: raw)
-        else { throw AnalemmaError(.invalidHumanResponse, "no question is pending in this execution") }
-        try await stepFunctions.sendTaskSuccess(token: pending.taskToken, output: String(decoding: answer.jsonData(), as: UTF8.self))
-        return pending.node
+        else { return .alreadyAnswered }
+        do { _ = try PendingHuman.fields(of: answer.jsonData(), node: pending.node, expects: pending.expects) } catch let e as AnalemmaError
+        {
+            return .refused(node: pending.node, reason: e.message)
+        }
+        do {
+            try await stepFunctions.sendTaskSuccess(token: pending.taskToken, output: String(decoding: answer.jsonData(), as: UTF8.self))
+        } catch let e as AWSError where ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"].contains(e.code) {
+            return .alreadyAnswered
+        }
+        return .accepted(node: pending.node)
     }
 }
 

@@ -51,8 +51,14 @@ public struct Cursor: Codable, Sendable, Equatable {
     public struct Human: Codable, Sendable, Equatable {
         public var node: String
         public var timeoutSeconds: Int
+        /// Answers refused so far at this node (the human is asked again, up to ``maxAnswers`` answers).
+        public var refusals: Int?
+        /// Why the last answer was refused (shown with the question when it is asked again; cut to 500 characters).
+        public var refusal: String?
+        /// Answers a human gets at one question before the step fails.
+        public static let maxAnswers = 3
         enum CodingKeys: String, CodingKey {
-            case node
+            case node, refusals, refusal
             case timeoutSeconds = "timeout_seconds"
         }
     }

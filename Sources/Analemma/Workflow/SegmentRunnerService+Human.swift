@@ -13,12 +13,35 @@ public struct PendingHuman: Codable, Sendable, Equatable {
     public var taskToken: String
     public var askedAtMillis: Int64
     public var timeoutSeconds: Int
+    /// Why the previous answer was refused, when this is the question asked again.
+    public var refusal: String?
+    /// Which answer this is (1 for the first question).
+    public var attempt: Int?
 
     enum CodingKeys: String, CodingKey {
-        case node, question, expects
+        case node, question, expects, refusal, attempt
         case taskToken = "task_token"
         case askedAtMillis = "asked_at_ms"
         case timeoutSeconds = "timeout_seconds"
+    }
+
+    /// The answer's fields, or why it is refused: a JSON object setting only `expects`, never a protected field.
+    /// The one check of a human answer: `resume` and the WebSocket answer route both use it.
+    public static func fields(of response: Data?, node: String, expects allowed: [String]) throws -> [String: Data] {
+        let to = "the answer to node \(node.debugDescription)"
+        guard let response, let members = JSONScanner.object(response) else {
+            throw AnalemmaError(.invalidHumanResponse, "\(to) must be a JSON object of fields (send-task-success --task-output '{…}')")
+        }
+        if let field = members.keys.sorted().first(where: StateBag.protectedFields.contains) {
+            throw AnalemmaError(
+                .protectedField, "\(to) tries to set kernel-protected field \(field.debugDescription); refused, state unchanged")
+        }
+        if let field = members.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw AnalemmaError(
+                .invalidHumanResponse,
+                "\(to) sets \(field.debugDescription), which the node does not declare (it may set: \(allowed.joined(separator: ", ")))")
+        }
+        return members
     }
 }
 
@@ -34,15 +57,20 @@ extension SegmentRunnerService {
         // A retried ask (its instance died after the commit) has a new task token: it replaces the stored one.
         let (manifest, head, replay) = try await position(k)
         let fields = try await hydrator.hydrate(manifest, fields: (node.reads ?? []).filter { manifest.fields[$0] != nil }).fields
-        let question: String
+        var question: String
         if case .string(let source)? = node.config?["question"] {
             question = try Template(source).render(fields)
         } else {
             question = "Node \(node.id) asks for: \((node.writes ?? []).joined(separator: ", "))"
         }
-        let pending = PendingHuman(
+        if let why = hitp.refusal {
+            question += "\n\nYour previous answer was refused: \(why) Please answer again."
+        }
+        var pending = PendingHuman(
             node: node.id, question: question, expects: node.writes ?? [], taskToken: token, askedAtMillis: checkpoints.clock.nowMillis(),
             timeoutSeconds: hitp.timeoutSeconds)
+        pending.refusal = hitp.refusal
+        pending.attempt = (hitp.refusals ?? 0) + 1
         var cursor = try await storedCursor(manifest)
         if replay == nil { cursor.step += 1 }
         let out = try await commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor, over: manifest, head: head, k)
@@ -68,7 +96,10 @@ extension SegmentRunnerService {
         let plan = try await plan(k.cursor, ownerID: k.ownerID)
         let node = plan.node(hitp.node)
         let router = WorkflowRouter(plan.definition)
-        let answer = try Self.answer(response, node: node)
+        let answer: [String: Data]
+        do { answer = try Self.answer(response, node: node) } catch let refused as AnalemmaError {
+            return try await askAgain(k, refused: refused, manifest: manifest, head: head)
+        }
         let wanted = (["cursor", "pending_human"] + router.conditionFields(of: node.id)).filter {
             manifest.fields[$0] != nil && answer[$0] == nil
         }
@@ -80,29 +111,42 @@ extension SegmentRunnerService {
         }
         var cursor = try Self.decodeCursor(fields["cursor"])
         fields.merge(answer) { _, new in new }
-        let exit = try router.next(after: node.id, fields: fields, traversals: &cursor.traversals)
+        let exit: String?
+        do { exit = try router.next(after: node.id, fields: fields, traversals: &cursor.traversals) } catch let e as AnalemmaError
+            where e.code == .noRoute
+        {  // the answer leads nowhere (a value no edge expects): asked again, like any wrong answer
+            return try await askAgain(k, refused: e, manifest: manifest, head: head)
+        }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
         emit("human_answered", k, ["node": node.id, "fields": answer.keys.sorted().joined(separator: ",")])
         return try await commit(answer, removing: ["pending_human"], cursor: cursor, over: manifest, head: head, k)
     }
 
+    /// A refused answer: none of it is merged; the question is cleared and asked again (a new task token) with the
+    /// reason, up to ``Cursor/Human/maxAnswers`` answers; then the refusal fails the step.
+    func askAgain(_ k: KernelPayload, refused: AnalemmaError, manifest: Manifest, head: ManifestStore.Head) async throws -> KernelPayload {
+        var cursor = try await storedCursor(manifest)
+        guard var hitp = cursor.hitp, cursor.status == .waitHuman else { throw refused }
+        let refusals = (hitp.refusals ?? 0) + 1
+        guard refusals < Cursor.Human.maxAnswers else {
+            throw AnalemmaError(refused.code, "\(refused.message) (\(refusals) answers refused; the step fails)")
+        }
+        hitp.refusals = refusals
+        hitp.refusal = String(refused.message.prefix(500))
+        cursor.hitp = hitp
+        cursor.step += 1
+        emit(
+            "human_refused", k,
+            [
+                "node": hitp.node, "code": refused.code.rawValue, "reason": String(refused.message.prefix(1024)),
+                "attempt": String(refusals),
+            ])
+        return try await commit([:], removing: ["pending_human"], cursor: cursor, over: manifest, head: head, k)
+    }
+
     /// The answer's fields, or the reason it is refused (naming the field and the node).
     static func answer(_ response: Data?, node: WorkflowDefinition.Node) throws -> [String: Data] {
-        let to = "the answer to node \(node.id.debugDescription)"
-        guard let response, let members = JSONScanner.object(response) else {
-            throw AnalemmaError(.invalidHumanResponse, "\(to) must be a JSON object of fields (send-task-success --task-output '{…}')")
-        }
-        if let field = members.keys.sorted().first(where: StateBag.protectedFields.contains) {
-            throw AnalemmaError(
-                .protectedField, "\(to) tries to set kernel-protected field \(field.debugDescription); refused, state unchanged")
-        }
-        let allowed = node.writes ?? []
-        if let field = members.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw AnalemmaError(
-                .invalidHumanResponse,
-                "\(to) sets \(field.debugDescription), which the node does not declare (it may set: \(allowed.joined(separator: ", ")))")
-        }
-        return members
+        try PendingHuman.fields(of: response, node: node.id, expects: node.writes ?? [])
     }
 }
