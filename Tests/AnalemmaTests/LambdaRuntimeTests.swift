@@ -101,6 +101,25 @@ struct LambdaRuntimeTests {
         #expect(doc["level"] == "ERROR")
     }
 
+    @Test("a failure that knows its execution logs trace, execution and owner ids; the reported error is unchanged")
+    func logsScopedFailures() async throws {
+        let sink = CapturingSink()
+        let api = FakeRuntimeAPI([invocation("req-8", "{}")])
+        let handler = ClosureHandler { _, _ in
+            throw ScopedError.wrap(Coded(), traceID: "1-abc", executionID: "arn:e", ownerID: "team-a")
+        }
+        try await LambdaRuntime(api: api, handler: handler, logger: Logger(format: .json, sink: sink)).run(limit: 1)
+        let line = try #require(sink.lines.first)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(doc["trace_id"] == "1-abc" && doc["execution_id"] == "arn:e" && doc["owner_id"] == "team-a")
+        #expect(doc["errorType"] == "Analemma.InvalidEvent")
+        guard case .error(_, let payload)? = api.outcomes.last else {
+            Issue.record("no error sent")
+            return
+        }
+        #expect(payload.errorType == "Analemma.InvalidEvent")
+    }
+
     @Test("a Runtime API failure ends the loop with an error")
     func apiFailure() async throws {
         let api = FakeRuntimeAPI([])

@@ -100,3 +100,26 @@ struct LimitsTests {
         #expect { _ = try GeminiWire.Response.parse(Data(body.utf8)) } throws: { ($0 as? AnalemmaError)?.code == .modelError }
     }
 }
+
+@Suite("Unicode of outside JSON")
+struct UnicodeCheckTests {
+    @Test(
+        "a lone surrogate escape is found and named; pairs, escaped backslashes and plain text pass",
+        arguments: [
+            (#"{"a":"\ud800"}"#, "\\ud800"), (#"{"a":"\udc00x"}"#, "\\udc00"), (#"{"a":"\ud83d\u0041"}"#, "\\ud83d"),
+            (#"{"a":"ok","b":["\ud800"]}"#, "\\ud800"),
+        ])
+    func lone(json: String, names: String) {
+        #expect(UnicodeCheck.problem(in: Array(json.utf8))?.contains(names) == true)
+    }
+
+    @Test("valid text passes", arguments: [#"{"a":"\ud83d\ude00"}"#, #"{"a":"\\ud800"}"#, #"{"a":"é ✓ \u00e9"}"#, "[]"])
+    func valid(json: String) {
+        #expect(UnicodeCheck.problem(in: Array(json.utf8)) == nil)
+    }
+
+    @Test("invalid UTF-8 is named")
+    func invalidUTF8() {
+        #expect(UnicodeCheck.problem(in: [0x22, 0xFF, 0x22]) == "invalid UTF-8")
+    }
+}

@@ -27,6 +27,16 @@ CASES = [
      "Analemma.ProtectedField", '"owner_id"'),
     ("segment-runner", {"action": "initialize", "execution_id": "e", "start": {"owner_id": "\ud800", "workflow": {}}},
      "Analemma.InvalidEvent", "owner_id"),
+    ("segment-runner", {"action": "initialize", "execution_id": "e", "start": {"owner_id": "o", "workflow": json.load(
+        open(resources.ROOT + "/Deploy/examples/workflows/linear-5.json")), "input": {"topic": "x\ud800y"}}},
+     "Analemma.InvalidEvent", 'field "topic" is not valid Unicode: a lone UTF-16 surrogate \\ud800'),
+    ("segment-runner", {"action": "map_chunk", "item": {
+        "chunk": {"chunk": "s3://analemma-state/owners/team-a/executions/x/map/m/1/chunk_0001.json", "index": -6, "size": 1},
+        "map": {"node": "m", "bucket": "analemma-state", "key": "k", "prefix": "owners/team-a/executions/x/map/m/1",
+                "items": 1, "chunks": 1, "chunk_size": 1, "max_concurrency": 1, "tolerated_failure_percentage": 0, "step": 1},
+        "identity": {"execution_id": "arn:aws:states:us-east-1:123456789012:execution:analemma-workflow:nope",
+                     "owner_id": "team-a", "trace_id": "t"}, "workflow": "s3://analemma-state/owners/team-a/workflows/x.json"}},
+     "Analemma.ForgedPointer", "has no such map in flight"),
     ("segment-runner", {"action": "run", "kernel": {**KERNEL, "cursor": {**KERNEL["cursor"],
                         "workflow": "s3://analemma-state/owners/someone-else/workflows/x.json"}}}, None, None),
     ("segment-runner", {"action": "map_chunk", "item": {"chunk": {"chunk": "s3://analemma-state/owners/b/x", "index": 0, "size": 1},
@@ -63,7 +73,7 @@ def state(endpoint):
     c = resources.clients(endpoint)
 
     def snapshot():
-        objects = c["s3"].list_objects_v2(Bucket=engine["bucket"]).get("KeyCount", 0)
+        objects = sum(page.get("KeyCount", 0) for page in c["s3"].get_paginator("list_objects_v2").paginate(Bucket=engine["bucket"]))
         items = sum(c["dynamodb"].scan(TableName=t, Select="COUNT")["Count"] for t in (engine["manifest_table"], engine["refs_table"]))
         return objects, items
     return snapshot

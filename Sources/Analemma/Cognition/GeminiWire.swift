@@ -103,7 +103,7 @@ public enum GeminiWire {
                 }
                 return tokens
             }
-            var r = try Response(
+            var r = Response(
                 text: "", content: nil, finishReason: nil, blockReason: nil, promptTokens: try count("promptTokenCount"),
                 outputTokens: try count("candidatesTokenCount"), thoughtTokens: try count("thoughtsTokenCount"),
                 cachedTokens: try count("cachedContentTokenCount"), modelVersion: nil)

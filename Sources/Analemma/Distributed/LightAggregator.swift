@@ -110,9 +110,12 @@ public struct LightAggregatorService: LambdaHandler {
         guard let executionID = e.execution_id else {
             throw AnalemmaError(.invalidEvent, "light-aggregator event needs execution_id (the map run's execution)")
         }
-        let stats = try await aggregator.aggregate(
-            mapRunArn: e.map_run.MapRunArn, executionID: executionID, manifestBucket: e.map_run.ResultWriterDetails.Bucket,
-            manifestKey: e.map_run.ResultWriterDetails.Key)
+        let stats: JSONValue
+        do {
+            stats = try await aggregator.aggregate(
+                mapRunArn: e.map_run.MapRunArn, executionID: executionID, manifestBucket: e.map_run.ResultWriterDetails.Bucket,
+                manifestKey: e.map_run.ResultWriterDetails.Key)
+        } catch { throw ScopedError.wrap(error, traceID: e.trace_id, executionID: executionID, ownerID: e.owner_id) }
         var summary: [String: String] = ["map_run_arn": e.map_run.MapRunArn]
         if case .object(let counts)? = try stats.value(at: "item_counts") { for (k, v) in counts { summary[k] = v.text } }
         // To the function's log only: the owner's event log gets map_aggregated from map_done, which is bound to state.

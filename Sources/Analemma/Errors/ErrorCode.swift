@@ -93,3 +93,23 @@ public struct AnalemmaError: CodedError, Equatable, CustomStringConvertible {
     public var errorMessage: String { message }
     public var description: String { "\(code.rawValue): \(message)" }
 }
+
+/// An error that knows which execution it concerns: the runtime loop's `invocation failed` line carries these ids
+/// (`trace_id`, `execution_id`, `owner_id`), while the error reported to Lambda stays the wrapped one's.
+public struct ScopedError: CodedError, CustomStringConvertible {
+    public let error: any Error
+    public let scope: [(String, String)]
+
+    /// Wraps `error` with the ids that are known (empty ones are left out); an already scoped error keeps its scope.
+    public static func wrap(_ error: any Error, traceID: String?, executionID: String?, ownerID: String?) -> any Error {
+        if error is ScopedError { return error }
+        let scope = [("trace_id", traceID), ("execution_id", executionID), ("owner_id", ownerID)].compactMap { key, value in
+            value.flatMap { $0.isEmpty ? nil : (key, $0) }
+        }
+        return scope.isEmpty ? error : ScopedError(error: error, scope: scope)
+    }
+
+    public var errorType: String { RuntimeErrorPayload(error).errorType }
+    public var errorMessage: String { RuntimeErrorPayload(error).errorMessage }
+    public var description: String { "\(error)" }
+}

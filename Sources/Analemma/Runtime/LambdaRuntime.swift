@@ -52,6 +52,7 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
         log.requestID = invocation.requestID
         let context = LambdaContext(invocation: invocation, logger: log, clock: clock)
         var outcome: RuntimeRequest
+        var scope: [(String, String)] = []
         do {
             let output = try await handler.handle(invocation.payload, context: context)
             outcome =
@@ -59,9 +60,10 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
                 ? .error(requestID: invocation.requestID, tooLarge(output.count)) : .response(requestID: invocation.requestID, body: output)
         } catch {
             outcome = .error(requestID: invocation.requestID, RuntimeErrorPayload(error))
+            scope = (error as? ScopedError)?.scope ?? []
         }
         if case .error(_, let payload) = outcome {
-            log.error("invocation failed", ["errorType": payload.errorType, "errorMessage": payload.errorMessage])
+            log.log(.error, "invocation failed", pairs: [("errorType", payload.errorType), ("errorMessage", payload.errorMessage)] + scope)
         }
         let reply = try await api.send(outcome)
         guard case .accepted(let status, let body) = reply, !(200..<300).contains(status) else { return }

@@ -266,4 +266,10 @@ public struct SegmentEvent: Sendable {
     }
 
     init(action: Action) { self.action = action }
+
+    /// The owner an `initialize` start names, if it is a plain string (for log lines only; never trusted).
+    var startOwner: String? {
+        guard let start, let raw = JSONScanner.object(start)?["owner_id"] else { return nil }
+        return try? JSONDecoder().decode(String.self, from: raw)
+    }
 }

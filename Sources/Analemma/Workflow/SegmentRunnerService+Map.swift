@@ -181,7 +181,7 @@ extension SegmentRunnerService {
         }
         failedChunks.sort { $0.text < $1.text }
         let status = failed == 0 ? "COMPLETED" : "COMPLETED_WITH_RISK"
-        var fields: [String: JSONValue] = [
+        let fields: [String: JSONValue] = [
             "status": .string(status), "mode": .string("distributed"), "items": .number(Double(fanout.items)),
             "chunks": .number(Double(fanout.chunks)), "chunk_size": .number(Double(fanout.chunkSize)),
             "succeeded_chunks": .number(Double(run.counts.succeeded)), "failed_chunks": .number(Double(failed)),

@@ -24,6 +24,10 @@ extension SegmentRunnerService {
         try executor.check(definition)
         let plan = Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
         let input = start["input"] ?? Data("{}".utf8)
+        if let problem = UnicodeCheck.problem(in: Array(input)) {
+            let field = (try? JSONScanner.members(of: input))?.first { UnicodeCheck.problem(in: Array(input[$0.range])) != nil }?.key
+            throw invalid("\"input\"\(field.map { " field \($0.debugDescription)" } ?? "") is not valid Unicode: \(problem)")
+        }
         let executionID = e.executionID!
         let traceID = Self.traceID(context.traceID, executionID: executionID)
         var identity = KernelPayload(

@@ -61,7 +61,8 @@ public struct SegmentRunnerService: LambdaHandler {
                     ])
             }
             await events.flush(requestID: context.requestID)
-            throw classified
+            let identity = e.kernel.map { ($0.traceID, $0.executionID, $0.ownerID) } ?? (nil, e.executionID, e.startOwner)
+            throw ScopedError.wrap(classified, traceID: identity.0, executionID: identity.1, ownerID: identity.2)
         }
     }
 
