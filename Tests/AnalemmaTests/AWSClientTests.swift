@@ -1,6 +1,7 @@
-import Analemma
 import Foundation
 import Testing
+
+@testable import Analemma
 
 @Suite("The signed-request pipeline: retries, ambiguity, errors, endpoints")
 struct AWSClientTests {
@@ -105,6 +106,53 @@ struct AWSClientTests {
         } throws: { error in
             (error as? AWSError)?.cancellationReasons.map(\.code) == ["None", "ConditionalCheckFailed"]
         }
+    }
+
+    static let conflict =
+        #"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#
+
+    @Test("a transaction cancelled for a conflict is retried with backoff (it applied nothing), bounded by the policy")
+    func transactionConflictRetried() async throws {
+        let t = RecordingTransport([.respond(400, Self.conflict), .respond(400, Self.conflict), .respond(200, "{}")])
+        let sleeper = RecordingSleeper()
+        try await dynamo(t, sleeper).transactWrite([.put(table: "t", item: ["pk": .s("a")]), .put(table: "t", item: ["pk": .s("b")])])
+        #expect(t.requests.count == 3 && sleeper.sleeps.count == 2)
+        let exhausted = RecordingTransport(Array(repeating: .respond(400, Self.conflict), count: 4))
+        await #expect {
+            try await dynamo(exhausted, RecordingSleeper()).transactWrite([.put(table: "t", item: ["pk": .s("a")])])
+        } throws: { error in
+            guard let e = error as? AWSError, e.isConflict else { return false }
+            return (SegmentRunnerService.classify(e) as? AnalemmaError)?.code == .transient
+        }
+        #expect(exhausted.requests.count == 4)
+    }
+
+    @Test("taking block references under a conflict that outlasts the retries fails transiently instead of looping")
+    func takeUnderConflict() async throws {
+        let reasons = #"[{"Code":"TransactionConflict"},{"Code":"None"}]"#
+        let body =
+            #"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"m","CancellationReasons":\#(reasons)}"#
+        let t = RecordingTransport(Array(repeating: .respond(400, body), count: 4))
+        let refs = BlockReferences(db: try dynamo(t, RecordingSleeper()), table: "refs")
+        await #expect { try await refs.take(owner: "o", execution: "e", hashes: ["a" + String(repeating: "0", count: 63)]) } throws: {
+            ($0 as? AWSError)?.isConflict == true
+        }
+        #expect(t.requests.count == 4)
+    }
+
+    @Test(
+        "conflicts are told apart from failed conditions",
+        arguments: [
+            ("TransactionConflictException", 400, [String](), true), ("ConditionalRequestConflict", 409, [], true),
+            ("TransactionCanceledException", 400, ["None", "TransactionConflict"], true),
+            ("TransactionCanceledException", 400, ["TransactionConflict", "ConditionalCheckFailed"], false),
+            ("TransactionCanceledException", 400, ["None", "None"], false), ("PreconditionFailed", 412, [], false),
+        ])
+    func conflicts(code: String, status: Int, reasons: [String], conflict: Bool) {
+        let listed = reasons.map { #"{"Code":"\#($0)"}"# }.joined(separator: ",")
+        let body = #"{"__type":"com.amazonaws.dynamodb.v20120810#\#(code)","message":"m","CancellationReasons":[\#(listed)]}"#
+        let e = AWSError.decode(service: "dynamodb", response: HTTPResponse(status: status, body: Data(body.utf8)))
+        #expect(e.code == code && e.isConflict == conflict)
     }
 
     @Test("BatchWriteItem sends 25 at a time and re-sends UnprocessedItems until none remain")

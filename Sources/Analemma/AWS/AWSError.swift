@@ -44,6 +44,20 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The service did not process the request (429, or a throttling code): always safe to retry.
     public var isThrottling: Bool { status == 429 || Self.throttlingCodes.contains(code) }
 
+    /// A write that lost a race and was applied to nothing, so retrying it is safe whatever the call:
+    /// DynamoDB's `TransactionConflictException`, a transaction cancelled only for conflicts (or throttling) of its
+    /// items, and S3's `409 ConditionalRequestConflict` for concurrent conditional writes of one key ("retry").
+    /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html
+    public var isConflict: Bool {
+        if code == "TransactionConflictException" { return true }
+        if status == 409 && code == "ConditionalRequestConflict" { return true }
+        guard code == "TransactionCanceledException", !cancellationReasons.isEmpty else { return false }
+        let codes = cancellationReasons.map { $0.code ?? "None" }
+        return codes.contains("TransactionConflict")
+            && codes.allSatisfy { ["None", "TransactionConflict", "ThrottlingError"].contains($0) }
+    }
+
     /// A server-side failure (5xx): the request may or may not have been applied.
     public var isServerError: Bool { status >= 500 }
 

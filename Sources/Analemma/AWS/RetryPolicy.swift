@@ -41,12 +41,12 @@ enum RetryDecision: Equatable {
 }
 
 extension RetryDecision {
-    /// Throttling and connection failures before sending are always retried; 5xx and in-flight failures only
-    /// when the call is idempotent; any other error is final.
+    /// Throttling, write conflicts and connection failures before sending are always retried; 5xx and in-flight
+    /// failures only when the call is idempotent; any other error is final.
     static func after(_ error: any Error, idempotent: Bool) -> RetryDecision {
         switch error {
         case let e as AWSError:
-            if e.isThrottling { return .retry }
+            if e.isThrottling || e.isConflict { return .retry }  // a conflict applied nothing: safe to send again
             if e.isServerError { return idempotent ? .retry : .ambiguous }
             return .fail
         case let e as TransportError:

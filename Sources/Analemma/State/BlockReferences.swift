@@ -52,6 +52,8 @@ public struct BlockReferences: Sendable {
                     try await db.transactWrite(actions)
                     break
                 } catch let e as AWSError where e.code == "TransactionCanceledException" && e.cancellationReasons.count == actions.count {
+                    // Conflicts only (the client already retried them with backoff): transient, never a loop here.
+                    guard e.cancellationReasons.contains(where: { $0.code == "ConditionalCheckFailed" }) else { throw e }
                     var retry: [String] = []
                     for (i, hash) in batch.enumerated() {
                         let refFailed = e.cancellationReasons[2 * i].code == "ConditionalCheckFailed"

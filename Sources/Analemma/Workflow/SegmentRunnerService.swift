@@ -89,7 +89,7 @@ public struct SegmentRunnerService: LambdaHandler {
     /// Maps infrastructure errors to the stable codes the state machine retries or reports.
     static func classify(_ error: any Error) -> any Error {
         switch error {
-        case let e as AWSError where e.isThrottling || e.isServerError: AnalemmaError(.transient, "\(e)")
+        case let e as AWSError where e.isThrottling || e.isServerError || e.isConflict: AnalemmaError(.transient, "\(e)")
         case is TransportError, is AmbiguousFailure: AnalemmaError(.transient, "\(error)")
         case let e as BlockReferences.BlockCollected: AnalemmaError(.transient, "\(e) (retry re-uploads it)")
         case let e as ManifestStore.HeadConflict: AnalemmaError(.concurrentWrite, "\(e)")
