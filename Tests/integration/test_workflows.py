@@ -376,3 +376,24 @@ def test_the_payload_stays_small_at_every_transition(sfn, engine, workflow):
     assert len(outputs) > (300 if workflow["workflow_id"] == "loop" else 3)
     biggest = max(outputs, key=lambda o: len(o["output"].encode()))
     assert len(biggest["output"].encode()) <= PAYLOAD_LIMIT, (biggest["name"], len(biggest["output"]))
+
+
+def test_a_workflow_and_input_too_large_for_start_execution_are_given_by_pointer(sfn, endpoint, engine, aws_c):
+    """StartExecution takes at most 262,144 bytes; larger workflows and inputs go by pointer into the owner's prefix."""
+    bucket = engine["bucket"]
+    topic = "wind " * 60_000  # 300 KB: over StartExecution's limit inline
+    aws_c["s3"].put_object(Bucket=bucket, Key="owners/team-a/inputs/big-input.json", Body=json.dumps({"topic": topic}).encode())
+    aws_c["s3"].put_object(Bucket=bucket, Key="owners/team-a/inputs/linear-5.json", Body=json.dumps(example("linear-5.json")).encode())
+    doc = {"owner_id": "team-a", "workflow": {"$pointer": f"s3://{bucket}/owners/team-a/inputs/linear-5.json"},
+           "input": {"$pointer": f"s3://{bucket}/owners/team-a/inputs/big-input.json"}}
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    _, fields = state_reader.read_state(endpoint, arn, ["topic", "question"])
+    assert fields["topic"] == topic and fields["question"].startswith("What changed in wind wind")
+    # A pointer into another owner's prefix is refused before anything is written.
+    doc["input"] = {"$pointer": f"s3://{bucket}/owners/team-b/inputs/big-input.json"}
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
+    d = wait(sfn, arn)
+    assert d["status"] == "FAILED" and d["error"] == "Analemma.ForgedPointer", d
+    assert state_reader.head(aws_c, arn) == (None, 0)

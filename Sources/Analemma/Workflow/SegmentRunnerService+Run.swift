@@ -4,67 +4,8 @@
     import Foundation
 #endif
 
-/// `initialize` and `run`.
+/// `run`: one segment, and the commit every step ends with.
 extension SegmentRunnerService {
-    /// Validates the workflow, stores it, creates the state (protected fields from the execution context) and
-    /// commits the first checkpoint. An invalid workflow is rejected before anything is written.
-    func initialize(_ e: SegmentEvent, context: LambdaContext) async throws -> KernelPayload {
-        func invalid(_ why: String) -> AnalemmaError { AnalemmaError(.invalidEvent, "execution input: \(why)") }
-        guard let start = JSONScanner.object(e.start!) else {
-            throw invalid("must be a JSON object {\"owner_id\", \"workflow\", \"input\"}")
-        }
-        guard let rawOwner = start["owner_id"], let ownerID = try? JSONDecoder().decode(String.self, from: rawOwner) else {
-            throw invalid("\"owner_id\" (a string) is required")
-        }
-        do { _ = try StatePointer(bucket: workflows.bucket, ownerID: ownerID, path: "x") } catch let error as AnalemmaError {
-            throw invalid(error.message)
-        }
-        guard let bytes = start["workflow"] else { throw invalid("\"workflow\" (the definition object) is required") }
-        let definition = try WorkflowDefinition.decode(bytes)
-        try executor.check(definition)
-        let plan = Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
-        let input = start["input"] ?? Data("{}".utf8)
-        if let problem = UnicodeCheck.problem(in: Array(input)) {
-            let field = (try? JSONScanner.members(of: input))?.first { UnicodeCheck.problem(in: Array(input[$0.range])) != nil }?.key
-            throw invalid("\"input\"\(field.map { " field \($0.debugDescription)" } ?? "") is not valid Unicode: \(problem)")
-        }
-        let executionID = e.executionID!
-        let traceID = Self.traceID(context.traceID, executionID: executionID)
-        var identity = KernelPayload(
-            executionID: executionID, ownerID: ownerID, traceID: traceID, manifestID: "",
-            version: 0, cursor: Cursor(status: .continue, workflowID: definition.workflowID, workflow: "", step: 0, traversals: [:]))
-        var state = try StateBag(executionID: executionID, ownerID: ownerID, traceID: traceID, input: input)
-        let fieldCount = Set(state.fields.keys).union(definition.nodes.flatMap { $0.writes ?? [] }).count
-        guard fieldCount <= WorkflowLimits.maxStateFields + StateBag.protectedFields.count else {
-            throw invalid("input and workflow together make \(fieldCount) state fields; the limit is \(WorkflowLimits.maxStateFields)")
-        }
-        let head = try await checkpoints.manifests.head(executionID: executionID)
-        if let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: executionID, manifestID: id) {
-            // A retry after the first commit - of the same start only: a replay naming another owner learns nothing.
-            let refused = AnalemmaError(
-                .forgedPointer,
-                "initialize: execution \(executionID.debugDescription) was started by another owner or with another workflow")
-            guard manifest.ownerID == ownerID else { throw refused }
-            let replay = try await payload(at: manifest, head: head, identity: identity)
-            guard replay.cursor.workflow == (try workflows.pointer(bytes, ownerID: ownerID)).description else { throw refused }
-            return replay
-        }
-        identity.cursor.workflow = try await workflows.put(bytes, ownerID: ownerID)
-        var cursor = try Self.cursor(entering: definition.entry, plan: plan, from: identity.cursor)
-        cursor.runs = 0
-        cursor.startedAtMillis = checkpoints.clock.nowMillis()
-        try state.merge(
-            ["workflow_id": CanonicalJSON.encode(definition.workflowID), "cursor": CanonicalJSON.encode(cursor)], from: .kernel)
-        let manifest = try await checkpoints.commit(
-            state, previous: nil, expected: .empty, executionID: executionID, ownerID: ownerID, segmentIndex: 0)
-        var k = identity
-        k.manifestID = manifest.manifestID
-        k.version = 1
-        k.cursor = cursor.inPayload
-        emit("execution_started", k, ["workflow_id": definition.workflowID, "segments": String(plan.segments.count)])
-        return k
-    }
-
     /// Runs the cursor's segment: hydrates its declared reads, runs its nodes, routes, commits the delta.
     func run(_ k: KernelPayload) async throws -> KernelPayload {
         guard k.cursor.status == .continue, let index = k.cursor.segment else {
