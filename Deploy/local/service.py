@@ -25,6 +25,26 @@ VIEWER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
+SFN_MAX_INPUT_BYTES = 262_144  # StartExecution input, UTF-8 bytes (Step Functions quotas; botocore's model: max 262144)
+
+
+def _step_functions_limits(headers, body):
+    """What AWS refuses before an execution exists and moto accepts: a StartExecution input over 262,144 UTF-8 bytes
+    is a 400 ValidationException, as AWS answers any request member over its length constraint."""
+    if headers.get("X-Amz-Target") not in ("AWSStepFunctions.StartExecution", "AWSStepFunctions.StartSyncExecution"):
+        return None
+    try:
+        given = json.loads(body or b"{}").get("input")
+    except (ValueError, AttributeError):
+        return None
+    size = len(given.encode("utf-8")) if isinstance(given, str) else 0
+    if size <= SFN_MAX_INPUT_BYTES:
+        return None
+    return json.dumps({"__type": "ValidationException", "message": (
+        f"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than "
+        f"or equal to {SFN_MAX_INPUT_BYTES} (it is {size} bytes)")}).encode()
+
+
 class LambdaService:
     def __init__(self, function_dirs, bin_dir, log_dir, endpoint, region="us-east-1", account="123456789012",
                  max_instances=4, overrides=None):
@@ -210,6 +230,9 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
         match = INVOKE_PATH.match(path)
         if match and self.command == "POST":
             return self._send(*self.server.service.invoke(match.group(1), body, self.headers))
+        refusal = _step_functions_limits(self.headers, body)
+        if refusal:
+            return self._send(400, [("Content-Type", "application/x-amz-json-1.0")], refusal)
         if path == "/_analemma/health":
             ok = self.server.moto_ready.is_set()
             return self._send(200 if ok else 503, [("Content-Type", "application/json")],

@@ -162,6 +162,23 @@ def test_connections_without_a_valid_token_are_refused(endpoint, make):
     assert gateway(endpoint)["refused"] == before + 1
 
 
+def test_a_token_that_expires_while_the_connection_is_open_stops_working(sfn, endpoint, engine):
+    arn = start(sfn, engine, example("research-brief.json"), {"topic": "geothermal"})
+    pending_token(sfn, endpoint, arn)
+    ws = WebSocketClient(endpoint, token("team-a", ttl=3))
+    ws.send({"action": "subscribe", "execution_id": arn})
+    assert ws.receive()["type"] == "subscribed"
+    time.sleep(3.5)  # the token expires; the socket stays open
+    ws.send({"action": "subscribe", "execution_id": arn})
+    refused = ws.receive_until(lambda m: m.get("type") == "error")[-1]
+    assert refused["code"] == "Analemma.Forbidden" and "expired" in refused["message"], refused
+    ws.send({"action": "answer", "execution_id": arn, "answer": {"approval": "yes"}})
+    refused = ws.receive_until(lambda m: m.get("type") in ("error", "answered"))[-1]
+    assert refused["type"] == "error" and "expired" in refused["message"], refused
+    ws.close()
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"  # the expired answer was not sent
+
+
 def test_a_vanished_connection_is_dropped_on_410(sfn, endpoint, engine, lam):
     c = resources.clients(endpoint)
     arn = start(sfn, engine, example("research-brief.json"), {"topic": "hydro"})

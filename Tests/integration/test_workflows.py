@@ -269,7 +269,7 @@ def test_input_cannot_set_protected_fields(sfn, engine):
 
 
 def test_large_state_never_enters_the_payload(sfn, endpoint, engine):
-    """A 400 KB field goes in (the StartExecution input is outside's business), is copied by a skill, and comes out
+    """A 400 KB field goes in (by pointer: StartExecution takes 262,144 bytes), is copied by a skill, and comes out
     of finalize as an S3 pointer: every kernel step's payload stays under 30 KB."""
     w = {"workflow_id": "big", "entry": "copy", "outputs": ["copy", "size_note"], "nodes": [
         {"id": "copy", "type": "skill", "skill": "json_transform", "reads": ["corpus"], "writes": ["copy"],
@@ -278,7 +278,10 @@ def test_large_state_never_enters_the_payload(sfn, endpoint, engine):
          "config": {"template": "first item: {{corpus[0].id}}"}}],
         "edges": [{"from": "copy", "to": "note"}]}
     corpus = [{"id": i, "text": "lorem ipsum %06d " % i * 4} for i in range(4000)]
-    arn = start(sfn, engine, w, {"corpus": corpus})
+    key = f"owners/team-a/inputs/corpus-{time.time_ns()}.json"  # over StartExecution's 262,144 bytes: by pointer
+    client("s3", endpoint).put_object(Bucket=engine["bucket"], Key=key, Body=json.dumps({"corpus": corpus}).encode())
+    doc = {"owner_id": "team-a", "workflow": w, "input": {"$pointer": f"s3://{engine['bucket']}/{key}"}}
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
     d = wait(sfn, arn)
     assert d["status"] == "SUCCEEDED", d
     assert len(d["output"]) <= LIMIT
@@ -397,3 +400,17 @@ def test_a_workflow_and_input_too_large_for_start_execution_are_given_by_pointer
     d = wait(sfn, arn)
     assert d["status"] == "FAILED" and d["error"] == "Analemma.ForgedPointer", d
     assert state_reader.head(aws_c, arn) == (None, 0)
+
+
+def test_start_execution_refuses_an_input_over_262144_bytes_as_aws_does(sfn, engine):
+    def doc(size):
+        base = json.dumps({"owner_id": "team-a", "workflow": example("linear-5.json"), "input": {"topic": ""}})
+        return base.replace('"topic": ""', '"topic": "' + "x" * (size - len(base.encode())) + '"')
+    accepted = doc(262_144)
+    assert len(accepted.encode()) == 262_144
+    arn = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=accepted)["executionArn"]
+    assert wait(sfn, arn)["status"] == "SUCCEEDED"
+    with pytest.raises(sfn.exceptions.ClientError) as refused:
+        sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=doc(262_145))
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "262144" in refused.value.response["Error"]["Message"]

@@ -49,13 +49,14 @@ public struct ConnectionRegistry: Sendable {
             ])
     }
 
-    /// The connections subscribed to an execution, with the owner each subscribed as.
-    public func subscribers(of executionID: String) async throws -> [(connectionID: String, ownerID: String)] {
+    /// The connections subscribed to an execution, with the owner each subscribed as and when its token expires
+    /// (epoch seconds; DynamoDB's TTL deletes expired items only eventually, so readers compare it themselves).
+    public func subscribers(of executionID: String) async throws -> [(connectionID: String, ownerID: String, expiresAt: Int64)] {
         try await db.query(
             table: table, keyCondition: "pk = :pk", .init(values: [":pk": .s("SUB#\(executionID)")])
         ).compactMap { item in
             guard let sk = item["sk"]?.string, sk.hasPrefix("CONN#"), let owner = item["owner_id"]?.string else { return nil }
-            return (String(sk.dropFirst(5)), owner)
+            return (String(sk.dropFirst(5)), owner, item["expires_at"]?.int.map(Int64.init) ?? 0)
         }
     }
 

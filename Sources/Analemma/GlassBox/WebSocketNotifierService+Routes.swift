@@ -76,6 +76,11 @@ extension WebSocketNotifierService {
         guard let (owner, expiresAt) = try await registry.owner(of: connection) else {
             throw Refusal(response: Self.response(403, "unknown connection"))
         }
+        guard expiresAt > clock.nowMillis() / 1000 else {  // the token was checked at $connect; it also ends there
+            let message = "connect token expired: reconnect with a new token (analemma token OWNER)"
+            try? await post(connection, Self.control("error", ["code": ErrorCode.forbidden.rawValue, "message": message]))
+            throw Refusal(response: Self.response(401, message))
+        }
         var manifest: Manifest?
         if let id = try await manifests.head(executionID: executionID).manifestID {
             manifest = try await manifests.manifest(executionID: executionID, manifestID: id)
