@@ -113,8 +113,8 @@ reliability: deps build
 	@mkdir -p .local && rm -f .local/reliability.jsonl
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory aws-integration \
 	  AWS_IT_FILTER="CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests"
-	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory integration \
-	  PYTEST_ARGS=Tests/integration/test_bad_input.py
+	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl ANALEMMA_LONG=1 $(MAKE) --no-print-directory integration \
+	  PYTEST_ARGS="Tests/integration/test_bad_input.py Tests/integration/test_instance_death.py Tests/integration/test_long_runs.py"
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(PY) Tests/reliability_report.py .local/reliability.jsonl
 

@@ -7,7 +7,7 @@ import json
 import sys
 
 EXPECTED = ["commit", "gc/crash", "gc/lost-answer", "sweep/crash", "sweep/lost-answer", "concurrency/executions",
-            "concurrency/one-head", "bad-input", "fuzz"]
+            "concurrency/one-head", "bad-input", "bad-input/figures", "instance-death", "long-runs", "fuzz"]
 
 
 def main(path):
@@ -15,7 +15,8 @@ def main(path):
     for line in open(path):
         r = json.loads(line)
         t = rows.setdefault(r["suite"], collections.Counter())
-        for k in ("scenarios", "fault_points", "violations", "bad_inputs", "crashes", "inputs"):
+        for k in ("scenarios", "fault_points", "violations", "bad_inputs", "crashes", "inputs", "clear_error", "state_changed",
+                  "wrongly_allowed"):
             t[k] += r.get(k, 0)
         t["runs"] += 1
     print(f"{'suite':<24}{'runs':>6}{'scenarios':>11}{'fault points':>14}{'bad inputs':>12}{'fuzz inputs':>13}"
@@ -26,12 +27,16 @@ def main(path):
     total = sum(rows.values(), collections.Counter())
     print(f"{'total':<24}{total['runs']:>6}{total['scenarios']:>11}{total['fault_points']:>14}{total['bad_inputs']:>12}"
           f"{total['inputs']:>13}{total['violations']:>12}{total['crashes']:>9}")
-    for key in ("scenarios", "fault_points", "bad_inputs", "inputs", "violations", "crashes"):
+    print(f"bad inputs: {total['bad_inputs']} cases, {total['clear_error']} clear errors, {total['crashes']} crashes, "
+          f"{total['state_changed']} changed state, {total['wrongly_allowed']} wrongly allowed")
+    for key in ("scenarios", "fault_points", "bad_inputs", "inputs", "violations", "crashes", "clear_error", "state_changed",
+                "wrongly_allowed"):
         print(json.dumps({"bench": "reliability", "metric": key, "value": total[key], "unit": "count"}))
     missing = [s for s in EXPECTED if s not in rows]
     if missing:
         print(f"reliability: no figures from {missing} (did those runs fail before reporting?)")
-    ok = not missing and total["violations"] == 0 and total["crashes"] == 0
+    ok = not missing and total["violations"] == 0 and total["crashes"] == 0 and total["state_changed"] == 0 \
+        and total["wrongly_allowed"] == 0
     print("reliability: " + ("0 violations, 0 crashes" if ok else "FAILED"))
     return 0 if ok else 1
 

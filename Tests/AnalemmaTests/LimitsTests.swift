@@ -82,6 +82,19 @@ struct LimitsTests {
         try Self.check(Self.workflow(#"{"id":"a","type":"route"}"#, extra: #","budget":{"node_runs":50,"wall_seconds":60}"#))
     }
 
+    @Test("with inputs declared, a read that no node writes and no input declares is a validation error")
+    func declaredInputs() throws {
+        let nodes = #"{"id":"a","type":"skill","skill":"template","reads":["topc"],"writes":["q"],"config":{"template":"{{topc}}"}}"#
+        #expect { try Self.check(Self.workflow(nodes, extra: #","inputs":["topic"]"#)) } throws: {
+            "\($0)".contains(#"reads "topc", which no node writes and inputs does not declare"#)
+        }
+        try Self.check(Self.workflow(nodes.replacingOccurrences(of: "topc", with: "topic"), extra: #","inputs":["topic"]"#))
+        let edges = #"[{"from":"a","to":"b","when":{"field":"aproval","equals":"yes"}},{"from":"a","to":"b"}]"#
+        #expect {
+            try Self.check(Self.workflow(#"{"id":"a","type":"route"},{"id":"b","type":"route"}"#, edges: edges, extra: #","inputs":[]"#))
+        } throws: { "\($0)".contains(#"tests "aproval""#) }
+    }
+
     @Test("a budget stops the run before the node that would exceed it, naming the limit")
     func budget() throws {
         let budget = Budget(nodeRuns: 3, modelTokens: 100, wallSeconds: 10)
@@ -121,5 +134,23 @@ struct UnicodeCheckTests {
     @Test("invalid UTF-8 is named")
     func invalidUTF8() {
         #expect(UnicodeCheck.problem(in: [0x22, 0xFF, 0x22]) == "invalid UTF-8")
+    }
+}
+
+@Suite("The published workflow schema")
+struct WorkflowSchemaTests {
+    @Test("its per-type config keys are the ones the executor accepts", arguments: ["llm", "hitp", "map"])
+    func configKeys(type: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("Deploy/examples/workflows/workflow.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let node = try #require((schema["$defs"] as? [String: Any])?["node"] as? [String: Any])
+        let rules = try #require(node["allOf"] as? [[String: Any]])
+        let rule = try #require(
+            rules.first { (($0["if"] as? [String: Any])?["properties"] as? [String: Any])?["type"] as? [String: String] == ["const": type] }
+        )
+        let config = try #require(((rule["then"] as? [String: Any])?["properties"] as? [String: Any])?["config"] as? [String: Any])
+        let listed = try #require((config["propertyNames"] as? [String: Any])?["enum"] as? [String])
+        #expect(Set(listed) == NodeExecutor.configKeys[type])
     }
 }

@@ -97,7 +97,14 @@ def pytest_runtest_logreport(report):
     """`make reliability`: one line per bad-input case (ANALEMMA_RELIABILITY_REPORT), failed cases counted as violations;
     a crashed instance fails its case (the error must be a coded Analemma.* error from a live instance)."""
     path = os.environ.get("ANALEMMA_RELIABILITY_REPORT")
-    if not path or report.when != "call" or "test_bad_input.py" not in report.nodeid:
+    if not path or report.when != "call":
+        return
+    for name, suite in (("test_instance_death.py", "instance-death"), ("test_long_runs.py", "long-runs")):
+        if name in report.nodeid:
+            with open(path, "a") as f:
+                f.write(json.dumps({"suite": suite, "scenarios": 1, "violations": int(report.failed)}) + "\n")
+            return
+    if "test_bad_input.py" not in report.nodeid or "test_bad_events_get" not in report.nodeid:
         return
     crashed = report.failed and any(word in str(report.longrepr) for word in ("Runtime.ExitError", "Sandbox.Timedout"))
     with open(path, "a") as f:

@@ -2,6 +2,7 @@
 naming what is wrong, the instance survives (the next good event works), and no state changes."""
 
 import json
+import os
 
 import pytest
 
@@ -27,6 +28,9 @@ CASES = [
      "Analemma.ProtectedField", '"owner_id"'),
     ("segment-runner", {"action": "initialize", "execution_id": "e", "start": {"owner_id": "\ud800", "workflow": {}}},
      "Analemma.InvalidEvent", "owner_id"),
+    ("segment-runner", {"action": "initialize", "execution_id": "e", "start": {"owner_id": "o", "workflow": json.load(
+        open(resources.ROOT + "/Deploy/examples/workflows/linear-5.json")), "input": {"topc": "typo"}}},
+     "Analemma.InvalidEvent", 'lacks the declared input field(s) "topic"'),
     ("segment-runner", {"action": "initialize", "execution_id": "e", "start": {"owner_id": "o", "workflow": json.load(
         open(resources.ROOT + "/Deploy/examples/workflows/linear-5.json")), "input": {"topic": "x\ud800y"}}},
      "Analemma.InvalidEvent", 'field "topic" is not valid Unicode: a lone UTF-16 surrogate \\ud800'),
@@ -83,11 +87,22 @@ def state(endpoint):
 def test_bad_events_get_a_coded_error_and_change_nothing(lam, state, function, event, code, says):
     before = state()
     r, out = invoke(lam, event, name=function)
-    assert r.get("FunctionError") == "Unhandled", out
-    assert out["errorType"].startswith("Analemma.") and out["errorMessage"], out
-    if code:
-        assert out["errorType"] == code and says in out["errorMessage"], out
-    assert state() == before, "a refused event changed stored state"
+    allowed = r.get("FunctionError") != "Unhandled"
+    clear = not allowed and out["errorType"].startswith("Analemma.") and bool(out["errorMessage"]) \
+        and (not code or (out["errorType"] == code and says in out["errorMessage"]))
+    changed = state() != before
+    record_case(clear_error=clear, wrongly_allowed=allowed, state_changed=changed)
+    assert not allowed, out
+    assert clear, out
+    assert not changed, "a refused event changed stored state"
+
+
+def record_case(**figures):
+    """`make reliability`: this case's figures (conftest writes them to ANALEMMA_RELIABILITY_REPORT)."""
+    path = os.environ.get("ANALEMMA_RELIABILITY_REPORT")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps({"suite": "bad-input/figures", **{k: int(v) for k, v in figures.items()}}) + "\n")
 
 
 def test_forged_and_foreign_pointers_are_refused_not_read(lam):

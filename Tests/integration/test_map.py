@@ -110,9 +110,13 @@ def test_distributed_1000_items_chunk_size_1_with_5_failures_completes_with_risk
     s = out["output"]["scores"]
     assert (s["mode"], s["status"], s["items"], s["chunks"], s["succeeded_chunks"], s["failed_chunks"]) == \
         ("distributed", "COMPLETED_WITH_RISK", 1000, 1000, 995, 5)
-    assert [c["chunk"] for c in s["failed_chunk_list"]] == ["chunk_0004.json", "chunk_0251.json", "chunk_0501.json",
-                                                            "chunk_0751.json", "chunk_1000.json"]
-    assert all("item is broken" in c["error"] for c in s["failed_chunk_list"])
+    # The same statistics as an inline map (one MapStats type): failed items by index, their chunks, the results index.
+    assert s["failed_items_count"] == 5 and [f["index"] for f in s["failed_items"]] == list(BROKEN)
+    assert [f["chunk"] for f in s["failed_items"]] == ["chunk_0004.json", "chunk_0251.json", "chunk_0501.json",
+                                                       "chunk_0751.json", "chunk_1000.json"]
+    assert all("item is broken" in f["error"] for f in s["failed_items"])
+    assert read_s3(endpoint, s["failed_chunk_pointers"][0]) == [docs()[3]]
+    assert len(read_s3(endpoint, s["results_index"])) == 1000
     manifest = read_s3(endpoint, s["manifest"])
     assert manifest["MapRunArn"] == s["map_run_arn"] and len(manifest["ResultFiles"]["FAILED"]) == 1
     failed = read_s3(endpoint, f"s3://{manifest['DestinationBucket']}/{manifest['ResultFiles']['FAILED'][0]['Key']}")
@@ -130,8 +134,9 @@ def test_distributed_chunk_size_10_counts_chunks(sfn, endpoint, engine):  # noqa
     assert d["status"] == "SUCCEEDED", d
     s = json.loads(d["output"])["output"]["scores"]
     assert (s["mode"], s["chunks"], s["failed_chunks"], s["succeeded_chunks"]) == ("distributed", 100, 3, 97)
-    first = s["failed_chunk_list"][0]
-    assert first["chunk"] == "chunk_0001.json" and "2 of 10 items failed: item 3:" in first["error"] and "item 5:" in first["error"]
+    assert s["failed_items_count"] == 4
+    assert [(f["chunk"], f["index"]) for f in s["failed_items"]] == [
+        ("chunk_0001.json", 3), ("chunk_0001.json", 5), ("chunk_0026.json", 250), ("chunk_0100.json", 999)]
     # the execution's own objects (chunks, item reader input, chunk results) carry its trace id
     trace = json.loads(d["output"])["trace_id"]
     s3 = client("s3", endpoint)
@@ -149,11 +154,12 @@ def test_distributed_beyond_tolerance_fails_with_a_clear_record(sfn, endpoint, e
     assert fields["failure"]["code"] == "Analemma.ToleranceExceeded" and fields["failure"]["nodes"] == ["score_all"]
 
 
-def test_results_stream_one_chunk_file_at_a_time_through_the_command(sfn, endpoint, engine):  # noqa: F811
+@pytest.mark.parametrize("inline_max", [INLINE, 0], ids=["inline", "distributed"])
+def test_results_stream_one_chunk_file_at_a_time_through_the_command(sfn, endpoint, engine, inline_max):  # noqa: F811
     import os
     import subprocess
     from conftest import ROOT
-    arn, d = run_map(sfn, engine, 7, 20.0, docs(n=50, broken=(10,)))
+    arn, d = run_map(sfn, engine, 7, 20.0, docs(n=50, broken=(10,)), inline_max=inline_max)
     assert d["status"] == "SUCCEEDED", d
     s = json.loads(d["output"])["output"]["scores"]
     env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")

@@ -20,7 +20,7 @@ public struct MapExecutor: Sendable {
 
     public struct Outcome: Sendable {
         /// The statistics written into the node's target field.
-        public var stats: JSONValue
+        public var stats: MapStats
         public var completedWithRisk: Bool
     }
 
@@ -88,23 +88,15 @@ public struct MapExecutor: Sendable {
         let index = JSONValue.array(results.map { .string($0.pointer) }).jsonData()
         let indexKey = prefix.key + "/results/index.json"
         try await chunks.s3.putObject(bucket: chunks.bucket, key: indexKey, body: index, contentType: "application/json", tags: chunks.tags)
-        let listed = failedItems.prefix(100).map { c, i, e in
-            JSONValue.object([
-                "chunk": .string(DistributedChunkService.chunkName(c)), "index": .number(Double(i)),
-                "error": .string(String(e.prefix(300))),
-            ])
-        }
-        let status = failedChunks.isEmpty ? "COMPLETED" : "COMPLETED_WITH_RISK"
-        let stats = JSONValue.object([
-            "status": .string(status), "mode": .string("inline"), "items": .number(Double(count)), "chunks": .number(Double(cut.count)),
-            "chunk_size": .number(Double(size)), "succeeded_chunks": .number(Double(cut.count - failedChunks.count)),
-            "failed_chunks": .number(Double(failedChunks.count)), "failed_items_count": .number(Double(failedItems.count)),
-            "failed_items": .array(listed), "tolerated_failure_percentage": .number(spec.toleratedFailurePercentage),
-            "tolerated_failure_count": .number(Double(spec.toleratedFailureCount ?? cut.count)),
-            "failed_chunk_pointers": .array(
-                failedChunks.map { .string("s3://\(chunks.bucket)/\(prefix.key)/\(DistributedChunkService.chunkName($0.index))") }),
-            "item_reader": .string(itemsPointer), "results_index": .string("s3://\(chunks.bucket)/\(indexKey)"),
-        ])
+        let stats = MapStats(
+            status: failedChunks.isEmpty ? .completed : .completedWithRisk, mode: .inline, items: count, chunks: cut.count, chunkSize: size,
+            succeededChunks: cut.count - failedChunks.count, failedChunks: failedChunks.count, failedItemsCount: failedItems.count,
+            failedItems: failedItems.prefix(MapStats.listedFailures).map { c, i, e in
+                MapStats.FailedItem(chunk: DistributedChunkService.chunkName(c), index: i, error: String(e.prefix(300)))
+            },
+            toleratedFailurePercentage: spec.toleratedFailurePercentage, toleratedFailureCount: spec.toleratedFailureCount ?? cut.count,
+            failedChunkPointers: failedChunks.map { "s3://\(chunks.bucket)/\(prefix.key)/\(DistributedChunkService.chunkName($0.index))" },
+            itemReader: itemsPointer, resultsIndex: "s3://\(chunks.bucket)/\(indexKey)")
         let overCount = spec.toleratedFailureCount.map { failedChunks.count > $0 } ?? false
         if percent > spec.toleratedFailurePercentage || overCount {  // either threshold, as Step Functions does
             let sample = failedItems.prefix(5).map { "item \($0.1): \($0.2)" }.joined(separator: "; ")

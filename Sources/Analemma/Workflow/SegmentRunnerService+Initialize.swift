@@ -35,6 +35,9 @@ extension SegmentRunnerService {
             executionID: executionID, ownerID: ownerID, traceID: traceID, manifestID: "",
             version: 0, cursor: Cursor(status: .continue, workflowID: definition.workflowID, workflow: "", step: 0, traversals: [:]))
         var state = try StateBag(executionID: executionID, ownerID: ownerID, traceID: traceID, input: input)
+        if let missing = definition.inputs?.filter({ state[$0] == nil }), !missing.isEmpty {
+            throw invalid("\"input\" lacks the declared input field(s) \(missing.map(\.debugDescription).joined(separator: ", "))")
+        }
         let fieldCount = Set(state.fields.keys).union(definition.nodes.flatMap { $0.writes ?? [] }).count
         guard fieldCount <= WorkflowLimits.maxStateFields + StateBag.protectedFields.count else {
             throw invalid("input and workflow together make \(fieldCount) state fields; the limit is \(WorkflowLimits.maxStateFields)")

@@ -57,8 +57,8 @@ extension SegmentRunnerService {
         }
         let mapped = try await maps.runInline(node, spec: spec, prepared)
         if mapped.completedWithRisk { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
-        emit("map_finished", k, Self.summary(node.id, mapped.stats))
-        return (NodeOutcome(updates: [spec.target: mapped.stats.jsonData()], attempts: 1), nil)
+        emit("map_finished", k, try mapped.stats.summary(node: node.id))
+        return (NodeOutcome(updates: [spec.target: try mapped.stats.jsonData()], attempts: 1), nil)
     }
 
     /// `map_chunk`: one Distributed Map child. Runs its chunk's items, writes the chunk's result file under the
@@ -143,60 +143,31 @@ extension SegmentRunnerService {
         let aggregate = try JSONValue(json: raw)
         let run = try await verifiedMapRun(aggregate, k)
         let failed = run.counts.failed + run.counts.timedOut
-        var failedChunks: [JSONValue] = []
-        if case .array(let files)? = try aggregate.value(at: "result_files.FAILED") {
-            var keys: [String] = []
-            var total = 0
-            for f in files {
-                guard case .string(let key)? = try f.value(at: "Key"), key.hasPrefix(run.resultPrefix), !key.contains("..") else {
-                    throw AnalemmaError(.forgedPointer, "map_done: a FAILED result file is not one of map run \(run.id)'s")
-                }
-                keys.append(key)
-                if case .number(let n)? = try f.value(at: "Size") { total += Bounded.integer(n, in: 0...(1 << 40)) ?? (1 << 40) }
-            }
-            if total <= 1_048_576 {  // causes listed when the failures are few; else the FAILED files are the list
-                for key in keys {
-                    let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: key).body
-                    guard case .array(let records) = try JSONValue(json: body) else { continue }
-                    for r in records {
-                        let input = (try? r.value(at: "Input")).flatMap { v -> JSONValue? in
-                            if case .string(let s) = v { return try? JSONValue(json: Data(s.utf8)) } else { return nil }
-                        }
-                        var cause = ""
-                        if case .string(let c)? = try r.value(at: "Cause") { cause = Self.message(fromCause: c) ?? c }
-                        var index: Int?  // the child's input: the selected item, or the raw ItemReader entry
-                        for path in ["chunk.index", "index"] {
-                            if case .number(let n)? = try input?.value(at: path) {
-                                index = Bounded.integer(n, in: 0...max(0, fanout.chunks - 1))
-                            }
-                        }
-                        failedChunks.append(
-                            .object([
-                                "chunk": .string(index.map(DistributedChunkService.chunkName) ?? "?"),
-                                "error": .string(String(cause.prefix(600))),
-                            ]))
-                    }
-                }
-            }
-        }
-        failedChunks.sort { $0.text < $1.text }
-        let status = failed == 0 ? "COMPLETED" : "COMPLETED_WITH_RISK"
-        let fields: [String: JSONValue] = [
-            "status": .string(status), "mode": .string("distributed"), "items": .number(Double(fanout.items)),
-            "chunks": .number(Double(fanout.chunks)), "chunk_size": .number(Double(fanout.chunkSize)),
-            "succeeded_chunks": .number(Double(run.counts.succeeded)), "failed_chunks": .number(Double(failed)),
-            "failed_chunk_list": .array(failedChunks), "tolerated_failure_percentage": .number(fanout.toleratedFailurePercentage),
-            "tolerated_failure_count": .number(Double(fanout.toleratedFailureCount ?? fanout.chunks)),
-            "item_reader": .string("s3://\(fanout.bucket)/\(fanout.key)"),
-            "map_run_arn": .string(run.arn), "manifest": .string("s3://\(chunkService.bucket)/\(run.resultPrefix)manifest.json"),
-        ]
-        let stats = JSONValue.object(fields)
+        let failures = try await failedChunks(aggregate, run: run, fanout: fanout)
+        let resultsKey = fanout.prefix + "/results/index.json"
+        let index = JSONValue.array(
+            (0..<fanout.chunks).map {
+                .string("s3://\(chunkService.bucket)/\(fanout.prefix)/results/\(DistributedChunkService.chunkName($0))")
+            })
+        try await chunkService.tracing(k.traceID).s3.putObject(
+            bucket: chunkService.bucket, key: resultsKey, body: index.jsonData(), contentType: "application/json",
+            tags: [("trace_id", k.traceID)])
+        let stats = MapStats(
+            status: failed == 0 ? .completed : .completedWithRisk, mode: .distributed, items: fanout.items, chunks: fanout.chunks,
+            chunkSize: fanout.chunkSize, succeededChunks: run.counts.succeeded, failedChunks: failed, failedItemsCount: failures.count,
+            failedItems: failures.listed, toleratedFailurePercentage: fanout.toleratedFailurePercentage,
+            toleratedFailureCount: fanout.toleratedFailureCount ?? fanout.chunks,
+            failedChunkPointers: failures.chunks.map {
+                "s3://\(chunkService.bucket)/\(fanout.prefix)/\(DistributedChunkService.chunkName($0))"
+            },
+            itemReader: "s3://\(fanout.bucket)/\(fanout.key)", resultsIndex: "s3://\(chunkService.bucket)/\(resultsKey)",
+            mapRunArn: run.arn, manifest: "s3://\(chunkService.bucket)/\(run.resultPrefix)manifest.json")
         let router = WorkflowRouter(plan.definition)
         let wanted = (["cursor"] + router.conditionFields(of: node.id)).filter { manifest.fields[$0] != nil && $0 != spec.target }
         var routing = try await hydrator.hydrate(manifest, fields: Array(Set(wanted))).fields
         var cursor = try Self.decodeCursor(routing["cursor"])
         if failed > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
-        routing[spec.target] = stats.jsonData()
+        routing[spec.target] = try stats.jsonData()
         let exit = try router.next(after: node.id, fields: routing, traversals: &cursor.traversals)
         cursor.fanout = nil
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
@@ -207,8 +178,72 @@ extension SegmentRunnerService {
                 "map_run_arn": run.arn, "succeeded": String(run.counts.succeeded), "failed": String(run.counts.failed),
                 "timed_out": String(run.counts.timedOut), "aborted": String(run.counts.aborted), "total": String(run.counts.total),
             ])
-        emit("map_finished", k, Self.summary(node.id, stats))
-        return try await commit([spec.target: stats.jsonData()], cursor: cursor, over: manifest, head: head, k)
+        emit("map_finished", k, try stats.summary(node: node.id))
+        return try await commit([spec.target: try stats.jsonData()], cursor: cursor, over: manifest, head: head, k)
+    }
+
+    /// The failed chunks of a map run and their failed items. Which chunks failed comes from the run's FAILED
+    /// ResultWriter files (only under its own `map-runs/<id>/`, up to 1 MB of them); each failed chunk's own result
+    /// file (under the map's prefix in stored state) names its failed items; a chunk whose child died before writing
+    /// one counts all its items, with the child's error. Up to 1,000 failed chunks are read.
+    func failedChunks(
+        _ aggregate: JSONValue, run: (arn: String, id: String, resultPrefix: String, counts: StepFunctions.MapRun.Counts),
+        fanout: Cursor.FanOut
+    ) async throws -> (chunks: [Int], count: Int, listed: [MapStats.FailedItem]) {
+        var causes: [Int: String] = [:]
+        if case .array(let files)? = try aggregate.value(at: "result_files.FAILED") {
+            var keys: [String] = []
+            var total = 0
+            for f in files {
+                guard case .string(let key)? = try f.value(at: "Key"), key.hasPrefix(run.resultPrefix), !key.contains("..") else {
+                    throw AnalemmaError(.forgedPointer, "map_done: a FAILED result file is not one of map run \(run.id)'s")
+                }
+                keys.append(key)
+                if case .number(let n)? = try f.value(at: "Size") { total += Bounded.integer(n, in: 0...(1 << 40)) ?? (1 << 40) }
+            }
+            for key in total <= 1_048_576 ? keys : [] {
+                let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: key).body
+                guard case .array(let records) = try JSONValue(json: body) else { continue }
+                for r in records {
+                    let input = (try? r.value(at: "Input")).flatMap { v -> JSONValue? in
+                        if case .string(let s) = v { return try? JSONValue(json: Data(s.utf8)) } else { return nil }
+                    }
+                    var cause = ""
+                    if case .string(let c)? = try r.value(at: "Cause") { cause = Self.message(fromCause: c) ?? c }
+                    for path in ["chunk.index", "index"] {  // the child's input: the selected item, or the raw ItemReader entry
+                        if case .number(let n)? = try input?.value(at: path), let i = Bounded.integer(n, in: 0...max(0, fanout.chunks - 1))
+                        {
+                            causes[i] = String(cause.prefix(600))
+                        }
+                    }
+                }
+            }
+        }
+        var count = 0
+        var listed: [MapStats.FailedItem] = []
+        let chunks = causes.keys.sorted()
+        for c in chunks.prefix(1000) {
+            let name = DistributedChunkService.chunkName(c)
+            let key = fanout.prefix + "/results/" + name
+            let body = try? await chunkService.s3.getObject(bucket: chunkService.bucket, key: key).body
+            if let body, let failed = JSONScanner.object(body)?["failed"], case .array(let items) = try JSONValue(json: failed) {
+                for item in items {
+                    count += 1
+                    guard listed.count < MapStats.listedFailures else { continue }
+                    var index: Int?
+                    if case .number(let n)? = try item.value(at: "index") { index = Bounded.integer(n, in: 0...max(0, fanout.items - 1)) }
+                    var error = ""
+                    if case .string(let e)? = try item.value(at: "error") { error = String(e.prefix(300)) }
+                    listed.append(MapStats.FailedItem(chunk: name, index: index, error: error))
+                }
+            } else {  // the child died before writing its result file: every item of the chunk failed
+                count += max(0, min(fanout.chunkSize, fanout.items - c * fanout.chunkSize))
+                if listed.count < MapStats.listedFailures {
+                    listed.append(MapStats.FailedItem(chunk: name, index: nil, error: causes[c] ?? ""))
+                }
+            }
+        }
+        return (chunks, count, listed)
     }
 
     /// The map run the statistics name, as Step Functions reports it: it must belong to `k`'s execution; its counts
@@ -227,15 +262,5 @@ extension SegmentRunnerService {
             throw AnalemmaError(.forgedPointer, "map_done: map run \(arn.debugDescription) belongs to another execution")
         }
         return (arn, id, "\(S3ExecutionArtifacts.resultWriterPrefix)/\(id)/", run.itemCounts)
-    }
-
-    static func summary(_ node: String, _ stats: JSONValue) -> [String: String] {
-        var summary: [String: String] = ["node": node]
-        if case .object(let o) = stats {
-            for key in ["status", "mode", "items", "chunks", "chunk_size", "succeeded_chunks", "failed_chunks", "failed_items_count"] {
-                if let v = o[key] { summary[key] = v.text }
-            }
-        }
-        return summary
     }
 }

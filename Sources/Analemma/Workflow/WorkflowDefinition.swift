@@ -15,10 +15,13 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     public var outputs: [String]?
     /// What one execution may spend (unset values: ``Budget/defaults``).
     public var budget: Budget?
+    /// The input fields the workflow reads. Declared, every field a node or an edge reads must be written by a node
+    /// or be one of these (a typo is a validation error, never an empty value), and the input must provide them.
+    public var inputs: [String]?
 
     enum CodingKeys: String, CodingKey {
         case workflowID = "workflow_id"
-        case version, entry, nodes, edges, outputs, budget
+        case version, entry, nodes, edges, outputs, budget, inputs
     }
 
     public init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge], outputs: [String]? = nil) {
@@ -133,7 +136,7 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     }
 
     static let keys: [String: Set<String>] = [
-        "": ["workflow_id", "version", "entry", "nodes", "edges", "outputs", "description", "budget"],
+        "": ["workflow_id", "version", "entry", "nodes", "edges", "outputs", "description", "budget", "inputs"],
         "budget": ["node_runs", "model_tokens", "wall_seconds"],
         "node": ["id", "type", "reads", "writes", "skill", "config", "timeout_seconds", "retry", "heal", "description"],
         "edge": ["from", "to", "when", "max_traversals"],

@@ -62,6 +62,24 @@ public enum WorkflowValidator {
                 problems.append(Problem(node: edge.from, message: "edge #\(i): max_traversals must be 1–\(WorkflowLimits.maxTraversals)"))
             }
         }
+        if let inputs = w.inputs {  // declared inputs: every read is written by a node or declared
+            let known = Set(inputs).union(w.nodes.flatMap { $0.writes ?? [] }).union(StateBag.protectedFields)
+            for node in w.nodes {
+                for field in (node.reads ?? []) where !known.contains(field) {
+                    problems.append(
+                        Problem(node: node.id, message: "reads \(field.debugDescription), which no node writes and inputs does not declare")
+                    )
+                }
+            }
+            for (i, edge) in w.edges.enumerated() {
+                if let field = edge.when?.field, !known.contains(field) {
+                    problems.append(
+                        Problem(
+                            node: edge.from,
+                            message: "edge #\(i) tests \(field.debugDescription), which no node writes and inputs does not declare"))
+                }
+            }
+        }
         guard problems.isEmpty else { return problems }
         let graph = WorkflowGraph(w)
         let reachable = graph.reachable(from: w.entry)
