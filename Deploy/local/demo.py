@@ -35,9 +35,14 @@ def follow(endpoint, arn, owner, progress):
             ws.send({"action": "subscribe", "execution_id": arn})
             first = ws.receive()
             if first and first.get("type") == "subscribed":
-                while (m := ws.receive()) is not None:
+                while True:
+                    try:
+                        m = ws.receive()
+                    except TimeoutError:  # a quiet stretch (a long map fans out without events): keep listening
+                        continue
+                    if m is None:
+                        return
                     progress.add(m)
-                return
             ws.close()
             time.sleep(0.2)
     threading.Thread(target=run, daemon=True).start()

@@ -25,6 +25,9 @@ public struct SegmentRunnerService: LambdaHandler {
     var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
     let manifests = ImmutableCache<Manifest>(capacity: 64)
+    /// The payloads committed manifests stand for (cursor and trace id read from state), by execution and manifest id:
+    /// a map's children check their item against it without re-reading the cursor for every chunk.
+    let committedPayloads = ImmutableCache<KernelPayload>(capacity: 64)
 
     public init(
         workflows: WorkflowStore, checkpoints: CheckpointWriter, payloads: ZeroGravityPayload, executor: NodeExecutor,
