@@ -124,14 +124,7 @@ extension SegmentRunnerService {
         let identity = KernelPayload(
             executionID: id.executionID, ownerID: id.ownerID, traceID: id.traceID, manifestID: manifestID, version: head.version,
             cursor: Cursor(status: .fanOut, workflowID: "", workflow: item.workflow, step: 0, traversals: [:]))
-        let cacheKey = id.executionID + "#" + manifestID
-        let stored: KernelPayload
-        if let hit = committedPayloads[cacheKey], hit.version == head.version {
-            stored = hit
-        } else {
-            stored = try await payload(at: manifest, head: head, identity: identity)
-            committedPayloads.insert(cacheKey, stored)
-        }
+        let stored = try await payload(at: manifest, head: head, identity: identity)
         guard stored.cursor.status == .fanOut, let fanout = stored.cursor.fanout, fanout == item.map,
             stored.cursor.workflow == item.workflow,
             stored.traceID == id.traceID

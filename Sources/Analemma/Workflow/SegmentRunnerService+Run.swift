@@ -121,6 +121,13 @@ extension SegmentRunnerService {
         let next = try await checkpoints.commit(
             delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step)
         manifests.insert(next.executionID + "#" + next.manifestID, next)
+        if let traceID = next.traceID {  // the trace id the manifest itself carries, never the payload's word
+            committedPayloads.insert(
+                next.executionID + "#" + next.manifestID,
+                KernelPayload(
+                    executionID: next.executionID, ownerID: next.ownerID, traceID: traceID, manifestID: next.manifestID,
+                    version: head.version + 1, cursor: cursor))
+        }
         var out = KernelPayload(
             executionID: k.executionID, ownerID: k.ownerID, traceID: k.traceID, manifestID: next.manifestID, version: head.version + 1,
             cursor: cursor)

@@ -62,12 +62,24 @@ extension SegmentRunnerService {
     }
 
     /// The payload for a committed manifest (its cursor and trace id read from state).
+    /// A manifest id is its content hash, so what it stores is cached per container (seeded by ``commit``).
     func payload(at manifest: Manifest, head: ManifestStore.Head, identity k: KernelPayload) async throws -> KernelPayload {
-        let state = try await hydrator.hydrate(manifest, fields: ["cursor", "trace_id"].filter { manifest.fields[$0] != nil })
+        let key = manifest.executionID + "#" + manifest.manifestID
+        let stored: (traceID: String, cursor: Cursor)
+        if let hit = committedPayloads[key] {
+            stored = (hit.traceID, hit.cursor)
+        } else {
+            let state = try await hydrator.hydrate(manifest, fields: ["cursor", "trace_id"].filter { manifest.fields[$0] != nil })
+            stored = (state.string("trace_id") ?? k.traceID, try Self.decodeCursor(state["cursor"]))
+            committedPayloads.insert(
+                key,
+                KernelPayload(
+                    executionID: manifest.executionID, ownerID: manifest.ownerID, traceID: stored.traceID, manifestID: manifest.manifestID,
+                    version: head.version, cursor: stored.cursor))
+        }
         return KernelPayload(
-            executionID: k.executionID, ownerID: k.ownerID, traceID: state.string("trace_id") ?? k.traceID, manifestID: manifest.manifestID,
-            version: head.version,
-            cursor: try Self.decodeCursor(state["cursor"]))
+            executionID: k.executionID, ownerID: k.ownerID, traceID: stored.traceID, manifestID: manifest.manifestID, version: head.version,
+            cursor: stored.cursor)
     }
 
     static func decodeCursor(_ raw: Data?) throws -> Cursor {

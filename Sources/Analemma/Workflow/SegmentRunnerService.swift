@@ -25,8 +25,7 @@ public struct SegmentRunnerService: LambdaHandler {
     var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
     let manifests = ImmutableCache<Manifest>(capacity: 64)
-    /// The payloads committed manifests stand for (cursor and trace id read from state), by execution and manifest id:
-    /// a map's children check their item against it without re-reading the cursor for every chunk.
+    /// The cursor and trace id each committed manifest stores, by execution and manifest id (``payload(at:head:identity:)``).
     let committedPayloads = ImmutableCache<KernelPayload>(capacity: 64)
 
     public init(
