@@ -30,6 +30,7 @@ class FunctionDef:
         self.environment = data.get("environment", {})
         local = data.get("local", {})
         self.max_instances = local.get("maxInstances")
+        self.concurrency = local.get("concurrency")
         self.local_environment = local.get("environment", {})
         self.local_sqs = local.get("sqs")
 
@@ -39,7 +40,8 @@ class FunctionDef:
 
     def to_json(self):
         return {"name": self.name, "executable": self.executable, "memorySize": self.memory, "timeout": self.timeout,
-                "runtime": self.runtime, "maxInstances": self.max_instances}
+                "runtime": self.runtime, "maxInstances": self.max_instances,
+                "concurrency": self.concurrency}
 
 
 def _fail(path, field, problem):
@@ -100,8 +102,8 @@ def validate(path, data, dir_name):
         if not isinstance(spec.get("required", False), bool):
             _fail(path, f"{field}.required", "must be true or false")
     local = data.get("local", {})
-    if not isinstance(local, dict) or sorted(set(local) - {"maxInstances", "environment", "sqs"}):
-        _fail(path, "local", "may hold only maxInstances, environment and sqs")
+    if not isinstance(local, dict) or sorted(set(local) - {"maxInstances", "concurrency", "environment", "sqs"}):
+        _fail(path, "local", "may hold only maxInstances, concurrency, environment and sqs")
     sqs = local.get("sqs")
     if sqs is not None:
         if not isinstance(sqs, dict) or not isinstance(sqs.get("queue"), str) or sorted(set(sqs) - {"queue", "batchSize", "visibilityTimeout"}):
@@ -109,6 +111,7 @@ def validate(path, data, dir_name):
         integer("batchSize", 1, 10, required=False, container=sqs, label="local.sqs.batchSize")
         integer("visibilityTimeout", 1, 43200, required=False, container=sqs, label="local.sqs.visibilityTimeout")
     integer("maxInstances", 1, 64, required=False, container=local, label="local.maxInstances")
+    integer("concurrency", 1, 1000, required=False, container=local, label="local.concurrency")
     if not all(isinstance(v, str) for v in local.get("environment", {}).values()):
         _fail(path, "local.environment", "values must be strings")
 

@@ -14,8 +14,11 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import conflicts
 import functions
+from concurrency import ACCOUNT_CONCURRENCY, Concurrency
 import gemini_standin
+import sfn_rules
 import websocket
 from instances import MAX_SYNC_PAYLOAD, TAIL_BYTES, FunctionPool, Invocation
 
@@ -25,29 +28,9 @@ VIEWER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
-SFN_MAX_INPUT_BYTES = 262_144  # StartExecution input, UTF-8 bytes (Step Functions quotas; botocore's model: max 262144)
-
-
-def _step_functions_limits(headers, body):
-    """What AWS refuses before an execution exists and moto accepts: a StartExecution input over 262,144 UTF-8 bytes
-    is a 400 ValidationException, as AWS answers any request member over its length constraint."""
-    if headers.get("X-Amz-Target") not in ("AWSStepFunctions.StartExecution", "AWSStepFunctions.StartSyncExecution"):
-        return None
-    try:
-        given = json.loads(body or b"{}").get("input")
-    except (ValueError, AttributeError):
-        return None
-    size = len(given.encode("utf-8")) if isinstance(given, str) else 0
-    if size <= SFN_MAX_INPUT_BYTES:
-        return None
-    return json.dumps({"__type": "ValidationException", "message": (
-        f"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than "
-        f"or equal to {SFN_MAX_INPUT_BYTES} (it is {size} bytes)")}).encode()
-
-
 class LambdaService:
     def __init__(self, function_dirs, bin_dir, log_dir, endpoint, region="us-east-1", account="123456789012",
-                 max_instances=4, overrides=None):
+                 max_instances=4, overrides=None, account_concurrency=ACCOUNT_CONCURRENCY):
         self.functions = {}
         for d in function_dirs:
             for name, fn in functions.load_dir(d).items():
@@ -64,6 +47,7 @@ class LambdaService:
         self.overrides = overrides or {}
         self.pools = {name: FunctionPool(self, fn, fn.max_instances or max_instances)
                       for name, fn in self.functions.items()}
+        self.concurrency = Concurrency(account_concurrency, {n: fn.concurrency for n, fn in self.functions.items()})
         self._logs = {}
         self._logs_lock = threading.Lock()
 
@@ -137,10 +121,16 @@ class LambdaService:
             client_context = base64.b64decode(client_context).decode("utf-8", "replace")
         inv = Invocation(name, payload or b"{}", arn, headers.get("X-Amzn-Trace-Id") or _trace_id(), client_context,
                          tenant_id=headers.get("X-Amz-Tenant-Id"))
-        if kind == "Event":
+        if kind == "Event":  # Lambda queues asynchronous events and retries throttled ones itself
             threading.Thread(target=pool.invoke, args=(inv,), daemon=True).start()
             return 202, [], b""
-        pool.invoke(inv)
+        refusal = self.concurrency.enter(name)
+        if refusal:
+            return _aws_error(429, "TooManyRequestsException", refusal[1], Reason=refusal[0])
+        try:
+            pool.invoke(inv)
+        finally:
+            self.concurrency.leave(name)
         out = [("X-Amz-Executed-Version", "$LATEST"), ("Content-Type", "application/json")]
         if inv.error_type is not None:
             out.append(("X-Amz-Function-Error", "Unhandled"))
@@ -151,7 +141,8 @@ class LambdaService:
         return 200, out, inv.body
 
     def describe(self):
-        return {name: {**self.functions[name].to_json(), **pool.describe()} for name, pool in self.pools.items()}
+        return {name: {**self.functions[name].to_json(), **pool.describe(),
+                       "running": self.concurrency.running.get(name, 0)} for name, pool in self.pools.items()}
 
     def stop(self):
         for pool in self.pools.values():
@@ -162,8 +153,8 @@ def _trace_id():
     return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
 
 
-def _aws_error(status, code, message):
-    body = json.dumps({"Type": "User", "message": message, "__type": code}).encode()
+def _aws_error(status, code, message, **extra):
+    body = json.dumps({"Type": "User", "message": message, "__type": code, **extra}).encode()
     return status, [("X-Amzn-ErrorType", code), ("Content-Type", "application/json")], body
 
 
@@ -178,6 +169,8 @@ class FrontDoor(ThreadingHTTPServer):
         self.local = threading.local()
         self.gemini = gemini_standin.GeminiStandIn()
         self.websocket = websocket.WebSocketGateway(service)
+        self.conflicts = conflicts.Conflicts()
+        self.sfn_rules = sfn_rules.StepFunctionsRules()
         super().__init__(address, FrontDoorHandler)
 
     def moto_connection(self, fresh=False):
@@ -230,7 +223,7 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
         match = INVOKE_PATH.match(path)
         if match and self.command == "POST":
             return self._send(*self.server.service.invoke(match.group(1), body, self.headers))
-        refusal = _step_functions_limits(self.headers, body)
+        refusal = self.server.sfn_rules.admit(self.headers, body)
         if refusal:
             return self._send(400, [("Content-Type", "application/x-amz-json-1.0")], refusal)
         if path == "/_analemma/health":
@@ -261,7 +254,17 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
         if path == "/_analemma/functions":
             return self._send(200, [("Content-Type", "application/json")],
                               json.dumps(self.server.service.describe()).encode())
-        self._proxy(body)
+        if path == "/_analemma/holds":
+            return self._send(*self.server.conflicts.control(self.command, body))
+        refusal, release = self.server.conflicts.admit(self.command, path, self.headers, body)
+        if refusal:
+            return self._send(*refusal)
+        try:
+            status = self._proxy(body)
+        finally:
+            release()
+        self.server.conflicts.learn(self.headers, body)
+        self.server.sfn_rules.learn(self.headers, body, status)
 
     def _proxy(self, body):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -279,5 +282,6 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
                     return self._send(502, [("Content-Type", "text/plain")], b"local stack: moto is not answering")
         out = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP | {"content-length"}]
         self._send(resp.status, out, data, head_length=resp.getheader("Content-Length"))
+        return resp.status
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle

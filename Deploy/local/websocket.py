@@ -2,6 +2,8 @@
 websocket-notifier's route handlers the way API Gateway does ($connect with the query string, messages routed on
 `$request.body.action`, $disconnect), and serves the management API (`POST/GET/DELETE /@connections/{id}`) the
 notifier posts to — 128 KB per message (413 above), 410 for a connection that is gone, sent in ≤32 KB frames.
+Framing is `websockets`' sans-I/O protocol; a client frame over 32 KB or message over 128 KB closes with 1009, as the
+quotas page says: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-overview.html
 Control (tests): GET /_analemma/websocket → stats; POST {"throttle": N} (next N posts get 429),
@@ -12,9 +14,11 @@ import base64
 import hashlib
 import json
 import os
-import struct
 import threading
 import time
+
+from websockets.frames import CloseCode, Opcode
+from websockets.protocol import Protocol, Side, State
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MESSAGE_LIMIT = 128 * 1024
@@ -26,78 +30,92 @@ def accept_key(key):
     return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
 
 
-def encode_frame(opcode, payload, fin=True, mask=False):
-    head = bytes([(0x80 if fin else 0) | opcode])
-    n = len(payload)
-    m = 0x80 if mask else 0
-    if n < 126:
-        head += bytes([m | n])
-    elif n < 65536:
-        head += bytes([m | 126]) + struct.pack("!H", n)
-    else:
-        head += bytes([m | 127]) + struct.pack("!Q", n)
-    if mask:
-        key = os.urandom(4)
-        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-        head += key
-    return head + payload
-
-
-def read_exact(rfile, n):
-    data = b""
-    while len(data) < n:
-        chunk = rfile.read(n - len(data))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        data += chunk
-    return data
-
-
-def read_frame(rfile):
-    """(fin, opcode, payload) of one frame, unmasking if needed."""
-    b0, b1 = read_exact(rfile, 2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", read_exact(rfile, 2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", read_exact(rfile, 8))[0]
-    key = read_exact(rfile, 4) if b1 & 0x80 else None
-    payload = read_exact(rfile, n)
-    if key:
-        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-    return bool(b0 & 0x80), b0 & 0x0F, payload
-
-
-def read_message(rfile, on_control=None):
-    """One whole message (fragments joined): (opcode, payload); control frames go to on_control."""
-    parts, first = [], None
-    while True:
-        fin, opcode, payload = read_frame(rfile)
-        if opcode >= 0x8:
-            if on_control is None or on_control(opcode, payload):
-                return opcode, payload
-            continue
-        if first is None:
-            first = opcode
-        parts.append(payload)
-        if fin:
-            return first, b"".join(parts)
-
-
 class Connection:
-    def __init__(self, cid, wfile, query, source):
-        self.id, self.wfile, self.query, self.source = cid, wfile, query, source
+    """One client session: RFC 6455 framing by `websockets`' sans-I/O protocol, bounded as API Gateway bounds it
+    (a frame over 32 KB or a message over 128 KB closes the connection with 1009)."""
+
+    def __init__(self, cid, rfile, wfile, query, source):
+        self.id, self.rfile, self.wfile, self.query, self.source = cid, rfile, wfile, query, source
+        self.protocol = Protocol(Side.SERVER, max_size=MESSAGE_LIMIT)
         self.lock = threading.Lock()
         self.connected_at = time.time()
         self.last_active = time.time()
+        self.parts, self.message_opcode, self.refusal = [], None, None
 
-    def send(self, data, opcode=0x1):
-        """A message as ≤32 KB frames (a text message split into continuation frames, as API Gateway does)."""
+    def _flush(self):
+        for data in self.protocol.data_to_send():
+            if data:
+                self.wfile.write(data)
+        self.wfile.flush()
+
+    def send(self, data):
+        """A text message as ≤32 KB frames (split into continuation frames, as API Gateway does)."""
         with self.lock:
+            if self.protocol.state is not State.OPEN:
+                raise ConnectionError("connection is closing")
             chunks = [data[i:i + FRAME_LIMIT] for i in range(0, len(data), FRAME_LIMIT)] or [b""]
             for i, chunk in enumerate(chunks):
-                self.wfile.write(encode_frame(opcode if i == 0 else 0x0, chunk, fin=i == len(chunks) - 1))
-            self.wfile.flush()
+                fin = i == len(chunks) - 1
+                if i == 0:
+                    self.protocol.send_text(chunk, fin=fin)
+                else:
+                    self.protocol.send_continuation(chunk, fin=fin)
+            self._flush()
+
+    def close(self, code=CloseCode.NORMAL_CLOSURE, reason=""):
+        with self.lock:
+            if self.protocol.state is State.OPEN:
+                self.protocol.send_close(code, reason)
+                self._flush()
+
+    def receive(self):
+        """The next whole client message (bytes), or None once the session is over (closed, gone or garbage)."""
+        while True:
+            with self.lock:
+                for frame in self.protocol.events_received():
+                    message = self._take(frame)
+                    if message is not None:
+                        self._flush()
+                        return message
+                self._flush()
+                if self.protocol.state is State.CLOSED or self.protocol.close_expected():
+                    return None
+            data = self.rfile.read1(65536)
+            with self.lock:
+                if data:
+                    self.protocol.receive_data(data)
+                else:
+                    self.protocol.receive_eof()
+
+    def _take(self, frame):
+        """A frame into the message being assembled; the message once its last frame arrived."""
+        if frame.opcode not in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            return None  # ping → pong, close → close: the protocol answers them itself
+        if len(frame.data) > FRAME_LIMIT:
+            return self._refuse(CloseCode.MESSAGE_TOO_BIG, f"frame of {len(frame.data)} bytes over {FRAME_LIMIT}")
+        if frame.opcode is not Opcode.CONT:
+            self.message_opcode = frame.opcode
+        self.parts.append(frame.data)
+        if not frame.fin:
+            return None
+        message, self.parts = b"".join(self.parts), []
+        if self.message_opcode is Opcode.TEXT:
+            try:
+                message.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return self._refuse(CloseCode.INVALID_DATA, f"text message is not UTF-8: {bad}")
+        return message
+
+    def _refuse(self, code, reason):
+        self.refusal = reason
+        self.protocol.fail(code, reason)
+        return None
+
+    @property
+    def failure(self):
+        """Why the protocol gave up on the client's bytes (None for a clean session)."""
+        exc = self.protocol.parser_exc
+        return self.refusal if exc is None else f"{type(exc).__name__}: {exc}"
 
 
 class WebSocketGateway:
@@ -107,7 +125,8 @@ class WebSocketGateway:
         self.lock = threading.Lock()
         self.throttle = 0
         self.stats = {"connected": 0, "refused": 0, "posted": 0, "gone": 0, "throttled": 0, "too_large": 0,
-                      "max_message_bytes": 0, "max_frame_bytes": 0}
+                      "max_message_bytes": 0, "max_frame_bytes": 0, "closed_on_garbage": 0,
+                      "last_failure": None}
 
     # -- the API Gateway side: invoking the route handlers
     def _route(self, route, event_type, conn_id, host, body=None, query=None, headers=None):
@@ -151,26 +170,12 @@ class WebSocketGateway:
         handler.end_headers()
         handler.wfile.flush()
         handler.close_connection = True
-        conn = Connection(cid, handler.wfile, query, handler.client_address[0])
+        conn = Connection(cid, handler.rfile, handler.wfile, query, handler.client_address[0])
         with self.lock:
             self.connections[cid] = conn
             self.stats["connected"] += 1
-
-        def control(opcode, payload):
-            if opcode == 0x9:
-                conn.send(payload, opcode=0xA)
-                return False
-            return opcode == 0x8
-
         try:
-            while True:
-                opcode, payload = read_message(handler.rfile, control)
-                if opcode == 0x8:
-                    try:
-                        conn.send(payload[:2], opcode=0x8)
-                    except OSError:
-                        pass
-                    break
+            while (payload := conn.receive()) is not None:
                 conn.last_active = time.time()
                 text = payload.decode("utf-8", "replace")
                 try:
@@ -179,8 +184,12 @@ class WebSocketGateway:
                     action = None
                 route = action if action in ROUTES else "$default"
                 self._route(route, "MESSAGE", cid, host, body=text)
-        except (ConnectionError, OSError, ValueError):
+        except Exception:  # noqa: BLE001 — a session that breaks in any way still ends with $disconnect
             pass
+        if conn.failure is not None:
+            with self.lock:
+                self.stats["closed_on_garbage"] += 1
+                self.stats["last_failure"] = conn.failure
         with self.lock:
             known = self.connections.pop(cid, None) is not None
         if known:
@@ -197,7 +206,7 @@ class WebSocketGateway:
             with self.lock:
                 self.connections.pop(cid, None)
             try:
-                conn.send(b"\x03\xe8", opcode=0x8)
+                conn.close(CloseCode.NORMAL_CLOSURE)
             except OSError:
                 pass
             return 204, [], b""
@@ -217,7 +226,7 @@ class WebSocketGateway:
             return _error(413, "PayloadTooLargeException", f"message of {len(body)} bytes exceeds {MESSAGE_LIMIT}")
         try:
             conn.send(body)
-        except OSError:
+        except (OSError, ConnectionError):
             with self.lock:
                 self.connections.pop(cid, None)
             self.stats["gone"] += 1

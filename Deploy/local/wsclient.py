@@ -1,12 +1,11 @@
-"""A minimal WebSocket client (the demo's live progress, tests) (RFC 6455: masked client frames, fragmented messages joined)."""
+"""The WebSocket client of the demo's live progress and the tests: `websockets`' own client (RFC 6455), so the local
+gateway is held to an independent implementation of the protocol, not to a second copy of its own framing."""
 
-import base64
 import json
-import os
-import socket
 import urllib.parse
 
-from websocket import accept_key, encode_frame, read_message
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 
 class Refused(Exception):
@@ -18,39 +17,31 @@ class Refused(Exception):
 class WebSocketClient:
     def __init__(self, endpoint, token=None, path="/ws", timeout=30):
         u = urllib.parse.urlsplit(endpoint)
-        self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
+        scheme = "wss" if u.scheme == "https" else "ws"
         if token is not None:
             path += "?" + urllib.parse.urlencode({"token": token})
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        self.rfile = self.sock.makefile("rb")
-        status_line = self.rfile.readline().decode()
-        headers = {}
-        while True:
-            line = self.rfile.readline().decode().strip()
-            if not line:
-                break
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        status = int(status_line.split()[1])
-        if status != 101:
-            body = self.rfile.read(int(headers.get("content-length", "0"))).decode()
-            self.sock.close()
-            raise Refused(status, body)
-        assert headers["sec-websocket-accept"] == accept_key(key), "bad Sec-WebSocket-Accept"
+        self.timeout, self.token = timeout, token
+        try:
+            self.ws = connect(f"{scheme}://{u.hostname}:{u.port}{path}", open_timeout=timeout, close_timeout=5,
+                              compression=None, max_size=None, ping_interval=None, legacy=True)
+        except InvalidStatus as refused:
+            response = refused.response
+            raise Refused(response.status_code, (response.body or b"").decode("utf-8", "replace")) from None
         self.sizes = []
 
-    def send(self, obj):
-        self.sock.sendall(encode_frame(0x1, json.dumps(obj).encode(), mask=True))
+    def send(self, obj, with_token=True):
+        """A message; it carries the connect token (as the notifier requires) unless told not to."""
+        self.ws.send(json.dumps({"token": self.token, **obj} if with_token and self.token is not None else obj))
 
     def receive(self):
         """The next message, decoded (None once the server closed)."""
-        opcode, payload = read_message(self.rfile, lambda op, p: op == 0x8)
-        if opcode == 0x8:
+        try:
+            message = self.ws.recv(timeout=self.timeout)
+        except ConnectionClosed:
             return None
-        self.sizes.append(len(payload))
-        return json.loads(payload)
+        data = message.encode() if isinstance(message, str) else message
+        self.sizes.append(len(data))
+        return json.loads(data)
 
     def receive_until(self, predicate, limit=10_000):
         """Messages until one satisfies predicate (inclusive)."""
@@ -65,8 +56,4 @@ class WebSocketClient:
         raise AssertionError(f"condition never met in {len(out)} messages: {out[-3:]}")
 
     def close(self):
-        try:
-            self.sock.sendall(encode_frame(0x8, b"\x03\xe8", mask=True))
-        except OSError:
-            pass
-        self.sock.close()
+        self.ws.close()

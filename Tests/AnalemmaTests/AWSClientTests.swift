@@ -111,20 +111,20 @@ struct AWSClientTests {
     static let conflict =
         #"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#
 
-    @Test("a transaction cancelled for a conflict is retried with backoff (it applied nothing), bounded by the policy")
+    @Test("a transaction cancelled for a conflict is retried with backoff (it applied nothing), bounded by the policy's conflict attempts")
     func transactionConflictRetried() async throws {
         let t = RecordingTransport([.respond(400, Self.conflict), .respond(400, Self.conflict), .respond(200, "{}")])
         let sleeper = RecordingSleeper()
         try await dynamo(t, sleeper).transactWrite([.put(table: "t", item: ["pk": .s("a")]), .put(table: "t", item: ["pk": .s("b")])])
         #expect(t.requests.count == 3 && sleeper.sleeps.count == 2)
-        let exhausted = RecordingTransport(Array(repeating: .respond(400, Self.conflict), count: 4))
+        let exhausted = RecordingTransport(Array(repeating: .respond(400, Self.conflict), count: 6))
         await #expect {
             try await dynamo(exhausted, RecordingSleeper()).transactWrite([.put(table: "t", item: ["pk": .s("a")])])
         } throws: { error in
             guard let e = error as? AWSError, e.isConflict else { return false }
             return (SegmentRunnerService.classify(e) as? AnalemmaError)?.code == .transient
         }
-        #expect(exhausted.requests.count == 4)
+        #expect(exhausted.requests.count == 6)  // conflictAttempts, more than the 4 a throttled call gets
     }
 
     @Test("taking block references under a conflict that outlasts the retries fails transiently instead of looping")
@@ -132,12 +132,12 @@ struct AWSClientTests {
         let reasons = #"[{"Code":"TransactionConflict"},{"Code":"None"}]"#
         let body =
             #"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","message":"m","CancellationReasons":\#(reasons)}"#
-        let t = RecordingTransport(Array(repeating: .respond(400, body), count: 4))
+        let t = RecordingTransport(Array(repeating: .respond(400, body), count: 6))
         let refs = BlockReferences(db: try dynamo(t, RecordingSleeper()), table: "refs")
         await #expect { try await refs.take(owner: "o", execution: "e", hashes: ["a" + String(repeating: "0", count: 63)]) } throws: {
             ($0 as? AWSError)?.isConflict == true
         }
-        #expect(t.requests.count == 4)
+        #expect(t.requests.count == 6)
     }
 
     @Test(

@@ -4,7 +4,7 @@ import Foundation
 /// What the kernel decodes from outside, fed arbitrary bytes: the first byte picks the decoder, the rest is its
 /// input. Decoders must refuse bad input with a coded error; anything else (a crash, a trap, a hang) is a finding.
 enum FuzzTargets {
-    static let names = ["workflow", "segment-event", "connect-token", "state-pointer", "json", "pruner", "model-response"]
+    static let names = ["workflow", "segment-event", "connect-token", "state-pointer", "json", "pruner", "model-response", "handler"]
 
     static func run(_ data: Data) {
         guard let selector = data.first else { return }
@@ -22,6 +22,7 @@ enum FuzzTargets {
             _ = JSONScanner.object(body)
             _ = try? JSONValue(json: body)
         case 6: _ = try? GeminiWire.Response.parse(body)
+        case 7: HandlerTargets.run(body)
         default:
             if let value = try? JSONValue(json: body) {
                 for message in MessagePruner(limit: 2048).messages(records: [value, value], executionID: "e", traceID: "t", shard: "s") {

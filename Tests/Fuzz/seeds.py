@@ -41,18 +41,51 @@ def seeds():
                                                                 "step": value}}
             kernel = {"execution_id": "e", "owner_id": "o", "trace_id": "t", "manifest_id": "m", "version": value,
                       "cursor": cursor, "map_agg": {"stats": {"map_run_arn": "a:b", "item_counts": {"failed": value}}}}
-            yield 1, json.dumps({"action": action, "kernel": kernel, "execution_id": "e", "task_token": "t",
-                                 "item": {"chunk": {"chunk": "s3://b/x", "index": value, "size": value},
-                                          "map": cursor["fanout"], "identity": {"execution_id": "e", "owner_id": "o",
-                                                                                "trace_id": "t"}, "workflow": "w"},
-                                 "start": {"owner_id": "o", "workflow": {}}}).encode()
+            event = json.dumps({"action": action, "kernel": kernel, "execution_id": "e", "task_token": "t",
+                                "item": {"chunk": {"chunk": "s3://b/x", "index": value, "size": value},
+                                         "map": cursor["fanout"], "identity": {"execution_id": "e", "owner_id": "o",
+                                                                               "trace_id": "t"}, "workflow": "w"},
+                                "start": {"owner_id": "o", "workflow": {}}}).encode()
+            yield 1, event
+            yield 7, bytes([0, int(value) % 3 if value == int(value) else 0]) + event  # the whole segment runner
     for count in ("1e300", "-1", "2.5", "4611686018427387904"):  # model answers with impossible token counts
         yield 6, ('{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}],'
                   '"usageMetadata":{"promptTokenCount":%s,"candidatesTokenCount":%s}}' % (count, count)).encode()
+    yield from handler_seeds()
     yield 2, b"v1.team-a.4102444800." + b"0" * 64
     yield 2, b"v1.a.b.c.1.deadbeef"
     yield 3, b"s3://b/owners/team-a/blocks/" + b"a" * 64
     yield 3, b"s3://b/owners/team-a/../team-b/x"
+
+
+HANDLERS = ["segment-runner", "light-aggregator", "websocket-notifier", "gc-worker"]  # HandlerTargets.functions
+MODES = 3  # CannedTransport.Mode: empty, notFound, refused
+
+
+def handler_seeds():
+    """Selector 7: [function, answer mode, event] — every function's sample events, then forged and extreme ones."""
+    import json
+    events = {name: [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(ROOT, "Functions", name, "events", "*.json")))]
+              for name in HANDLERS}
+    arn = "arn:aws:states:us-east-1:123456789012:execution:analemma-workflow:x"
+    for value in (1e300, -1e300, 2 ** 62, -1, 0.5, "1e300", None, [], {}):
+        events["light-aggregator"].append(json.dumps({"map_run": {"MapRunArn": value, "ResultWriterDetails": {
+            "Bucket": "analemma-state", "Key": value}}, "execution_id": arn, "trace_id": value, "owner_id": value}).encode())
+        events["gc-worker"].append(json.dumps({"Records": [{"messageId": value, "body": json.dumps(
+            {"owner_id": value, "block": value, "reason": value})}]}).encode())
+        events["gc-worker"].append(json.dumps({"action": value}).encode())
+        events["websocket-notifier"].append(json.dumps({"requestContext": {
+            "routeKey": "subscribe", "eventType": "MESSAGE", "connectionId": value, "requestTimeEpoch": value},
+            "body": json.dumps({"action": "answer", "execution_id": value, "answer": value})}).encode())
+        events["websocket-notifier"].append(json.dumps({"requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+            "connectionId": "c"}, "queryStringParameters": {"token": f"v1.team-a.{value}.{'0' * 64}"}}).encode())
+        events["websocket-notifier"].append(json.dumps({"Records": [{"messageId": "m", "body": json.dumps({
+            "count": value, "execution_id": arn, "owner_id": "team-a", "trace_id": "t",
+            "shard": f"s3://analemma-state/owners/team-b/executions/{value}/events/x.jsonl"})}]}).encode())
+    for function, bodies in events.items():
+        for body in bodies:
+            for mode in range(MODES):
+                yield 7, bytes([HANDLERS.index(function), mode]) + body
 
 
 def main(out):

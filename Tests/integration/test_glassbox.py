@@ -259,7 +259,7 @@ def test_the_local_endpoint_answers_the_handshake_as_rfc_6455_says():
 
 @pytest.mark.parametrize("name,expected,log", [
     ("connect.json", {"statusCode": 401}, "connection refused"),
-    ("subscribe.json", {"statusCode": 403, "body": "unknown connection"}, None),
+    ("subscribe.json", {"statusCode": 401}, "message refused"),
     ("disconnect.json", {"statusCode": 200, "body": ""}, None),
     ("announcement.json", {"batchItemFailures": []}, None),
     ("announcement-forged.json", {"batchItemFailures": []}, "announcement dropped"),  # poison: never retried

@@ -98,7 +98,7 @@ public struct AWSClient: Sendable {
     }
 
     private func wait(attempt: Int, retryAfter: Duration?, deadlineMillis: Int64?, lastError: any Error) async throws {
-        guard attempt + 1 < retry.maxAttempts else { throw lastError }
+        guard attempt + 1 < retry.attempts(after: lastError) else { throw lastError }
         let delay = retry.delay(afterAttempt: attempt, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
         if let deadlineMillis {
             let startsAt =

@@ -4,23 +4,32 @@
 /// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
 public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
+    /// Attempts for a write conflict (DynamoDB `TransactionConflict`, S3 409): it applied nothing and clears as soon
+    /// as the other writer finishes, so it gets more tries than throttling (DynamoDB's SDKs allow 10).
+    public var conflictAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
     /// Time kept free before the deadline: no attempt starts later than `deadline - reserve`.
     public var reserve: Duration
 
     public init(
-        maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
+        maxAttempts: Int = 5, conflictAttempts: Int = 10, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
         reserve: Duration = .milliseconds(500)
     ) {
         self.maxAttempts = maxAttempts
+        self.conflictAttempts = conflictAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.reserve = reserve
     }
 
     /// No retries at all.
-    public static let none = RetryPolicy(maxAttempts: 1)
+    public static let none = RetryPolicy(maxAttempts: 1, conflictAttempts: 1)
+
+    /// How many attempts a call that failed with `error` gets in all.
+    public func attempts(after error: any Error) -> Int {
+        (error as? AWSError)?.isConflict == true ? max(maxAttempts, conflictAttempts) : maxAttempts
+    }
 
     /// The wait before attempt `attempt + 1` (attempt counts from 0): uniform in [0, min(max, base·2^attempt)],
     /// and at least `retryAfter` when the service asked for it. `unit` is a random number in [0, 1).

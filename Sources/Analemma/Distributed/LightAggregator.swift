@@ -77,8 +77,8 @@ public struct LightAggregatorService: LambdaHandler {
     }
 
     /// Reads `STATE_BUCKET` and the AWS settings from the function environment.
-    public init(environment: FunctionEnvironment, logger: Logger) throws {
-        let client = try AWSClient(environment: environment)
+    public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
+        let client = try AWSClient(environment: environment, transport: transport)
         self.init(
             aggregator: LightAggregator(
                 s3: try S3(client: client), stepFunctions: try StepFunctions(client: client),

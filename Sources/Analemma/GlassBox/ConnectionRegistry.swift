@@ -20,14 +20,20 @@ public struct ConnectionRegistry: Sendable {
         self.table = table
     }
 
-    /// Records a connection and its owner.
+    /// Records a connection and its owner. A connection already registered to another owner stays theirs
+    /// (`Analemma.Forbidden`): a forged `$connect` cannot take over a live connection.
     public func register(connectionID: String, ownerID: String, expiresAt: Int64, now: Int64) async throws {
-        try await db.putItem(
-            table: table,
-            item: [
-                "pk": .s("CONN#\(connectionID)"), "sk": .s("META"), "owner_id": .s(ownerID), "connected_at": .int(now),
-                "expires_at": .int(expiresAt),
-            ])
+        do {
+            try await db.putItem(
+                table: table,
+                item: [
+                    "pk": .s("CONN#\(connectionID)"), "sk": .s("META"), "owner_id": .s(ownerID), "connected_at": .int(now),
+                    "expires_at": .int(expiresAt),
+                ],
+                .init(condition: "attribute_not_exists(pk) OR owner_id = :o", values: [":o": .s(ownerID)]))
+        } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
+            throw AnalemmaError(.forbidden, "connection \(connectionID.prefix(80).debugDescription) belongs to another owner")
+        }
     }
 
     /// The owner a connection proved, or nil for an unknown (or already removed) connection.

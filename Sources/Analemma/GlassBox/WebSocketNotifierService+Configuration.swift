@@ -2,17 +2,18 @@
 extension WebSocketNotifierService {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `CONNECTIONS_TABLE`, `WEBSOCKET_CALLBACK_URL` and
     /// `CONNECT_TOKEN_SECRET` (at least 16 bytes); a missing or bad value is `Analemma.InvalidConfiguration`.
-    public init(environment: FunctionEnvironment, logger: Logger) throws {
-        let client = try AWSClient(environment: environment)
+    public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
+        let client = try AWSClient(environment: environment, transport: transport)
         let db = try DynamoDB(client: client)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let s3 = try S3(client: client)
+        let management = try APIGatewayManagement(
+            client: client, callbackURL: try environment.require("WEBSOCKET_CALLBACK_URL", "the WebSocket API's connection URL"))
         try self.init(
             registry: ConnectionRegistry(db: db, table: try environment.require("CONNECTIONS_TABLE", "the WebSocket connections table")),
             manifests: ManifestStore(db: db, table: try environment.require("MANIFEST_TABLE", "the manifest table")),
             eventLog: EventLog(s3: s3, bucket: bucket),
-            connections: try APIGatewayManagement(
-                client: client, callbackURL: try environment.require("WEBSOCKET_CALLBACK_URL", "the WebSocket API's connection URL")),
+            connections: management, probe: management,
             answers: HumanAnswers(
                 hydrator: StateHydrator(store: S3BlockStore(s3: s3, bucket: bucket)), stepFunctions: try StepFunctions(client: client)),
             secret: try environment.require("CONNECT_TOKEN_SECRET", "the connect token secret"), logger: logger)

@@ -58,6 +58,11 @@ extension WebSocketNotifierService {
     /// Reads the announced shard (only it: light hydration) and posts it to the execution's subscribers of the same owner.
     public func notify(_ n: EventNotification) async throws -> Delivery {
         let pointer = try StatePointer(parsing: n.shard, stateBucket: eventLog.bucket, ownerID: n.owner_id)
+        let folder = try StatePointer(bucket: eventLog.bucket, ownerID: n.owner_id, path: EventLog.folder(n.execution_id)).key + "/"
+        guard pointer.key.hasPrefix(folder) else {
+            throw AnalemmaError(
+                .forgedPointer, "shard \(n.shard.prefix(200).debugDescription) is not one of execution \(n.execution_id.prefix(200))'s")
+        }
         let now = clock.nowMillis() / 1000  // a connection whose token expired gets nothing more, even while open
         let subscribers = try await registry.subscribers(of: n.execution_id).filter { $0.ownerID == n.owner_id && $0.expiresAt > now }
         var d = Delivery()

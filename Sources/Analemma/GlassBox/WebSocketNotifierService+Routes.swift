@@ -17,10 +17,13 @@ extension WebSocketNotifierService {
         var body: String?
     }
 
+    /// A client message. `token` is the connect token the client connected with: every message carries it, so an
+    /// event forged by a direct Invoke with another client's `connectionId` is refused (the token is the proof).
     struct Request: Decodable {
         var action: String?
         var execution_id: String?
         var answer: JSONValue?
+        var token: String?
     }
 
     func route(_ event: Data) async throws -> Data {
@@ -36,6 +39,7 @@ extension WebSocketNotifierService {
                     e.queryStringParameters?["token"] ?? "", secret: secret, nowSeconds: clock.nowMillis() / 1000)
                 try await registry.register(
                     connectionID: connection, ownerID: token.ownerID, expiresAt: token.expiresAt, now: clock.nowMillis())
+                // (a forged $connect naming another owner's live connection is refused by the registry: forbidden)
                 logger.info("connected", ["connection": connection, "owner_id": token.ownerID])
                 return Self.response(200)
             } catch let error as AnalemmaError where error.code == .forbidden {
@@ -43,6 +47,11 @@ extension WebSocketNotifierService {
                 return Self.response(401, error.message)
             }
         case "$disconnect":
+            // API Gateway runs $disconnect after the connection closed; one it still reports open is a forged event.
+            guard try await probe.isGone(connection) else {
+                logger.warn("forged $disconnect refused", ["connection": connection])
+                return Self.response(403, "connection \(connection.debugDescription) is still open")
+            }
             try await registry.remove(connectionID: connection)
             return Self.response(200)
         default:
@@ -62,21 +71,31 @@ extension WebSocketNotifierService {
                 return Self.response(400, "unknown action")
             }
             do {
-                if request.action == "answer" { return try await answer(connection, execution: execution, with: request.answer ?? .null) }
-                return try await subscribe(connection, to: execution)
+                if request.action == "answer" {
+                    return try await answer(connection, execution: execution, with: request.answer ?? .null, token: request.token)
+                }
+                return try await subscribe(connection, to: execution, token: request.token)
             } catch let refusal as Refusal {
                 return refusal.response
             }
         }
     }
 
-    /// The connection's owner and the execution's head manifest when that owner owns it; otherwise throws a
-    /// ``Refusal`` (after an error message to the connection) carrying the route's response.
-    func owned(_ connection: String, _ executionID: String) async throws -> (owner: String, expiresAt: Int64, manifest: Manifest) {
-        guard let (owner, expiresAt) = try await registry.owner(of: connection) else {
-            throw Refusal(response: Self.response(403, "unknown connection"))
+    /// The connection's owner and the execution's head manifest when the message carries that owner's connect token
+    /// and the owner owns the execution; otherwise throws a ``Refusal`` carrying the route's response (a message
+    /// without the connection's own token is refused before anything is read, written or posted).
+    func owned(_ connection: String, _ executionID: String, token: String?) async throws
+        -> (owner: String, expiresAt: Int64, manifest: Manifest)
+    {
+        // The signature is checked first (time aside): only then is the message known to come from a holder of the
+        // owner's token, and only such a holder is ever told anything on the connection.
+        guard let proof = try? ConnectToken.verify(token ?? "", secret: secret, nowSeconds: Int64.min),
+            let (owner, expiresAt) = try await registry.owner(of: connection), owner == proof.ownerID
+        else {
+            logger.warn("message refused", ["connection": connection, "why": "no connect token of the connection's owner"])
+            throw Refusal(response: Self.response(401, "every message carries the connection's own connect token"))
         }
-        guard expiresAt > clock.nowMillis() / 1000 else {  // the token was checked at $connect; it also ends there
+        guard min(expiresAt, proof.expiresAt) > clock.nowMillis() / 1000 else {  // checked at $connect; it also ends there
             let message = "connect token expired: reconnect with a new token (analemma token OWNER)"
             try? await post(connection, Self.control("error", ["code": ErrorCode.forbidden.rawValue, "message": message]))
             throw Refusal(response: Self.response(401, message))
@@ -98,9 +117,9 @@ extension WebSocketNotifierService {
     struct Refusal: Error { var response: Data }
 
     /// Answers the execution's pending human question (the owner's own executions only).
-    func answer(_ connection: String, execution executionID: String, with value: JSONValue) async throws -> Data {
+    func answer(_ connection: String, execution executionID: String, with value: JSONValue, token: String?) async throws -> Data {
         guard let answers else { return Self.response(404, "answering is off") }
-        let manifest = try await owned(connection, executionID).manifest
+        let manifest = try await owned(connection, executionID, token: token).manifest
         do {
             switch try await answers.answer(at: manifest, with: value) {
             case .accepted(let node):
@@ -122,8 +141,8 @@ extension WebSocketNotifierService {
     }
 
     /// Subscribes a connection to one of its owner's executions and sends what happened so far.
-    func subscribe(_ connection: String, to executionID: String) async throws -> Data {
-        let (owner, expiresAt, manifest) = try await owned(connection, executionID)
+    func subscribe(_ connection: String, to executionID: String, token: String?) async throws -> Data {
+        let (owner, expiresAt, manifest) = try await owned(connection, executionID, token: token)
         try await registry.subscribe(connectionID: connection, executionID: executionID, ownerID: owner, expiresAt: expiresAt)
         try await post(
             connection, Self.control("subscribed", ["execution_id": executionID, "trace_id": manifest.traceID ?? "", "owner_id": owner]))

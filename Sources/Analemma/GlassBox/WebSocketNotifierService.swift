@@ -15,6 +15,8 @@ public struct WebSocketNotifierService: LambdaHandler {
     public let eventLog: EventLog
     /// Posts to connections (`WEBSOCKET_CALLBACK_URL`): `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
     public let connections: any ConnectionPoster
+    /// Whether API Gateway still holds a connection (GetConnection), so a forged `$disconnect` is told apart.
+    public let probe: any ConnectionProbe
     /// Answers a pending human question from a WebSocket client (`answer` route); nil turns the route off.
     public let answers: HumanAnswers?
     public let secret: String
@@ -26,13 +28,14 @@ public struct WebSocketNotifierService: LambdaHandler {
 
     public init(
         registry: ConnectionRegistry, manifests: ManifestStore, eventLog: EventLog, connections: any ConnectionPoster,
-        answers: HumanAnswers? = nil, secret: String, clock: any WallClock = SystemWallClock(), logger: Logger
+        probe: any ConnectionProbe, answers: HumanAnswers? = nil, secret: String, clock: any WallClock = SystemWallClock(), logger: Logger
     ) throws {
         try ConnectToken.checkSecret(secret)
         self.registry = registry
         self.manifests = manifests
         self.eventLog = eventLog
         self.connections = connections
+        self.probe = probe
         self.answers = answers
         self.secret = secret
         self.clock = clock
@@ -105,4 +108,17 @@ public protocol ConnectionPoster: Sendable {
     func post(to connectionID: String, data: Data) async throws
 }
 
-extension APIGatewayManagement: ConnectionPoster {}
+/// Tells whether a connection is gone (one method: GetConnection in production).
+public protocol ConnectionProbe: Sendable {
+    /// True when API Gateway answers 410 Gone for the connection.
+    func isGone(_ connectionID: String) async throws -> Bool
+}
+
+extension APIGatewayManagement: ConnectionPoster, ConnectionProbe {
+    public func isGone(_ connectionID: String) async throws -> Bool {
+        do {
+            _ = try await get(connectionID)
+            return false
+        } catch is ConnectionGone { return true }
+    }
+}

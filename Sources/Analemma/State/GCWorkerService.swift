@@ -31,8 +31,8 @@ public struct GCWorkerService: LambdaHandler {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200),
     /// `RETENTION_KEEP_LAST` and `RETENTION_MAX_AGE_DAYS` (unset: histories are kept), `RETENTION_MIN_AGE_SECONDS`
     /// (default one day: an execution that ended more recently is never expired).
-    public init(environment: FunctionEnvironment, logger: Logger) throws {
-        let client = try AWSClient(environment: environment)
+    public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
+        let client = try AWSClient(environment: environment, transport: transport)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let grace = try environment.integer("GC_GRACE_SECONDS", default: 1200)
         guard grace >= 0 else { throw AnalemmaError(.invalidConfiguration, "GC_GRACE_SECONDS must not be negative") }

@@ -19,6 +19,8 @@ public struct GarbageCollector: Sendable {
         case deleted
         /// Already deleted by an earlier delivery.
         case alreadyDeleted = "already_deleted"
+        /// Never referenced and not stored: nothing to collect, and nothing is written (a forged or stale candidate).
+        case absent
     }
 
     public let references: BlockReferences
@@ -40,7 +42,10 @@ public struct GarbageCollector: Sendable {
     public func collect(owner: String, hash: String) async throws -> (verdict: Verdict, retryAfterSeconds: Int?) {
         let now = clock.nowMillis()
         guard let marks = try await references.marks(owner: owner, hash: hash) else {
-            // Never referenced (the upload of a crashed commit): condemn, then wait out the grace period.
+            // Never referenced: the upload of a crashed commit (condemn it, then wait out the grace period) — or a
+            // candidate naming no stored block at all, which leaves no record behind.
+            let key = try StatePointer(bucket: blocks.bucket, ownerID: owner, path: "blocks/\(hash)").key
+            guard try await blocks.s3.headObject(bucket: blocks.bucket, key: key) != nil else { return (.absent, nil) }
             _ = try await references.condemn(owner: owner, hash: hash, now: now)
             return (.deferred, Int(graceMillis / 1000))
         }

@@ -3,8 +3,11 @@ extension SegmentRunnerService {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL` (required),
     /// `GC_DELAY_SECONDS` (default 300) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
     /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
-    public init(environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard) throws {
-        let client = try AWSClient(environment: environment)
+    public init(
+        environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard,
+        transport: any HTTPTransport = SocketTransport()
+    ) throws {
+        let client = try AWSClient(environment: environment, transport: transport)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let s3 = try S3(client: client)
         let db = try DynamoDB(client: client)
@@ -16,7 +19,7 @@ extension SegmentRunnerService {
             manifests: ManifestStore(db: db, table: try environment.require("MANIFEST_TABLE", "the manifest table")),
             references: BlockReferences(db: db, table: try environment.require("BLOCK_REFERENCES_TABLE", "the block reference table")),
             gcQueue: gc)
-        let model = try ModelConfiguration.languageModel(environment: environment, logger: logger)
+        let model = try ModelConfiguration.languageModel(environment: environment, logger: logger, transport: transport)
         self.init(
             workflows: WorkflowStore(s3: s3, bucket: bucket), checkpoints: checkpoints,
             payloads: ZeroGravityPayload(s3: s3, bucket: bucket),

@@ -32,10 +32,20 @@ extension SegmentRunnerService {
     func position(_ k: KernelPayload) async throws -> (manifest: Manifest, head: ManifestStore.Head, replay: KernelPayload?) {
         let (manifest, head) = try await latest(k)
         if head.manifestID == k.manifestID {
+            guard head.version == k.version else {
+                throw AnalemmaError(
+                    .forgedPointer,
+                    "payload names version \(k.version) of execution \(k.executionID.debugDescription); its state is at \(head.version)")
+            }
             try await checkCursor(k, against: manifest)
             return (manifest, head, nil)
         }
-        if head.version > k.version, manifest.parentManifestID == k.manifestID {
+        if head.version > k.version, head.version - 1 == k.version, manifest.parentManifestID == k.manifestID {
+            // A retry of the step that committed the head: the payload must be the one the parent stored.
+            guard let parent = try await self.manifest(k.executionID, k.manifestID) else {
+                throw AnalemmaError(.invalidState, "execution \(k.executionID.debugDescription) lost manifest \(k.manifestID.prefix(12))")
+            }
+            try await checkCursor(k, against: parent)
             return (manifest, head, try await payload(at: manifest, head: head, identity: k))
         }
         throw AnalemmaError(

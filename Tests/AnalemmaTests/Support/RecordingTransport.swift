@@ -36,14 +36,15 @@ final class RecordingSleeper: Sleeper, @unchecked Sendable {
 }
 
 func testClient(
-    _ transport: RecordingTransport, sleeper: RecordingSleeper = RecordingSleeper(), now: Int64 = 1_440_938_160_000, maxAttempts: Int = 4
+    _ transport: RecordingTransport, sleeper: RecordingSleeper = RecordingSleeper(), now: Int64 = 1_440_938_160_000, maxAttempts: Int = 4,
+    conflictAttempts: Int = 6
 )
     -> AWSClient
 {
     AWSClient(
         credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "SECRET"), region: "us-east-1",
         environment: FunctionEnvironment(["AWS_ENDPOINT_URL": "http://127.0.0.1:4566"]), transport: transport,
-        retry: RetryPolicy(maxAttempts: maxAttempts), clock: FixedClock(now: now), sleeper: sleeper)
+        retry: RetryPolicy(maxAttempts: maxAttempts, conflictAttempts: conflictAttempts), clock: FixedClock(now: now), sleeper: sleeper)
 }
 
 extension DynamoDB.BatchWrite {
