@@ -5,6 +5,9 @@ TEST_PORT ?= 4580
 AUTH_PORT ?= 4590
 TLS_PORT ?= 4592
 PYTEST_ARGS ?= Tests/integration
+STACK_ARGS ?=
+CHAOS_RATES ?= 0.05 0.20
+CHAOS_SEED ?= 20261201
 AWS_IT_FILTER ?= AWSIntegrationTests|CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests
 FUZZ_SECONDS ?= 60
 VENV := .venv
@@ -15,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium python3-venv
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
+.PHONY: chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -34,7 +37,8 @@ help:
 	@echo "make sweep       run the GC sweeper once on the local stack (roll back interrupted commits, queue unreachable blocks)"
 	@echo "make bench       benchmarks, one JSON object per line"
 	@echo "make reliability fault plans, concurrency, bad input and fuzzing: the figures (0 violations, 0 crashes)"
-	@echo "make fuzz        libFuzzer over the decoders for FUZZ_SECONDS (60)"
+	@echo "make fuzz        libFuzzer over the decoders and every function's handler for FUZZ_SECONDS (60)"
+	@echo "make chaos       the end-to-end workflows with AWS's faults injected at CHAOS_RATES (5 % and 20 %)"
 
 deps: apt-deps $(VENV)/.stamp
 
@@ -59,7 +63,7 @@ unit: apt-deps
 integration: deps build
 	@$(STACK) down --state-dir .local/test >/dev/null
 	@rm -rf .local/test
-	$(STACK) up --port $(TEST_PORT) --state-dir .local/test
+	$(STACK) up --port $(TEST_PORT) --state-dir .local/test $(STACK_ARGS)
 	@status=0; ANALEMMA_ENDPOINT=http://127.0.0.1:$(TEST_PORT) ANALEMMA_STATE_DIR=.local/test ANALEMMA_BIN_DIR=$(BIN) \
 	  $(PY) -m pytest $(PYTEST_ARGS) -q -p no:cacheprovider || status=$$?; \
 	$(STACK) down --state-dir .local/test; exit $$status
@@ -107,6 +111,15 @@ fuzz: $(VENV)/.stamp
 	swift build -c release --product analemma-fuzz --sanitize fuzzer -Xswiftc -DANALEMMA_FUZZ --build-path .build-fuzz
 	$(PY) Tests/Fuzz/run.py --seconds $(FUZZ_SECONDS)
 
+# Chaos: the end-to-end workflows on a stack injecting AWS's documented faults into the product's calls, once per
+# rate (a fresh stack each, seeded); prints executions correct / total and invariant violations per rate.
+chaos: deps build
+	@mkdir -p .local && rm -f .local/chaos.jsonl
+	@for rate in $(CHAOS_RATES); do echo "-- chaos at $$rate (seed $(CHAOS_SEED))"; \
+	  ANALEMMA_CHAOS=$$rate ANALEMMA_CHAOS_REPORT=$(CURDIR)/.local/chaos.jsonl $(MAKE) --no-print-directory integration \
+	    PYTEST_ARGS="Tests/integration/test_chaos.py -s" STACK_ARGS="--chaos $$rate,$(CHAOS_SEED)" || exit 1; done
+	@$(PY) Tests/chaos_report.py .local/chaos.jsonl
+
 # The reliability figures: every fault plan and concurrency suite (over HTTP and HTTPS), the bad-input corpus, a
 # bounded fuzz run; prints scenarios, fault points, bad inputs, violations and crashes (both must be 0).
 reliability: deps build
@@ -114,7 +127,7 @@ reliability: deps build
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory aws-integration \
 	  AWS_IT_FILTER="CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests"
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl ANALEMMA_LONG=1 $(MAKE) --no-print-directory integration \
-	  PYTEST_ARGS="Tests/integration/test_bad_input.py Tests/integration/test_instance_death.py Tests/integration/test_long_runs.py"
+	  PYTEST_ARGS="Tests/integration/test_bad_input.py Tests/integration/test_forged_identifiers.py Tests/integration/test_instance_death.py Tests/integration/test_long_runs.py"
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(PY) Tests/reliability_report.py .local/reliability.jsonl
 

@@ -28,6 +28,51 @@ def apply_all():
     _faithful_distributed_map()
     _isolated_dynamodb_writes()
     _map_run_not_found()
+    _history_limit()
+
+
+HISTORY_LIMIT = 25_000  # Step Functions quotas: events in one Standard execution's history
+
+
+def _history_limit():
+    """AWS fails a Standard execution whose history reaches 25,000 events; moto keeps going. Here the execution
+    fails (`States.Runtime`, naming the limit) once its history reaches ANALEMMA_SFN_HISTORY_LIMIT (default 25,000):
+    the program stops after the state that crossed it, and its ExecutionFailed event is the last one."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    limit = int(os.environ.get("ANALEMMA_SFN_HISTORY_LIMIT") or HISTORY_LIMIT)
+    closing = {HistoryEventType.ExecutionFailed, HistoryEventType.ExecutionSucceeded, HistoryEventType.ExecutionAborted,
+               HistoryEventType.ExecutionTimedOut}
+    original_init, original_add, original_set_error = Environment.__init__, EventManager.add_event, Environment.set_error
+
+    @functools.wraps(original_init)
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.event_manager.analemma_root = self  # a frame's own manager is replaced by its root's right after
+
+    @functools.wraps(original_add)
+    def add_event(self, context, event_type, *args, **kwargs):
+        event_id = original_add(self, context, event_type, *args, **kwargs)
+        root = getattr(self, "analemma_root", None)
+        if event_id >= limit and root is not None and event_type not in closing and not getattr(self, "analemma_over", False):
+            self.analemma_over = True
+            self.analemma_error = ExecutionFailedEventDetails(
+                error="States.Runtime",
+                cause=f"The execution history reached its limit of {limit} events (Step Functions quota for a Standard "
+                      "workflow): continue long work as a new execution")
+            root.set_error(self.analemma_error)
+        return event_id
+
+    @functools.wraps(original_set_error)
+    def set_error(self, error):
+        # The state interrupted by the limit may fail on its own afterwards: the limit stays the reason.
+        original_set_error(self, getattr(self.event_manager, "analemma_error", None) or error)
+
+    Environment.__init__ = init
+    EventManager.add_event = add_event
+    Environment.set_error = set_error
 
 
 def _map_run_not_found():

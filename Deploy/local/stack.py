@@ -34,6 +34,10 @@ def parse_args(argv):
     p.add_argument("--max-instances", type=int, default=4, help="default per-function instance limit")
     p.add_argument("--overrides", default=os.path.join(HERE, "overrides.json"),
                    help='JSON {"*": {VAR: value}, "<function>": {VAR: value}} applied over function.json defaults')
+    p.add_argument("--chaos", default=None, metavar="RATE[,SEED]",
+                   help="inject AWS's documented faults into this fraction of the product's calls (Deploy/local/chaos.py)")
+    p.add_argument("--history-limit", type=int, default=None,
+                   help="events in one execution's history before it fails (AWS: 25,000; lower it for tests)")
     p.add_argument("--auth", action="store_true",
                    help="moto request authentication on (INITIAL_NO_AUTH_ACTION_COUNT); see ANALEMMA_NO_AUTH_COUNT")
     return p.parse_args(argv)
@@ -103,22 +107,25 @@ def down(args):
 
 def serve(args):
     sys.path.insert(0, HERE)
+    import lambda_service
     import service
 
     moto_port = args.moto_port or args.port + 1
     dirs = args.functions_dir or [os.path.join(ROOT, "Functions"), os.path.join(ROOT, "Tests", "Functions")]
     overrides = json.load(open(args.overrides)) if os.path.isfile(args.overrides) else {}
-    svc = service.LambdaService(dirs, args.bin_dir, os.path.join(args.state_dir, "logs"), endpoint(args),
+    svc = lambda_service.LambdaService(dirs, args.bin_dir, os.path.join(args.state_dir, "logs"), endpoint(args),
                                 region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
                                 max_instances=args.max_instances, overrides=overrides)
     moto_env = dict(os.environ, MOTO_PORT=str(args.port))
+    if args.history_limit:
+        moto_env["ANALEMMA_SFN_HISTORY_LIMIT"] = str(args.history_limit)
     if args.auth:
         moto_env["INITIAL_NO_AUTH_ACTION_COUNT"] = os.environ.get("ANALEMMA_NO_AUTH_COUNT", "3")
         moto_env["ANALEMMA_INTERPRETER_CREDENTIALS"] = os.path.join(os.path.abspath(args.state_dir), "interpreter-credentials.json")
     moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_launcher.py"), "-H", args.host,
                              "-p", str(moto_port)], env=moto_env, cwd=HERE)
     ready = threading.Event()
-    front = service.FrontDoor((args.host, args.port), svc, (args.host, moto_port), ready)
+    front = service.FrontDoor((args.host, args.port), svc, (args.host, moto_port), ready, chaos_spec=args.chaos)
 
     def stop(*_):
         svc.stop()

@@ -207,3 +207,36 @@ def test_a_state_output_over_256_kib_fails_with_states_data_limit_exceeded(endpo
         assert d["status"] == "FAILED" and d["error"] == "States.DataLimitExceeded", d
     else:
         assert d["status"] == "SUCCEEDED", d["status"]
+
+
+def counting_loop(until):
+    """Pass → Choice → Pass … until $.i reaches `until` (4 history events per round), then Succeed."""
+    return {"StartAt": "Count", "States": {
+        "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "More"},
+        "More": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": until, "Next": "Count"}],
+                 "Default": "Done"},
+        "Done": {"Type": "Succeed"}}}
+
+
+@pytest.mark.parametrize("rounds,fails", [(100, False), (7_000, True)])
+def test_an_execution_whose_history_reaches_25000_events_fails(endpoint, sfn, rounds, fails):
+    """Step Functions' quota: a Standard execution fails when its history reaches 25,000 events. 100 rounds (~400
+    events) succeed; 7,000 rounds (~28,000) fail at the limit, and the history ends there."""
+    import resources  # Deploy/local
+    from conftest import wait_execution
+    machine = sfn.create_state_machine(name=f"history-{rounds}-{RUN}", definition=json.dumps(counting_loop(rounds)),
+                                       roleArn=resources.ROLE)["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input='{"i": 0}')["executionArn"]
+    d = wait_execution(sfn, arn, seconds=300)
+    if not fails:
+        assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"i": rounds}, d
+        return
+    assert d["status"] == "FAILED" and d["error"] == "States.Runtime" and "25000 events" in d["cause"], d
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert 25_000 <= len(events) <= 25_004 and events[-1]["type"] == "ExecutionFailed", (len(events), events[-1]["type"])
