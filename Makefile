@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 PORT ?= 4566
 TEST_PORT ?= 4580
+TEST_STATE ?= .local/test
 AUTH_PORT ?= 4590
 TLS_PORT ?= 4592
 PYTEST_ARGS ?= Tests/integration
@@ -18,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium python3-venv
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
+.PHONY: continue-as-new chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -61,12 +62,12 @@ unit: apt-deps
 
 # Integration tests start their own stack on TEST_PORT (so a dev stack on PORT is left alone) and always stop it.
 integration: deps build
-	@$(STACK) down --state-dir .local/test >/dev/null
-	@rm -rf .local/test
-	$(STACK) up --port $(TEST_PORT) --state-dir .local/test $(STACK_ARGS)
-	@status=0; ANALEMMA_ENDPOINT=http://127.0.0.1:$(TEST_PORT) ANALEMMA_STATE_DIR=.local/test ANALEMMA_BIN_DIR=$(BIN) \
+	@$(STACK) down --state-dir $(TEST_STATE) >/dev/null
+	@rm -rf $(TEST_STATE)
+	$(STACK) up --port $(TEST_PORT) --state-dir $(TEST_STATE) $(STACK_ARGS)
+	@status=0; ANALEMMA_ENDPOINT=http://127.0.0.1:$(TEST_PORT) ANALEMMA_STATE_DIR=$(TEST_STATE) ANALEMMA_BIN_DIR=$(BIN) \
 	  $(PY) -m pytest $(PYTEST_ARGS) -q -p no:cacheprovider || status=$$?; \
-	$(STACK) down --state-dir .local/test; exit $$status
+	$(STACK) down --state-dir $(TEST_STATE); exit $$status
 
 # The Swift AWS clients against a stack with moto's SigV4 checking on (IAM user created by aws_fixture.py).
 aws-integration: deps build
@@ -84,7 +85,14 @@ aws-integration: deps build
 	  || status=$$?; \
 	kill $$(cat .local/auth/tls/proxy.pid) 2>/dev/null; $(STACK) down --state-dir .local/auth; exit $$status
 
-test: lint unit integration aws-integration
+test: lint unit integration continue-as-new aws-integration
+
+# Continue-as-new on a stack whose history limit is lowered (the segment runner follows it): a 600-segment loop
+# here, 10,000 segments in `make reliability` (CONTINUE_LONG=1).
+HISTORY_LIMIT ?= 1000
+continue-as-new: deps build
+	ANALEMMA_HISTORY_LIMIT=$(HISTORY_LIMIT) ANALEMMA_LONG=$(CONTINUE_LONG) $(MAKE) --no-print-directory integration \
+	  STACK_ARGS="--history-limit $(HISTORY_LIMIT)" PYTEST_ARGS="Tests/integration/test_continue_as_new.py -s"
 
 # Deploy bundles. With a static Linux (musl) Swift SDK installed, `make package` builds with it; otherwise it
 # packages the host build, which is already a fully static glibc executable (-static-executable: no shared
@@ -128,6 +136,7 @@ reliability: deps build
 	  AWS_IT_FILTER="CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests"
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl ANALEMMA_LONG=1 $(MAKE) --no-print-directory integration \
 	  PYTEST_ARGS="Tests/integration/test_bad_input.py Tests/integration/test_forged_identifiers.py Tests/integration/test_instance_death.py Tests/integration/test_long_runs.py"
+	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory continue-as-new CONTINUE_LONG=1
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(PY) Tests/reliability_report.py .local/reliability.jsonl
 

@@ -7,7 +7,8 @@ import json
 import sys
 
 EXPECTED = ["commit", "gc/crash", "gc/lost-answer", "sweep/crash", "sweep/lost-answer", "concurrency/executions",
-            "concurrency/one-head", "bad-input", "bad-input/figures", "instance-death", "long-runs", "fuzz"]
+            "concurrency/one-head", "bad-input", "forged-identifiers", "bad-input/figures", "instance-death", "long-runs",
+            "continue-as-new", "fuzz"]
 
 
 def main(path):
@@ -27,7 +28,7 @@ def main(path):
     total = sum(rows.values(), collections.Counter())
     print(f"{'total':<24}{total['runs']:>6}{total['scenarios']:>11}{total['fault_points']:>14}{total['bad_inputs']:>12}"
           f"{total['inputs']:>13}{total['violations']:>12}{total['crashes']:>9}")
-    print(f"bad inputs: {total['bad_inputs']} cases, {total['clear_error']} clear errors, {total['crashes']} crashes, "
+    print(f"bad inputs and forged identifiers: {total['bad_inputs']} cases, {total['clear_error']} clear errors, {total['crashes']} crashes, "
           f"{total['state_changed']} changed state, {total['wrongly_allowed']} wrongly allowed")
     for key in ("scenarios", "fault_points", "bad_inputs", "inputs", "violations", "crashes", "clear_error", "state_changed",
                 "wrongly_allowed"):

@@ -29,6 +29,7 @@ def apply_all():
     _isolated_dynamodb_writes()
     _map_run_not_found()
     _history_limit()
+    _start_execution_parameters()
 
 
 HISTORY_LIMIT = 25_000  # Step Functions quotas: events in one Standard execution's history
@@ -73,6 +74,25 @@ def _history_limit():
     Environment.__init__ = init
     EventManager.add_event = add_event
     Environment.set_error = set_error
+
+
+def _start_execution_parameters():
+    """The `arn:aws:states:::states:startExecution` integration takes the API's members as ASL writes them
+    (`StateMachineArn`, `Input`, `Name`), as AWS documents; moto passed them to boto3 unchanged, which refuses them
+    (its parameters are `stateMachineArn`, `input`, `name`), so every such Task failed.
+    https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html"""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn as sfn
+
+    original = sfn.StateTaskServiceSfn._normalise_parameters
+
+    @functools.wraps(original)
+    def normalise(self, parameters, boto_service_name=None, service_action_name=None):
+        original(self, parameters, boto_service_name=boto_service_name, service_action_name=service_action_name)
+        if service_action_name is None and self._get_boto_service_action() == "start_execution":
+            for key in [k for k in parameters if k in ("StateMachineArn", "Input", "Name", "TraceHeader")]:
+                parameters[key[0].lower() + key[1:]] = parameters.pop(key)
+
+    sfn.StateTaskServiceSfn._normalise_parameters = normalise
 
 
 def _map_run_not_found():
@@ -242,7 +262,8 @@ def _faithful_distributed_map():
     """moto neither enforces ToleratedFailurePercentage/Count (failed items become null, the map succeeds) nor
     writes ResultWriter result files (only an empty manifest). As AWS does: a map whose failed items exceed either
     threshold fails with States.ExceedToleratedFailureThreshold; ResultWriter writes SUCCEEDED_0.json / FAILED_0.json
-    (one record per child execution: ExecutionArn, Name, Input, Output or Error/Cause, Status, dates, …) and lists
+    (one record per child execution: ExecutionArn, Name, Input — what the child received, after ItemSelector —,
+    Output or Error/Cause, Status, dates, …) and lists
     them in <Prefix>/<map run id>/manifest.json."""
     import datetime
 
@@ -262,12 +283,20 @@ def _faithful_distributed_map():
         return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     original_eval_job = dipw.DistributedItemProcessorWorker._eval_job
+    original_eval_input = dipw.DistributedItemProcessorWorker._eval_input
+
+    def eval_input(self, env_frame):
+        original_eval_input(self, env_frame)
+        env_frame.analemma_child_input = env_frame.states.get_input()  # what the child receives (after ItemSelector)
+
+    dipw.DistributedItemProcessorWorker._eval_input = eval_input
 
     def eval_job(self, env, job):
         started = now()
         original_eval_job(self, env, job)
         arn = f"{self._map_run_record.map_run_arn.replace(':mapRun:', ':execution:')}:{job.job_index}"
-        record = {"ExecutionArn": arn, "Name": str(job.job_index), "Input": json.dumps(job.job_input),
+        child_input = getattr(env, "analemma_child_input", job.job_input)
+        record = {"ExecutionArn": arn, "Name": str(job.job_index), "Input": json.dumps(child_input),
                   "InputDetails": {"Included": True}, "StartDate": started, "StopDate": now(),
                   "StateMachineArn": self._map_run_record.map_state_machine_arn, "RedriveCount": 0,
                   "RedriveStatus": "NOT_REDRIVABLE", "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven"}

@@ -37,7 +37,7 @@ def parse_args(argv):
     p.add_argument("--chaos", default=None, metavar="RATE[,SEED]",
                    help="inject AWS's documented faults into this fraction of the product's calls (Deploy/local/chaos.py)")
     p.add_argument("--history-limit", type=int, default=None,
-                   help="events in one execution's history before it fails (AWS: 25,000; lower it for tests)")
+                   help="events in one execution's history before it fails (AWS: 25,000; lower it for tests: the segment runner's HISTORY_EVENT_LIMIT follows)")
     p.add_argument("--auth", action="store_true",
                    help="moto request authentication on (INITIAL_NO_AUTH_ACTION_COUNT); see ANALEMMA_NO_AUTH_COUNT")
     return p.parse_args(argv)
@@ -113,6 +113,8 @@ def serve(args):
     moto_port = args.moto_port or args.port + 1
     dirs = args.functions_dir or [os.path.join(ROOT, "Functions"), os.path.join(ROOT, "Tests", "Functions")]
     overrides = json.load(open(args.overrides)) if os.path.isfile(args.overrides) else {}
+    if args.history_limit:  # the segment runner continues executions as new ones before the (lowered) limit
+        overrides.setdefault("segment-runner", {})["HISTORY_EVENT_LIMIT"] = str(args.history_limit)
     svc = lambda_service.LambdaService(dirs, args.bin_dir, os.path.join(args.state_dir, "logs"), endpoint(args),
                                 region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
                                 max_instances=args.max_instances, overrides=overrides)

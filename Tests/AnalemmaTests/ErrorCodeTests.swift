@@ -12,13 +12,15 @@ struct ErrorCodeTests {
         #expect(ErrorCode.lambdaServiceErrors.allSatisfy { $0.hasPrefix("Lambda.") })
     }
 
-    @Test("every ErrorEquals in StateMachines/*.asl.json is a known code, a Lambda service error or States.*")
+    @Test("every ErrorEquals in StateMachines/*.asl.json is a known code, a Lambda or StartExecution service error or States.*")
     func aslUsesKnownCodes() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("StateMachines")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".asl.json") } ?? []
         #expect(files.contains("workflow.asl.json"))
-        let known = Set(ErrorCode.allCases.map(\.rawValue) + ErrorCode.lambdaServiceErrors + ErrorCode.instanceDeathErrors)
+        let known = Set(
+            ErrorCode.allCases.map(\.rawValue) + ErrorCode.lambdaServiceErrors + ErrorCode.instanceDeathErrors
+                + ErrorCode.startExecutionErrors)
         for file in files {
             let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file)))
             for name in Self.errorEquals(doc) {

@@ -99,14 +99,17 @@ def pytest_runtest_logreport(report):
     path = os.environ.get("ANALEMMA_RELIABILITY_REPORT")
     if not path or report.when != "call":
         return
-    for name, suite in (("test_instance_death.py", "instance-death"), ("test_long_runs.py", "long-runs")):
+    for name, suite in (("test_instance_death.py", "instance-death"), ("test_long_runs.py", "long-runs"),
+                        ("test_continue_as_new.py", "continue-as-new")):
         if name in report.nodeid:
             with open(path, "a") as f:
                 f.write(json.dumps({"suite": suite, "scenarios": 1, "violations": int(report.failed)}) + "\n")
             return
-    if "test_bad_input.py" not in report.nodeid or "test_bad_events_get" not in report.nodeid:
+    suites = {"test_bad_events_get": "bad-input", "test_a_forged_identifier_is_refused": "forged-identifiers"}
+    suite = next((name for test, name in suites.items() if test in report.nodeid), None)
+    if suite is None:
         return
     crashed = report.failed and any(word in str(report.longrepr) for word in ("Runtime.ExitError", "Sandbox.Timedout"))
     with open(path, "a") as f:
-        f.write(json.dumps({"suite": "bad-input", "bad_inputs": 1, "violations": int(report.failed), "crashes": int(crashed),
+        f.write(json.dumps({"suite": suite, "bad_inputs": 1, "violations": int(report.failed), "crashes": int(crashed),
                             "case": report.nodeid.split("::", 1)[1]}) + "\n")

@@ -127,6 +127,13 @@ def forged_segment_events(w):
         "map_chunk: an index of 2^62": {"action": "map_chunk", "item": {
             "chunk": {**chunk, "index": 2 ** 62}, "map": chunk_map, "workflow": kb["cursor"]["workflow"],
             "identity": {"execution_id": kb["execution_id"], "owner_id": OWNER_B, "trace_id": kb["trace_id"]}}},
+        "initialize: continuing another owner's execution": {"action": "initialize", "execution_id": f"{ka['execution_id']}-next",
+                                                            "start": {"continue": {"execution_id": kb["execution_id"], "owner_id": OWNER_A,
+                                                                                   "manifest_id": kb["manifest_id"], "version": kb["version"]}}},
+        "initialize: continuing an execution that hands over to no one": {
+            "action": "initialize", "execution_id": f"{kb['execution_id']}-next",
+            "start": {"continue": {"execution_id": kb["execution_id"], "owner_id": OWNER_B, "manifest_id": kb["manifest_id"],
+                                   "version": kb["version"]}}},
         "heal: another execution's id": {"action": "heal", "kernel": with_(
             kb, execution_id=ka["execution_id"], error_info={"Error": "Analemma.Transient", "Cause": "x"})},
     }

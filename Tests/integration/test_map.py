@@ -124,6 +124,9 @@ def test_distributed_1000_items_chunk_size_1_with_5_failures_completes_with_risk
     assert json.loads(failed[0]["Cause"])["errorType"] == "Analemma.ChunkFailed"
     succeeded = read_s3(endpoint, f"s3://{manifest['DestinationBucket']}/{manifest['ResultFiles']['SUCCEEDED'][0]['Key']}")
     assert len(succeeded) == 995 and json.loads(succeeded[0]["Output"])["result"].endswith("/results/chunk_0001.json")
+    # `Input` is what the child received (the ItemSelector's object), as AWS's ResultWriter records it.
+    child = json.loads(succeeded[0]["Input"])
+    assert set(child) == {"chunk", "map", "workflow", "identity"} and child["identity"]["execution_id"] == arn, child
     entered = [e["stateEnteredEventDetails"]["name"] for e in history(sfn, arn) if "stateEnteredEventDetails" in e]
     assert {"FanOut", "Aggregate", "MapDone"} <= set(entered)
     assert_small_payloads(history(sfn, arn))

@@ -69,6 +69,14 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     /// machines retry these a bounded number of times (their own Retry entry) before the Catch.
     /// https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
     public static let instanceDeathErrors = ["Runtime.ExitError", "Sandbox.Timedout", "Lambda.Unknown"]
+
+    /// Errors of the `ContinueAsNew` state's StartExecution (Step Functions' own integration, `StepFunctions.<code>`):
+    /// throttling and client errors are retried; `ExecutionAlreadyExists` means a retry already started the next
+    /// execution (its name is deterministic), so the chain carries on.
+    /// https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html
+    public static let startExecutionErrors = [
+        "StepFunctions.ThrottlingException", "StepFunctions.SdkClientException", "StepFunctions.ExecutionAlreadyExistsException",
+    ]
 }
 
 /// An error with a stable code and a human-readable message, reported to Lambda as `errorType` / `errorMessage`.

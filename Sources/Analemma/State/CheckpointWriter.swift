@@ -55,6 +55,16 @@ public struct CheckpointWriter: Sendable {
         return try await commit(manifest, blocks: newBlocks, previous: previous, expected: expected)
     }
 
+    /// The first checkpoint of `executionID`, continuing another execution's `previous` (continue-as-new): its
+    /// fields with `changes`, every block referenced anew by the new execution, `previous` as its parent.
+    public func fork(delta changes: [String: Data], previous: Manifest, into executionID: String, segmentIndex: Int) async throws
+        -> Manifest
+    {
+        let (manifest, newBlocks) = try dehydrator.checkpoint(
+            delta: changes, previous: previous, executionID: executionID, ownerID: previous.ownerID, segmentIndex: segmentIndex)
+        return try await commit(manifest, blocks: newBlocks, previous: previous, expected: .empty)
+    }
+
     private func commit(_ manifest: Manifest, blocks newBlocks: [Block], previous: Manifest?, expected: ManifestStore.Head) async throws
         -> Manifest
     {

@@ -19,6 +19,8 @@ public struct Cursor: Codable, Sendable, Equatable {
         case failed
         /// Run the map `fanout` describes on a Distributed Map, then `map_done`.
         case fanOut = "fan_out"
+        /// Start `chain.next`, which resumes this cursor, and end this execution (before its history limit).
+        case continueAsNew = "continue_as_new"
     }
 
     /// A map handed to Step Functions: where its ItemReader input is and how to run it.
@@ -84,9 +86,11 @@ public struct Cursor: Codable, Sendable, Equatable {
     public var runs: Int?
     /// When `initialize` ran (the budget's `wall_seconds`).
     public var startedAtMillis: Int64?
+    /// This execution's place in a chain of executions continuing one another; nil for one that continues none.
+    public var chain: Chain?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs
+        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs, chain
         case workflowID = "workflow_id"
         case startedAtMillis = "started_ms"
     }
@@ -122,6 +126,7 @@ public struct Cursor: Codable, Sendable, Equatable {
         fanout = try c.decodeIfPresent(FanOut.self, forKey: .fanout)
         runs = try c.decodeIfPresent(Int.self, forKey: .runs)
         startedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .startedAtMillis)
+        chain = try c.decodeIfPresent(Chain.self, forKey: .chain)
     }
 
     /// The cursor as the Step Functions payload carries it: what the state machine and the next step need (status,

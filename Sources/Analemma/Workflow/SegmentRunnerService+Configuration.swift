@@ -1,7 +1,8 @@
 /// Building the segment runner from its function environment (`Functions/segment-runner/function.json`).
 extension SegmentRunnerService {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL` (required),
-    /// `GC_DELAY_SECONDS` (default 300) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
+    /// `GC_DELAY_SECONDS` (default 300), `HISTORY_EVENT_LIMIT` (default 25,000: when an execution continues as a new
+    /// one; lowered only to test it) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
     /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
     public init(
         environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard,
@@ -25,5 +26,10 @@ extension SegmentRunnerService {
             payloads: ZeroGravityPayload(s3: s3, bucket: bucket),
             executor: NodeExecutor(skills: skills, model: model),
             events: try EventRecorder(environment: environment, client: client, logger: logger), mapRuns: try StepFunctions(client: client))
+        let historyLimit = try environment.integer("HISTORY_EVENT_LIMIT", default: 25_000)
+        guard (100...25_000).contains(historyLimit) else {
+            throw AnalemmaError(.invalidConfiguration, "HISTORY_EVENT_LIMIT must be between 100 and 25000 (Step Functions' limit)")
+        }
+        stepsPerExecution = Cursor.stepsPerExecution(historyLimit: historyLimit)
     }
 }

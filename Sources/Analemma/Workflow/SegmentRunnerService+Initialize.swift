@@ -13,6 +13,7 @@ extension SegmentRunnerService {
         guard let start = JSONScanner.object(e.start!) else {
             throw invalid("must be a JSON object {\"owner_id\", \"workflow\", \"input\"}")
         }
+        if let from = start["continue"] { return try await continueChain(e, from: from) }
         guard let rawOwner = start["owner_id"], let ownerID = try? JSONDecoder().decode(String.self, from: rawOwner) else {
             throw invalid("\"owner_id\" (a string) is required")
         }

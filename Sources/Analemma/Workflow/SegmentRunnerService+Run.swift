@@ -117,6 +117,7 @@ extension SegmentRunnerService {
         _ k: KernelPayload
     ) async throws -> KernelPayload {
         var changes = changes
+        let cursor = cursor.handingOver(in: k.executionID, afterSteps: stepsPerExecution)
         changes["cursor"] = try CanonicalJSON.encode(cursor)
         let next = try await checkpoints.commit(
             delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step)
@@ -139,6 +140,9 @@ extension SegmentRunnerService {
                 "manifest_id": next.manifestID, "step": String(cursor.step), "changed": String(changes.count),
                 "status": cursor.status.rawValue, "s3_puts": String(written.count), "bytes": String(written.values.reduce(0, +)),
             ])
+        if cursor.status == .continueAsNew, let next = cursor.chain?.nextARN {  // viewers follow the chain from here
+            emit("continued_as_new", out, ["next_execution_id": next, "step": String(cursor.step)])
+        }
         return out
     }
 

@@ -21,6 +21,8 @@ public struct SegmentRunnerService: LambdaHandler {
     public let mapRuns: any MapRunSource
     /// The budget for `finalize`'s output inside the payload (the rest is kernel metadata).
     public var outputLimit = 24 * 1024
+    /// Steps one execution takes before it continues as a new one (from `HISTORY_EVENT_LIMIT`, Step Functions' 25,000).
+    public var stepsPerExecution = Cursor.stepsPerExecution(historyLimit: 25_000)
     /// Where map chunks and chunk results go (the state bucket).
     var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
