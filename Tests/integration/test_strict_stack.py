@@ -232,11 +232,6 @@ def test_an_execution_whose_history_reaches_25000_events_fails(endpoint, sfn, ro
         assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"i": rounds}, d
         return
     assert d["status"] == "FAILED" and d["error"] == "States.Runtime" and "25000 events" in d["cause"], d
-    events, token = [], None
-    while True:
-        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
-        events += page["events"]
-        token = page.get("nextToken")
-        if not token:
-            break
+    from test_workflows import history_all
+    events = history_all(sfn, arn)
     assert 25_000 <= len(events) <= 25_004 and events[-1]["type"] == "ExecutionFailed", (len(events), events[-1]["type"])
