@@ -5,7 +5,7 @@
 public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     /// Attempts for a write conflict (DynamoDB `TransactionConflict`, S3 409): it applied nothing and clears as soon
-    /// as the other writer finishes, so it gets more tries than throttling (DynamoDB's SDKs allow 10).
+    /// as the other writer finishes, so it gets more tries than throttling (up to about 26 s of jittered backoff in all).
     public var conflictAttempts: Int
     public var baseDelay: Duration
     public var maxDelay: Duration
@@ -13,7 +13,7 @@ public struct RetryPolicy: Sendable {
     public var reserve: Duration
 
     public init(
-        maxAttempts: Int = 5, conflictAttempts: Int = 10, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
+        maxAttempts: Int = 5, conflictAttempts: Int = 12, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
         reserve: Duration = .milliseconds(500)
     ) {
         self.maxAttempts = maxAttempts
