@@ -35,7 +35,7 @@ def chain(sfn, first):
 
 
 def test_a_loop_longer_than_one_history_completes_as_a_chain_of_executions(sfn, endpoint, engine):  # noqa: F811
-    traversals = SEGMENTS // 2  # the loop's two route nodes: two segments per round
+    traversals = SEGMENTS  # the loop's two route nodes chain into one segment: one segment (one step) per round
     arn = start(sfn, engine, {**loop_workflow(traversals), "budget": {"node_runs": 1_000_000}}, {})
     executions = chain(sfn, arn)
     last = executions[-1]
