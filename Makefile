@@ -196,6 +196,7 @@ lint: lint-template
 lint-template: $(VENV)/.stamp
 	@rc=0; $(VENV)/bin/cfn-lint Deploy/template.yaml || rc=$$?; \
 	if [ $$((rc & 3)) -ne 0 ]; then echo "cfn-lint: errors in Deploy/template.yaml"; exit 1; fi; echo "cfn-lint: Deploy/template.yaml has no errors"
+	$(PY) Deploy/lint_policies.py
 
 clean:
 	rm -rf .build .build-fuzz .local Deploy/dist Bench/bin

@@ -52,7 +52,7 @@ class Chaos:
         (lost_answer) applying the request — (status, headers, body), or None to close the connection."""
         if self.rate <= 0:
             return None
-        caller = self.callers.get(_key(headers.get("Authorization", "")))
+        caller = self.callers.get(access_key(headers.get("Authorization", "")))
         if caller is None:
             return None
         service, operation, identity = _classify(command, path, headers, body)
@@ -106,7 +106,7 @@ class Ledger:
 
     def record(self, command, path, headers, body, status):
         """After the service answered: a write it accepted (2xx) is counted."""
-        caller = self.callers.get(_key(headers.get("Authorization", "")))
+        caller = self.callers.get(access_key(headers.get("Authorization", "")))
         if caller is None or not isinstance(status, int) or not 200 <= status < 300:
             return
         service, operation, _ = _classify(command, path, headers, body)
@@ -120,7 +120,8 @@ class Ledger:
             return 200, [("Content-Type", "application/json")], json.dumps(self.counts).encode()
 
 
-def _key(authorization):
+def access_key(authorization):
+    """The access key id a SigV4 Authorization header names."""
     m = CREDENTIAL.search(authorization)
     return m.group(1) if m else None
 

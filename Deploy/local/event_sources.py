@@ -13,13 +13,21 @@ import time
 import boto3
 from botocore.config import Config
 
+import iam
+
 
 class SqsPoller(threading.Thread):
     def __init__(self, service, function, spec, endpoint, region="us-east-1"):
         super().__init__(daemon=True, name=f"sqs->{function}")
         self.service, self.function, self.spec, self.region = service, function, spec, region
-        self.sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region, aws_access_key_id="test",
-                                aws_secret_access_key="test", config=Config(retries={"max_attempts": 2}, read_timeout=30))
+        config = Config(retries={"max_attempts": 2}, read_timeout=30)
+        # Setup (the queue's URL and ARN, which a mapping is configured with) as the developer; polling and deleting
+        # as the function's role, as Lambda's event source mappings do.
+        self.setup = boto3.client("sqs", endpoint_url=endpoint, region_name=region, aws_access_key_id="test",
+                                  aws_secret_access_key="test", config=config)
+        self.sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region,
+                                aws_access_key_id=iam.mapping_key(function), aws_secret_access_key="test", config=config)
+        self.delete_failures = 0
         self.stopped = threading.Event()
         self.stats = {"batches": 0, "messages": 0, "deleted": 0, "failed": 0}
 
@@ -28,8 +36,8 @@ class SqsPoller(threading.Thread):
         while not self.stopped.is_set():
             try:
                 if url is None:
-                    url = self.sqs.get_queue_url(QueueName=self.spec["queue"])["QueueUrl"]
-                    arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                    url = self.setup.get_queue_url(QueueName=self.spec["queue"])["QueueUrl"]
+                    arn = self.setup.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                 messages = self.sqs.receive_message(
                     QueueUrl=url, MaxNumberOfMessages=self.spec.get("batchSize", 10), WaitTimeSeconds=1,
                     VisibilityTimeout=self.spec.get("visibilityTimeout", 30), AttributeNames=["All"]).get("Messages", [])
@@ -54,9 +62,13 @@ class SqsPoller(threading.Thread):
             except (ValueError, AttributeError, TypeError, KeyError):
                 failed = {m["MessageId"] for m in messages}  # an unreadable response fails the batch, as Lambda does
         done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            self.sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        if done:  # a refused delete (IAM) leaves the messages to come back, as on AWS
+            try:
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            except Exception:
+                self.delete_failures += 1
+                done = []
         self.stats["batches"] += 1
         self.stats["messages"] += len(messages)
         self.stats["deleted"] += len(done)

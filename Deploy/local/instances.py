@@ -113,9 +113,13 @@ class Instance:
                     break
                 lines = (pending + chunk).split(b"\n")
                 pending = lines.pop()
+                # CloudWatch Logs takes the lines only if the function's role may write them (the invocation's own
+                # Tail log does not depend on it, as on Lambda).
+                delivered = self.pool.service.log_permission(self.pool.function.name)
                 for raw in lines:
                     line = raw.decode("utf-8", "replace")
-                    log.write(f"[{self.label()}] {line}\n")
+                    if delivered:
+                        log.write(f"[{self.label()}] {line}\n")
                     inv = self.current
                     if inv is not None:
                         inv.log_lines.append(line)

@@ -35,6 +35,8 @@ class LambdaService:
         self.region = region
         self.account = account
         self.overrides = overrides or {}
+        self.log_permission = lambda name: True  # the front door's IAM replaces it (logs:PutLogEvents)
+        self.tokens = {}  # function name -> session tokens its instances were given (the front door checks them)
         self.pools = {name: FunctionPool(self, fn, fn.max_instances or max_instances)
                       for name, fn in self.functions.items()}
         self.concurrency = Concurrency(account_concurrency, {n: fn.concurrency for n, fn in self.functions.items()})
@@ -74,7 +76,7 @@ class LambdaService:
             # per instance, so the front door can tell whose call it is (chaos mode; IAM once it is enforced).
             "AWS_ACCESS_KEY_ID": chaos.function_key(fn.name),
             "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
-            "AWS_SESSION_TOKEN": os.urandom(24).hex(),
+            "AWS_SESSION_TOKEN": self._session_token(fn.name),
             "AWS_ENDPOINT_URL": self.endpoint,
             "LAMBDA_TASK_ROOT": self.bin_dir,
             "LAMBDA_RUNTIME_DIR": self.bin_dir,
@@ -83,6 +85,13 @@ class LambdaService:
         if fn.log_level:
             env["AWS_LAMBDA_LOG_LEVEL"] = fn.log_level
         return env
+
+    def _session_token(self, name):
+        """A session token for one instance of function `name`; the front door accepts the function's key only
+        with a token it handed out."""
+        token = os.urandom(24).hex()
+        self.tokens.setdefault(name, set()).add(token)
+        return token
 
     def arn(self, name):
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"

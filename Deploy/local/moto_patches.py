@@ -333,6 +333,13 @@ def _faithful_distributed_map():
     original_map_run = dic.DistributedIterationComponent._map_run
 
     def map_run(self, env, eval_input):
+        denial = _child_execution_denial(eval_input.map_run_record)
+        if denial:  # the state machine's role may not start (or watch) the map's child executions
+            name = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+            raise FailureEventException(failure_event=FailureEvent(
+                env=env, error_name=name, event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=name.error_name, cause=denial))))
         original_map_run(self, env, eval_input)
         counter = eval_input.map_run_record.item_counter
         total, failed = counter.total.get(), counter.failed.get() + counter.timed_out.get()
@@ -374,6 +381,33 @@ def _faithful_distributed_map():
         env.stack.append({"MapRunArn": run.map_run_arn, "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": key}})
 
     rw.ResourceEvalS3._handle_put_object = staticmethod(put_object)
+
+
+def _child_execution_denial(record):
+    """A Distributed Map's child executions are started and watched as the state machine's role: states:StartExecution
+    on the state machine, states:DescribeExecution and states:StopExecution on the children (the Step Functions guide
+    "IAM policies for using Distributed Map states"). They run inside moto, so the front door's IAM is asked here
+    (POST /_analemma/iam/check); None when allowed or when the stack does not enforce IAM."""
+    import urllib.request
+
+    execution = record.execution_arn
+    machine_name = execution.split(":")[6].split("/")[0]
+    machine = ":".join(execution.split(":")[:5] + ["stateMachine", machine_name])
+    child = record.map_run_arn.replace(":mapRun:", ":execution:") + ":0"
+    checks = [("states:StartExecution", machine), ("states:DescribeExecution", child), ("states:StopExecution", child)]
+    for action, resource in checks:
+        req = urllib.request.Request(f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '4566')}/_analemma/iam/check",
+                                     data=json.dumps({"action": action, "resource": resource}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                answer = json.loads(r.read())
+        except (OSError, ValueError):
+            return None  # no IAM in this stack (the path is not the front door's)
+        if answer.get("allowed") is False:
+            return (f"User: {answer.get('principal')} is not authorized to perform: {action} on resource: {resource} "
+                    f"because no identity-based policy allows the {action} action (AccessDeniedException)")
+    return None
 
 
 def _isolated_dynamodb_writes():

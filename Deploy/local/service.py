@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import chaos
 import conflicts
 import gemini_standin
+import iam
 import sfn_rules
 import websocket
 
@@ -25,8 +26,11 @@ class FrontDoor(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address, service, moto_address, moto_ready, chaos_spec=None):
+    def __init__(self, address, service, moto_address, moto_ready, chaos_spec=None, enforce_iam=True):
         self.service = service
+        self.iam = iam.Iam(service.functions, service.tokens) if enforce_iam else None
+        if self.iam:
+            service.log_permission = self.iam.may_log
         self.chaos = chaos.Chaos(chaos_spec, service.functions)
         self.ledger = chaos.Ledger(service.functions)
         self.moto_address = moto_address
@@ -99,6 +103,13 @@ class FrontDoorHandler(BaseHTTPRequestHandler):
             return self._send(*self.server.chaos.control(self.command, body))
         if path == "/_analemma/writes":
             return self._send(*self.server.ledger.control())
+        if path.startswith("/_analemma/iam") and self.server.iam:
+            return self._send(*self.server.iam.control(self.command, path, body))
+        if self.server.iam:
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True))
+            refusal = self.server.iam.authorize(self.command, path, query, self.headers, body)
+            if refusal:
+                return self._send(*refusal)
         fault = self.server.chaos.decide(self.command, path, self.headers, body)
         if fault:
             kind, _, answer = fault

@@ -38,6 +38,8 @@ def parse_args(argv):
                    help="inject AWS's documented faults into this fraction of the product's calls (Deploy/local/chaos.py)")
     p.add_argument("--history-limit", type=int, default=None,
                    help="events in one execution's history before it fails (AWS: 25,000; lower it for tests: the segment runner's HISTORY_EVENT_LIMIT follows)")
+    p.add_argument("--no-iam", action="store_true",
+                   help="do not evaluate the functions' and the state machine's calls against the template's IAM policies (Deploy/local/iam.py)")
     p.add_argument("--auth", action="store_true",
                    help="moto request authentication on (INITIAL_NO_AUTH_ACTION_COUNT); see ANALEMMA_NO_AUTH_COUNT")
     return p.parse_args(argv)
@@ -127,7 +129,8 @@ def serve(args):
     moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_launcher.py"), "-H", args.host,
                              "-p", str(moto_port)], env=moto_env, cwd=HERE)
     ready = threading.Event()
-    front = service.FrontDoor((args.host, args.port), svc, (args.host, moto_port), ready, chaos_spec=args.chaos)
+    front = service.FrontDoor((args.host, args.port), svc, (args.host, moto_port), ready, chaos_spec=args.chaos,
+                              enforce_iam=not (args.no_iam or args.auth))
 
     def stop(*_):
         svc.stop()
@@ -148,7 +151,7 @@ def serve(args):
         ready.set()
         if not args.auth:  # event source mappings (the auth stack serves only the Swift client tests)
             import event_sources
-            event_sources.start(svc, f"http://{args.host}:{moto_port}")
+            event_sources.start(svc, endpoint(args))  # through the front door: they poll as their function's role
         print(f"front door {endpoint(args)} -> moto :{moto_port}; functions: {', '.join(sorted(svc.functions))}",
               flush=True)
 

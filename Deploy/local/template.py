@@ -16,7 +16,8 @@ fixed local name, with the template's properties:
 | AWS::Lambda::EventSourceMapping | a local SQS poller from function.json `local.sqs` (checked to name the same queue) |
 | AWS::ApiGatewayV2::* | the local WebSocket endpoint (`/ws`, `/@connections`) of the front door |
 | AWS::SecretsManager::Secret | the notifier's local CONNECT_TOKEN_SECRET (function.json `local`) |
-| IAM, Logs, S3 bucket policy, Events rules, Lambda permissions | not emulated (moto does not enforce IAM; logs are files in .local/logs; `make sweep` runs the GC sweep) |
+| AWS::IAM::Role | not created; its policies are enforced by the front door for the function or state machine that assumes it (iam.py) |
+| Logs, S3 bucket policy, Events rules, Lambda permissions | not emulated (logs are files in .local/logs, written only if the role may; `make sweep` runs the GC sweep) |
 """
 
 import os

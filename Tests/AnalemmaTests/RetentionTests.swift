@@ -36,3 +36,25 @@ struct RetentionTests {
         #expect(found == standing)
     }
 }
+
+@Suite("Retention: which refusals mean a foreign execution id")
+struct ForeignExecutionTests {
+    static let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:analemma-workflow"
+    static let cases: [(String, String, Bool)] = [
+        ("ExecutionDoesNotExist", "arn:aws:states:us-east-1:123456789012:execution:analemma-workflow:run-1", true),
+        ("AccessDeniedException", "arn:aws:states:us-east-1:123456789012:execution:direct:forged", true),
+        ("AccessDeniedException", "arn:aws:states:us-east-1:123456789012:execution:analemma-workflow2:run-1", true),
+        ("AccessDeniedException", "arn:aws:states:us-east-1:123456789012:execution:analemma-workflow:run-1", false),
+        ("AccessDeniedException", "arn:aws:states:us-east-1:123456789012:execution:analemma-workflow/map:run:0", false),
+        ("ThrottlingException", "arn:aws:states:us-east-1:123456789012:execution:direct:forged", false),
+    ]
+
+    @Test("AccessDenied on one of the workflow's own executions is a misconfigured role, not an unknown id", arguments: cases)
+    func foreign(code: String, arn: String, foreign: Bool) throws {
+        let client = AWSClient(credentials: AWSCredentials(accessKeyID: "k", secretAccessKey: "s"), region: "us-east-1")
+        let sfn = try StepFunctions(client: client, stateMachineARN: Self.machine)
+        let error = AWSError(service: "states", code: code, message: "", status: 400, cancellationReasons: [])
+        #expect(sfn.isForeign(error, executionArn: arn) == foreign)
+        #expect(try StepFunctions(client: client).isForeign(error, executionArn: arn) == (code != "ThrottlingException"))
+    }
+}

@@ -9,10 +9,14 @@
 /// https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
 public struct StepFunctions: Sendable {
     public let service: AWSJSONService
+    /// The state machine whose executions this role is granted (nil: none named). `AccessDenied` on one of its
+    /// executions is a misconfigured role, not a foreign id (``isForeign(_:executionArn:)``).
+    public let stateMachineARN: String?
 
-    public init(client: AWSClient) throws {
+    public init(client: AWSClient, stateMachineARN: String? = nil) throws {
         service = try AWSJSONService(
             client: client, serviceID: "SFN", signingName: "states", endpointPrefix: "states", targetPrefix: "AWSStepFunctions")
+        self.stateMachineARN = stateMachineARN
     }
 
     struct StartInput: Encodable {

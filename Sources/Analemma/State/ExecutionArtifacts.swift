@@ -51,7 +51,7 @@ public struct S3ExecutionArtifacts: ExecutionArtifacts {
     func mapRunIDs(_ executionID: String) async throws -> [String] {
         let events: [StepFunctions.HistoryEvent]
         do { events = try await stepFunctions.executionHistory(executionID) } catch let e as AWSError
-            where StepFunctions.unknownExecutionCodes.contains(e.code)
+            where stepFunctions.isForeign(e, executionArn: executionID)
         {
             return []
         }

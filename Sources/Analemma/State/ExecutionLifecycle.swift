@@ -24,12 +24,25 @@ extension StepFunctions: ExecutionStatusSource {
     /// state machine this role may describe (an id forged through a direct Invoke).
     static let unknownExecutionCodes: Set<String> = ["ExecutionDoesNotExist", "InvalidArn", "AccessDeniedException"]
 
-    /// DescribeExecution; an id of no execution of ours (``unknownExecutionCodes``) is `.unknown`.
+    /// Whether an error answered for `executionArn` means "not an execution of ours" (``unknownExecutionCodes``).
+    /// `AccessDenied` for an execution of ``stateMachineARN`` is not: the role lacks a permission it needs, and
+    /// retention must stop rather than judge the execution by its kernel record alone.
+    public func isForeign(_ error: AWSError, executionArn: String) -> Bool {
+        guard Self.unknownExecutionCodes.contains(error.code) else { return false }
+        guard error.code == "AccessDeniedException", let machine = stateMachineARN else { return true }
+        var parts = machine.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 7, parts[5] == "stateMachine" else { return true }
+        parts[5] = "execution"
+        let executions = parts.joined(separator: ":")
+        return !(executionArn.hasPrefix(executions + ":") || executionArn.hasPrefix(executions + "/"))
+    }
+
+    /// DescribeExecution; an id of no execution of ours (``isForeign(_:executionArn:)``) is `.unknown`.
     /// https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
     public func lifecycle(of executionArn: String) async throws -> ExecutionLifecycle {
         let e: Execution
         do { e = try await describeExecution(executionArn) } catch let error as AWSError
-            where Self.unknownExecutionCodes.contains(error.code)
+            where isForeign(error, executionArn: executionArn)
         {
             return .unknown
         }

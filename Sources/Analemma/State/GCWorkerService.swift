@@ -30,7 +30,8 @@ public struct GCWorkerService: LambdaHandler {
 
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200),
     /// `RETENTION_KEEP_LAST` and `RETENTION_MAX_AGE_DAYS` (unset: histories are kept), `RETENTION_MIN_AGE_SECONDS`
-    /// (default one day: an execution that ended more recently is never expired).
+    /// (default one day: an execution that ended more recently is never expired), `WORKFLOW_STATE_MACHINE_ARN` (whose
+    /// executions retention may describe: `AccessDenied` on one of them stops the pass).
     public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
         let client = try AWSClient(environment: environment, transport: transport)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
@@ -57,7 +58,8 @@ public struct GCWorkerService: LambdaHandler {
         guard (0...(10 * 366 * 86_400)).contains(minAge) else {
             throw AnalemmaError(.invalidConfiguration, "RETENTION_MIN_AGE_SECONDS must be between 0 and ten years")
         }
-        let stepFunctions = try StepFunctions(client: client)
+        let stepFunctions = try StepFunctions(
+            client: client, stateMachineARN: environment["WORKFLOW_STATE_MACHINE_ARN"].flatMap { $0.isEmpty ? nil : $0 })
         self.init(
             collector: GarbageCollector(references: references, blocks: blocks, graceMillis: Int64(grace) * 1000), queue: queue,
             events: LogEventSink(logger: logger), sweeper: Sweeper(checkpoints: checkpoints, s3: s3, bucket: bucket),
