@@ -112,6 +112,31 @@ def test_a_transaction_meeting_another_ongoing_transaction_is_cancelled_for_that
     assert c.get_item(TableName=table, Key={"pk": {"S": f"y-{RUN}"}, "sk": {"S": "x"}})["Item"]["v"]["S"] == "first"
 
 
+def test_a_cancelled_transaction_leaves_every_item_as_it_was_and_a_passing_one_applies_all(ddb):
+    """All or nothing, whatever the order: a Put, an Update and a Delete that ran before a failed condition are undone
+    (moto rolls back by item here: moto_patches._item_level_transaction_rollback)."""
+    c, table = ddb
+    keep, gone = f"keep-{RUN}", f"gone-{RUN}"
+    c.put_item(TableName=table, Item=item(keep, v="before"))
+    c.put_item(TableName=table, Item=item(gone, v="before"))
+    key = {"sk": {"S": "x"}}
+    actions = [put(table, f"new-{RUN}", v="tx"),
+               {"Update": {"TableName": table, "Key": {"pk": {"S": keep}, **key}, "UpdateExpression": "SET v = :v",
+                           "ExpressionAttributeValues": {":v": {"S": "tx"}}}},
+               {"Delete": {"TableName": table, "Key": {"pk": {"S": gone}, **key}}}]
+    failing = {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": f"absent-{RUN}"}, **key},
+                                  "ConditionExpression": "attribute_exists(pk)"}}
+    with pytest.raises(ClientError) as refused:
+        c.transact_write_items(TransactItems=actions + [failing])
+    assert code(refused.value) == "TransactionCanceledException"
+    assert [r["Code"] for r in refused.value.response["CancellationReasons"]] == ["None", "None", "None", "ConditionalCheckFailed"]
+    def value(name):
+        return c.get_item(TableName=table, Key={"pk": {"S": name}, **key}).get("Item", {}).get("v", {}).get("S")
+    assert (value(f"new-{RUN}"), value(keep), value(gone)) == (None, "before", "before")
+    c.transact_write_items(TransactItems=actions)
+    assert (value(f"new-{RUN}"), value(keep), value(gone)) == ("tx", "tx", None)
+
+
 def test_a_transactional_read_of_an_item_being_written_is_cancelled_and_a_plain_read_is_not(endpoint, ddb):
     c, table = ddb
     key = {"pk": {"S": f"r-{RUN}"}, "sk": {"S": "x"}}
