@@ -151,7 +151,7 @@ def stage_human(w):
         sfn.stop_execution(executionArn=arn)
         return False, "the question was never recorded"
     try:
-        ws = WebSocketClient(w["endpoint"], token(owner), timeout=8)
+        ws = WebSocketClient(w["endpoint"], token(owner), timeout=20)
         ws.send({"action": "subscribe", "execution_id": arn})
         ws.receive_until(lambda m: any(e["event"] == "human_waiting" for e in m.get("events", [])))
         ws.send({"action": "answer", "execution_id": arn, "answer": {"approval": "yes", "notes": "ok"}})
@@ -170,7 +170,7 @@ def stage_gc(w):
     c, engine, owner = w["c"], w["engine"], w["owner"]
     h = block(c, engine, owner, f"iam {time.time_ns()}".encode(), refs=0, condemned_ago=60)
     c["sqs"].send_message(QueueUrl=engine["gc_queue_url"], MessageBody=json.dumps({"owner_id": owner, "block": h}))
-    ok = until(lambda: "deleted_at" in meta(c, engine, owner, h), seconds=20)
+    ok = until(lambda: "deleted_at" in meta(c, engine, owner, h), seconds=30)
     return ok, "deleted" if ok else f"not deleted: {meta(c, engine, owner, h)}"
 
 
