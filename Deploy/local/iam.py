@@ -4,7 +4,9 @@ calling role's policies from Deploy/template.yaml, and refused with `AccessDenie
 Who calls: each function's instances sign with the function's own access key and an instance session token (as
 Lambda hands out its role's credentials; `lambda_service.py`), an SQS event source mapping polls with its
 function's role (`mapping_key`), and the Step Functions interpreter (Lambda Invoke, ItemReader, ResultWriter,
-`states:startExecution` tasks, Distributed Map children) runs as the state machine's role. A function the template
+`states:startExecution` tasks, Distributed Map children) runs as the state machine's role — its calls name the
+machine they run for (moto_patches._state_machine_of_each_call); a machine the template does not declare (the
+tests create their own) is not checked. A function the template
 does not declare runs with AWSLambdaBasicExecutionRole (logs only). Any other key is the developer's or the test harness's own
 (an administrator's) and is not checked.
 
@@ -95,11 +97,21 @@ class Iam:
         if known is None:
             return None
         name, role = known
+        if name == INTERPRETER and not self.declared_machine(headers.get("X-Analemma-State-Machine")):
+            return None  # a state machine the template does not declare (the tests' own): its role is not known here
         if key == chaos.function_key(name):
             token = headers.get("X-Amz-Security-Token")
             if token not in self.tokens.get(name, ()):
                 return name, role, "token"
         return name, role, None
+
+    def declared_machine(self, arn):
+        """Whether the interpreter's call is for the template's state machine (or one of its map children); a call
+        that names no machine is taken as the template's, the strict choice."""
+        if not arn:
+            return True
+        name = arn.split(":stateMachine:", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return name == template.LOCAL_NAMES["Workflow"]
 
     def authorize(self, command, path, query, headers, body):
         """None (allowed, or not a checked caller) or the refusal to send: (status, headers, body)."""
@@ -165,7 +177,8 @@ class Iam:
         req = json.loads(body or b"{}") if method == "POST" else {}
         if path.endswith("/check"):  # a call the interpreter makes inside moto
             name, role = self.callers.get(chaos.INTERPRETER_KEY)
-            ok = self.decide(name, role, req.get("action"), req.get("resource", ""))
+            ok = not self.declared_machine(req.get("state_machine")) or self.decide(
+                name, role, req.get("action"), req.get("resource", ""))
             out = {"allowed": ok, "principal": self._session_arn(role, name)}
             return 200, [("Content-Type", "application/json")], json.dumps(out).encode()
         if "without" in req:

@@ -25,6 +25,7 @@ def apply_all():
     _iterative_map_workers()
     _cache_jsonpath_parse()
     _share_boto_clients()
+    _state_machine_of_each_call()
     _faithful_distributed_map()
     _item_level_transaction_rollback()
     _isolated_dynamodb_writes()
@@ -249,7 +250,7 @@ def original_with_pool(original, region, service, state_credentials):
         with open(path) as f:
             creds = json.load(f)
         key, secret = creds["AccessKeyId"], creds["SecretAccessKey"]
-    return boto3.client(
+    client = boto3.client(
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         region_name=region,
@@ -257,6 +258,48 @@ def original_with_pool(original, region, service, state_credentials):
         config=built.meta.config.merge(Config(max_pool_connections=128)),
         **kwargs,
     )
+    client.meta.events.register("before-sign", _name_the_state_machine)
+    return client
+
+
+_CALLER = threading.local()  # the state machine whose state is making the current thread's calls
+STATE_MACHINE_HEADER = "X-Analemma-State-Machine"
+
+
+def _name_the_state_machine(request, **_):
+    machine = getattr(_CALLER, "machine", None)
+    if machine:
+        request.headers[STATE_MACHINE_HEADER] = machine
+
+
+def _state_machine_of_each_call():
+    """The interpreter's calls name the state machine they run for (a header, signed with the interpreter's own
+    key), so the front door evaluates them as that machine's role: the template's workflow as its WorkflowRole, a
+    machine the tests create on their own as an undeclared one. Set around each Task, ItemReader and ResultWriter
+    evaluation, in the thread that makes the call."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import resource_eval_s3 as reader
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import resource_eval_s3 as writer
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+
+    def naming(original):
+        @functools.wraps(original)
+        def run(self, env, *args, **kwargs):
+            previous = getattr(_CALLER, "machine", None)
+            try:
+                _CALLER.machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+            except (AttributeError, KeyError, TypeError):
+                _CALLER.machine = None
+            try:
+                return original(self, env, *args, **kwargs)
+            finally:
+                _CALLER.machine = previous
+        return run
+
+    for cls, name in ((state_task_service.StateTaskService, "_eval_execution"),
+                      (state_task_lambda.StateTaskLambda, "_eval_execution"),
+                      (reader.ResourceEvalS3, "eval_resource"), (writer.ResourceEvalS3, "eval_resource")):
+        setattr(cls, name, naming(getattr(cls, name)))
 
 
 def _faithful_distributed_map():
@@ -398,7 +441,8 @@ def _child_execution_denial(record):
     checks = [("states:StartExecution", machine), ("states:DescribeExecution", child), ("states:StopExecution", child)]
     for action, resource in checks:
         req = urllib.request.Request(f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '4566')}/_analemma/iam/check",
-                                     data=json.dumps({"action": action, "resource": resource}).encode(), method="POST",
+                                     data=json.dumps({"action": action, "resource": resource, "state_machine": machine}).encode(),
+                                     method="POST",
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:

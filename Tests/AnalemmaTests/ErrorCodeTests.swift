@@ -1,6 +1,7 @@
-import Analemma
 import Foundation
 import Testing
+
+@testable import Analemma
 
 @Suite("Stable error codes")
 struct ErrorCodeTests {
@@ -52,6 +53,52 @@ struct ErrorCodeTests {
         }
         walk(try #require(doc["States"] as? [String: Any]))
         #expect(tasks >= 10)
+    }
+
+    /// Every state of workflow.asl.json by name, Distributed Map processors included.
+    static func workflowStates() throws -> [String: [String: Any]] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = root.appendingPathComponent("StateMachines/workflow.asl.json")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var out: [String: [String: Any]] = [:]
+        func walk(_ states: [String: Any]) {
+            for (name, value) in states {
+                guard let state = value as? [String: Any] else { continue }
+                out[name] = state
+                if let processor = state["ItemProcessor"] as? [String: Any], let inner = processor["States"] as? [String: Any] {
+                    walk(inner)
+                }
+            }
+        }
+        walk(try #require(doc["States"] as? [String: Any]))
+        return out
+    }
+
+    static func analemmaCodes(_ entries: Any?) -> Set<String> {
+        Set(errorEquals(entries ?? []).filter { $0.hasPrefix("Analemma.") })
+    }
+
+    @Test("the state machine's Retry and Catch lists follow each code's disposition (retry, heal, refuse, final)")
+    func dispositions() throws {
+        let states = try Self.workflowStates()
+        let tasks = states.filter { ($0.value["Resource"] as? String)?.hasPrefix("arn:aws:states:::lambda:invoke") == true }
+        #expect(tasks.count >= 10)
+        for (name, state) in tasks {
+            let retried = Self.analemmaCodes(state["Retry"])
+            #expect(retried.contains(ErrorCode.transient.rawValue), "\(name) does not retry Analemma.Transient")
+            #expect(retried.isSubset(of: ErrorCode.codes(.retry)), "\(name) retries \(retried.subtracting(ErrorCode.codes(.retry)))")
+        }
+        for name in ["RunSegment", "Heal"] {  // the steps that call models: every retried code
+            #expect(Self.analemmaCodes(try #require(states[name])["Retry"]) == ErrorCode.codes(.retry), "\(name)")
+        }
+        let catches = try #require(states["RunSegment"]?["Catch"] as? [[String: Any]])
+        let toHeal = catches.filter { $0["Next"] as? String == "Heal" }
+        #expect(Self.analemmaCodes(toHeal) == ErrorCode.codes(.heal))
+        let initialize = try #require(states["Initialize"]?["Catch"] as? [[String: Any]])
+        let rejected = Self.analemmaCodes(initialize.filter { $0["Next"] as? String == "ReadRejection" })
+        #expect(
+            ErrorCode.codes(.refuse).isSubset(of: rejected), "Initialize does not report \(ErrorCode.codes(.refuse).subtracting(rejected))")
+        #expect(SegmentRunnerService.refusals.map(\.rawValue).sorted() == ErrorCode.codes(.refuse).sorted())
     }
 
     @Test("the ASL scanner finds ErrorEquals at any depth")

@@ -87,8 +87,8 @@ public struct SegmentRunnerService: LambdaHandler {
         return try payload.encoded()
     }
 
-    /// Errors that refuse the step's input rather than report a failure while running it.
-    static let refusals: Set<ErrorCode> = [.invalidEvent, .forgedPointer, .protectedField, .invalidState, .concurrentWrite]
+    /// Errors that refuse the step's input rather than report a failure while running it (``ErrorCode/Disposition/refuse``).
+    static let refusals: Set<ErrorCode> = Set(ErrorCode.allCases.filter { $0.disposition == .refuse })
 
     /// Maps infrastructure errors to the stable codes the state machine retries or reports.
     static func classify(_ error: any Error) -> any Error {
