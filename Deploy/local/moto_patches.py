@@ -432,6 +432,7 @@ def _child_execution_denial(record):
     on the state machine, states:DescribeExecution and states:StopExecution on the children (the Step Functions guide
     "IAM policies for using Distributed Map states"). They run inside moto, so the front door's IAM is asked here
     (POST /_analemma/iam/check); None when allowed or when the stack does not enforce IAM."""
+    import urllib.error
     import urllib.request
 
     execution = record.execution_arn
@@ -445,10 +446,12 @@ def _child_execution_denial(record):
                                      method="POST",
                                      headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=30) as r:
                 answer = json.loads(r.read())
-        except (OSError, ValueError):
-            return None  # no IAM in this stack (the path is not the front door's)
+        except urllib.error.HTTPError:
+            return None  # no IAM in this stack (--no-iam: the path reaches moto, which does not know it)
+        except (OSError, ValueError) as e:  # the check could not be made: refuse rather than let it through
+            return f"the local IAM check for {action} on {resource} could not be made: {e}"
         if answer.get("allowed") is False:
             return (f"User: {answer.get('principal')} is not authorized to perform: {action} on resource: {resource} "
                     f"because no identity-based policy allows the {action} action (AccessDeniedException)")

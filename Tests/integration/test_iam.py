@@ -25,12 +25,12 @@ from botocore.exceptions import ClientError
 
 import chaos  # Deploy/local
 import iam  # Deploy/local
-import resources  # Deploy/local
 import state_reader  # Deploy/local
 import template  # Deploy/local
+from conftest import wait_execution
 from test_gc import block, meta, until
 from test_glassbox import token
-from test_workflows import example, start
+from test_workflows import aws_c, engine, example, start  # noqa: F401 (fixtures)
 from wsclient import WebSocketClient  # Deploy/local
 
 RUN = str(time.time_ns())[-8:]
@@ -59,13 +59,8 @@ def as_role(endpoint, service, function):
 
 
 @pytest.fixture(scope="module")
-def engine(endpoint):
-    return resources.ensure(endpoint)
-
-
-@pytest.fixture(scope="module")
-def c(endpoint):
-    return resources.clients(endpoint)
+def c(aws_c):
+    return aws_c
 
 
 def denied(call):
@@ -118,13 +113,7 @@ def test_a_request_the_table_does_not_model_is_refused_not_let_through(endpoint,
 
 # ---------------------------------------------------------------- stages: one kind of run each, reporting success
 def _ended(sfn, arn, seconds=90):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.3)
-    return {"status": "RUNNING", "cause": f"still running after {seconds} s"}
+    return wait_execution(sfn, arn, seconds, fail=False)
 
 
 def stage_linear(w):
