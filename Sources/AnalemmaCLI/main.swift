@@ -1,5 +1,5 @@
 import Analemma
 import Glibc
 
-// `analemma`: the developer command. Subcommands live in the library (Analemma/Cognition/DeveloperCommand.swift).
+// `analemma`: the developer command (DeveloperCommand.swift and its extensions).
 exit(await DeveloperCommand.main(CommandLine.arguments, environment: FunctionEnvironment.current()))

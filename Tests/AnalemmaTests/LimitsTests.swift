@@ -139,18 +139,29 @@ struct UnicodeCheckTests {
 
 @Suite("The published workflow schema")
 struct WorkflowSchemaTests {
-    @Test("its per-type config keys are the ones the executor accepts", arguments: ["llm", "hitp", "map"])
-    func configKeys(type: String) throws {
+    @Test("its node types and per-type rules are the ones NodeKinds derives (make schema regenerates it)")
+    func derived() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let data = try Data(contentsOf: root.appendingPathComponent("Deploy/examples/workflows/workflow.schema.json"))
-        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let node = try #require((schema["$defs"] as? [String: Any])?["node"] as? [String: Any])
-        let rules = try #require(node["allOf"] as? [[String: Any]])
-        let rule = try #require(
-            rules.first { (($0["if"] as? [String: Any])?["properties"] as? [String: Any])?["type"] as? [String: String] == ["const": type] }
-        )
-        let config = try #require(((rule["then"] as? [String: Any])?["properties"] as? [String: Any])?["config"] as? [String: Any])
-        let listed = try #require((config["propertyNames"] as? [String: Any])?["enum"] as? [String])
-        #expect(Set(listed) == NodeExecutor.configKeys[type])
+        let committed = try JSONValue(json: Data(contentsOf: root.appendingPathComponent("Deploy/examples/workflows/workflow.schema.json")))
+        #expect(try WorkflowSchema.derive(committed) == committed, "the schema is stale: run make schema")
+    }
+
+    @Test("each kind's config rule lists exactly the keys its check accepts", arguments: NodeKinds.standard.names)
+    func configKeys(type: String) throws {
+        let kind = try #require(NodeKinds.standard[type])
+        guard let keys = kind.configKeys else { return }  // a skill node's keys are its skill's
+        let node = WorkflowDefinition.Node(id: "n", type: type, config: ["not_a_key": .null])
+        #expect { try NodeExecutor.checkConfigKeys(node, known: keys) } throws: { "\($0)".contains("unknown config key \"not_a_key\"") }
+        guard case .object(let rule) = kind.schema, case .object(let props)? = rule["properties"],
+            case .object(let config)? = props["config"]
+        else {
+            Issue.record("no config rule for \(type)")
+            return
+        }
+        if keys.isEmpty {
+            #expect(config["maxProperties"] == .number(0))
+        } else {
+            #expect(config["propertyNames"] == .object(["enum": .array(keys.sorted().map(JSONValue.string))]))
+        }
     }
 }

@@ -26,10 +26,18 @@ struct SegmentEventTests {
         let big = "123456789012345678901234567890"  // beyond Double: must survive byte for byte
         let resume = try SegmentEvent.parse(
             Data(#"{"action":"resume","kernel":\#(Self.kernel.dropLast()),"human_response":{"approval":\#(big)}}}"#.utf8))
-        #expect(String(decoding: resume.humanResponse!, as: UTF8.self) == #"{"approval":\#(big)}"#)
+        guard case .resume(_, let response?) = resume else {
+            Issue.record("not a resume with a response: \(resume)")
+            return
+        }
+        #expect(String(decoding: response, as: UTF8.self) == #"{"approval":\#(big)}"#)
         let fail = try SegmentEvent.parse(
             Data(#"{"action":"fail","kernel":\#(Self.kernel.dropLast()),"error_info":{"Error":"States.Timeout","Cause":"late"}}}"#.utf8))
-        #expect(fail.errorType == "States.Timeout" && fail.errorCause == "late")
+        guard case .fail(_, let caught) = fail else {
+            Issue.record("not a fail: \(fail)")
+            return
+        }
+        #expect(caught == SegmentEvent.Caught(type: "States.Timeout", cause: "late"))
     }
 
     @Test("a Heal step whose own invocation died is reported as that death, the healed error beside it")
@@ -39,10 +47,44 @@ struct SegmentEventTests {
         let event =
             #"{"action":"fail","kernel":\#(Self.kernel.dropLast()),"error_info":{"Error":"Analemma.SkillFailed","Cause":"\#(original)"},"#
             + #""heal_error":{"Error":"Runtime.ExitError","Cause":"\#(died)"}}}"#
-        let fail = try SegmentEvent.parse(Data(event.utf8))
-        #expect(fail.errorType == "Runtime.ExitError")
-        #expect(fail.errorCause?.hasPrefix("the heal step failed: Runtime exited with error: signal: killed") == true)
-        #expect(fail.errorCause?.contains(#"healing Analemma.SkillFailed: node "fetch" failed"#) == true)
+        guard case .fail(_, let caught?) = try SegmentEvent.parse(Data(event.utf8)) else {
+            Issue.record("not a fail with a caught error")
+            return
+        }
+        #expect(caught.type == "Runtime.ExitError")
+        #expect(caught.cause?.hasPrefix("the heal step failed: Runtime exited with error: signal: killed") == true)
+        #expect(caught.cause?.contains(#"healing Analemma.SkillFailed: node "fetch" failed"#) == true)
+    }
+
+    @Test(
+        "each action parses into its own case, carrying only what that action uses",
+        arguments: [
+            (#"{"action":"run","kernel":K}"#, SegmentEvent.Action.run),
+            (#"{"action":"finalize","kernel":K}"#, .finalize),
+            (#"{"action":"ask","task_token":"tok","kernel":K}"#, .ask),
+            (#"{"action":"heal","kernel":\#(kernel.dropLast()),"error_info":{"Error":"Analemma.SkillFailed"}}}"#, .heal),
+            (#"{"action":"initialize","execution_id":"arn:x","start":{}}"#, .initialize),
+        ])
+    func cases(event: String, action: SegmentEvent.Action) throws {
+        let e = try SegmentEvent.parse(Data(event.replacingOccurrences(of: ":K}", with: ":\(Self.kernel)}").utf8))
+        #expect(e.action == action)
+        #expect((e.kernel == nil) == (action == .initialize))
+    }
+
+    @Test(
+        "an action missing what it needs is refused at parse time, naming it",
+        arguments: [
+            (#"{"action":"ask","kernel":K}"#, "ask needs task_token"),
+            (#"{"action":"heal","kernel":K}"#, "heal needs kernel.error_info"),
+            (#"{"action":"map_done","kernel":K}"#, "map_done needs kernel.map_agg.stats"),
+            (#"{"action":"map_chunk"}"#, "map_chunk needs item"),
+            (#"{"action":"map_chunk","item":{"chunk":{}}}"#, "not a Distributed Map item"),
+            (#"{"action":"ask","task_token":7,"kernel":K}"#, "task_token must be a string"),
+        ])
+    func incomplete(event: String, expected: String) {
+        #expect { _ = try SegmentEvent.parse(Data(event.replacingOccurrences(of: ":K}", with: ":\(Self.kernel)}").utf8)) } throws: {
+            ($0 as? AnalemmaError)?.code == .invalidEvent && "\($0)".contains(expected)
+        }
     }
 
     static let review = WorkflowDefinition.Node(id: "review", type: "hitp", writes: ["approval", "notes"])

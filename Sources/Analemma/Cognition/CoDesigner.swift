@@ -29,7 +29,7 @@ public struct CoDesigner: Sendable {
     }
 
     public func design(_ description: String) async throws -> Outcome {
-        let prompt = Self.instructions(skills: executor.skills) + "\n\nThe workflow to design:\n" + description
+        let prompt = Self.instructions(executor) + "\n\nThe workflow to design:\n" + description
         var request = ModelRequest(
             nodeID: "codesign", prompt: prompt,
             hints: ["complexity": .string("high"), "response_mime_type": .string("application/json"), "temperature": .number(0.2)])
@@ -66,19 +66,18 @@ public struct CoDesigner: Sendable {
     }
 
     /// The format, as the model needs it.
-    static func instructions(skills: SkillRegistry) -> String {
-        """
-        You design workflows for Analemma. Answer with one JSON document only:
-        {"workflow_id": "kebab-case-id", "entry": "<first node id>", "outputs": ["<fields returned at the end>"],
-         "nodes": [{"id", "type", "reads": [fields], "writes": [fields], "config": {…}, "skill"?, "timeout_seconds"?}],
-         "edges": [{"from", "to", "when"?: {"field", "equals"} , "max_traversals"?}]}
-        Node types: "skill" (set "skill"), "llm" (config.prompt with {{field}} placeholders of declared reads; one write
-        receives the answer), "hitp" (a human answers; config.question; writes = the fields the human sets), "route"
-        (no-op; its outgoing edges branch with "when"). Every node must be reachable from the entry; every cycle needs
-        "max_traversals" on one of its edges; templates may only use fields the node reads.
-        Skills: \(skills.names.joined(separator: ", ")). template: config.template; json_transform: config.value with
-        "$.field.path" references; json_extract: config.from, config.path.
-        Never write these kernel fields: \(StateBag.protectedFields.sorted().joined(separator: ", ")).
-        """
+    static func instructions(_ executor: NodeExecutor) -> String {
+        let kinds = executor.kinds.all.map { "\($0.name.debugDescription) (\($0.guide))" }.joined(separator: ", ")
+        return """
+            You design workflows for Analemma. Answer with one JSON document only:
+            {"workflow_id": "kebab-case-id", "entry": "<first node id>", "outputs": ["<fields returned at the end>"],
+             "nodes": [{"id", "type", "reads": [fields], "writes": [fields], "config": {…}, "skill"?, "timeout_seconds"?}],
+             "edges": [{"from", "to", "when"?: {"field", "equals"} , "max_traversals"?}]}
+            Node types: \(kinds). Every node must be reachable from the entry; every cycle needs
+            "max_traversals" on one of its edges; templates may only use fields the node reads.
+            Skills: \(executor.skills.names.joined(separator: ", ")). template: config.template; json_transform: config.value with
+            "$.field.path" references; json_extract: config.from, config.path.
+            Never write these kernel fields: \(StateBag.protectedFields.sorted().joined(separator: ", ")).
+            """
     }
 }

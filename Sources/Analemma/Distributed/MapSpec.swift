@@ -43,7 +43,7 @@ public struct MapSpec: Sendable {
         do { workflow = try WorkflowDefinition.decode(JSONValue.object(sub).jsonData()) } catch let e as AnalemmaError {
             throw bad("config.workflow: \(e.message)")
         }
-        if let inner = workflow.nodes.first(where: { $0.type == "hitp" || $0.type == "map" }) {
+        if let inner = workflow.nodes.first(where: { !executor.kinds.place(of: $0).runsInMapItem }) {
             throw bad(
                 "config.workflow node \(inner.id.debugDescription) is a \(inner.type): a map item cannot wait for a human or fan out again")
         }

@@ -15,6 +15,10 @@ public struct StateBag: Sendable, Equatable {
         "cursor", "pending_human", "failure", "llm_usage", "heal",
     ]
 
+    /// The protected-field rule: only the kernel writes `name`. Enforced by ``merge(_:from:)`` and ``remove(_:from:)``;
+    /// the workflow validator asks it to refuse a definition early.
+    public static func isProtected(_ name: String) -> Bool { protectedFields.contains(name) }
+
     /// Who produced an update (named in errors).
     public enum Source: Sendable, Equatable, CustomStringConvertible {
         case node(String)
@@ -27,7 +31,7 @@ public struct StateBag: Sendable, Equatable {
             switch self {
             case .node(let id): "node \(id.debugDescription)"
             case .skill(let name): "skill \(name.debugDescription)"
-            case .human(let task): "human response to \(task.debugDescription)"
+            case .human(let node): "the human answer to node \(node.debugDescription)"
             case .mapChild(let index): "map child #\(index)"
             case .kernel: "the kernel"
             }
@@ -72,7 +76,7 @@ public struct StateBag: Sendable, Equatable {
     }
 
     private mutating func merge(_ updates: [String: Data], from source: Source, validated: Bool) throws {
-        if source != .kernel, let field = updates.keys.filter(Self.protectedFields.contains).sorted().first {
+        if source != .kernel, let field = updates.keys.filter(Self.isProtected).sorted().first {
             throw AnalemmaError(.protectedField, "field \(field.debugDescription) is kernel-protected; \(source) may not set it")
         }
         if !validated {
@@ -87,7 +91,7 @@ public struct StateBag: Sendable, Equatable {
 
     /// Removes a field (not a protected one).
     public mutating func remove(_ name: String, from source: Source) throws {
-        if source != .kernel, Self.protectedFields.contains(name) {
+        if source != .kernel, Self.isProtected(name) {
             throw AnalemmaError(.protectedField, "field \(name.debugDescription) is kernel-protected; \(source) may not remove it")
         }
         fields[name] = nil

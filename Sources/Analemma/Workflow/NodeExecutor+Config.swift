@@ -1,20 +1,6 @@
 /// What each node type's `config` may hold: every key is known (a typo such as `temprature` is an error, never a
 /// silently ignored setting) and every number is inside its documented bounds.
 extension NodeExecutor {
-    /// The config keys of the node types the executor runs itself (`skill` nodes: their skill's ``Skill/configKeys``).
-    public static let configKeys: [String: Set<String>] = [
-        "llm": [
-            "prompt", "into", "tools", "max_steps", "complexity", "model", "system", "max_output_tokens", "latency_budget_ms",
-            "temperature", "top_p", "stop_sequences", "response_mime_type", "response_schema", "thinking_level", "thinking_budget",
-        ],
-        "hitp": ["question"],
-        "map": [
-            "items", "item_field", "workflow", "chunk_size", "max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage",
-            "inline_max_chunks",
-        ],
-        "route": [],
-    ]
-
     /// Bounds of an `llm` node's numeric settings (Gemini's documented ranges; the latency budget at most an hour).
     /// https://ai.google.dev/api/generate-content#generationconfig
     static let llmIntegers: [(String, ClosedRange<Int>)] = [

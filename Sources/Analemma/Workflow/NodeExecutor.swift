@@ -15,7 +15,7 @@ public struct NodeOutcome: Sendable {
     /// The rendered prompt of an `llm` node (for the event log; the answer is in `model.text`).
     public var prompt: String?
 
-    init(updates: [String: Data], attempts: Int, model: ModelResponse? = nil) {
+    public init(updates: [String: Data], attempts: Int, model: ModelResponse? = nil) {
         self.updates = updates
         self.attempts = attempts
         self.model = model
@@ -31,48 +31,28 @@ public struct ToolCall: Codable, Sendable, Equatable {
     public var error: String?
 }
 
-/// Runs one `skill`, `llm` or `route` node over hydrated fields, enforcing its declared writes and its
+/// Runs one node (its ``NodeKind``) over hydrated fields, enforcing its declared writes and its
 /// `timeout_seconds`, and retrying it `retry.max_attempts` more times when it fails for a reason a retry can fix.
 public struct NodeExecutor: Sendable {
     public let skills: SkillRegistry
     public let model: any LanguageModel
+    /// The node types this executor runs and checks.
+    public let kinds: NodeKinds
 
-    public init(skills: SkillRegistry = .standard, model: any LanguageModel = StandInModel()) {
+    public init(skills: SkillRegistry = .standard, model: any LanguageModel = StandInModel(), kinds: NodeKinds = .standard) {
         self.skills = skills
         self.model = model
+        self.kinds = kinds
     }
 
-    /// Checks what only the runner knows (skills exist and accept their config, templates read declared fields)
-    /// before any state is written. Each problem names its node.
+    /// Checks what only the runner knows (node types and skills exist and accept their config, templates read
+    /// declared fields) before any state is written. Each problem names its node.
     public func check(_ workflow: WorkflowDefinition) throws {
-        try WorkflowValidator.validate(workflow)
+        try WorkflowValidator.validate(workflow, kinds: kinds)
         for node in workflow.nodes {
-            if node.type == "skill" {
-                let skill = try skills.skill(node.skill ?? "", node: node.id)
-                try Self.checkConfigKeys(node, known: skill.configKeys.map { $0.union(["into"]) })
-            } else {
-                try Self.checkConfigKeys(node, known: Self.configKeys[node.type])
-            }
-            switch node.type {
-            case "skill": try skills.skill(node.skill ?? "", node: node.id).validate(node: node)
-            case "llm":
-                try Self.checkLLMNumbers(node)
-                guard case .string(let prompt)? = node.config?["prompt"] else {
-                    throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
-                }
-                try Template.check(prompt, key: "prompt", node: node)
-                let input = SkillInput(nodeID: node.id, config: node.config ?? [:], fields: [:], writes: node.writes ?? [])
-                _ = try input.target()
-                _ = try tools(of: node)
-            case "hitp":
-                if case .string(let question)? = node.config?["question"] { try Template.check(question, key: "question", node: node) }
-                if (node.writes ?? []).isEmpty {
-                    throw AnalemmaError(
-                        .invalidWorkflow, "node \(node.id.debugDescription): hitp node declares no writes (what may the human set?)")
-                }
-            case "map": _ = try MapSpec(node: node, executor: self)
-            default: break
-            }
+            let kind = try kinds.kind(of: node)
+            try Self.checkConfigKeys(node, known: kind.configKeys)
+            try kind.check(node, executor: self)
         }
     }
 
@@ -86,9 +66,8 @@ public struct NodeExecutor: Sendable {
         while true {
             attempt += 1
             do {
-                var outcome = try await Self.within(node.type == "hitp" ? nil : node.timeoutSeconds, node: node) {
-                    try await once(node, input)
-                }
+                let kind = try kinds.kind(of: node)
+                var outcome = try await Self.within(node.timeoutSeconds, node: node) { try await kind.run(node, input, executor: self) }
                 outcome.attempts = attempt
                 try checkWrites(outcome.updates, node: node)
                 return outcome
@@ -105,18 +84,6 @@ public struct NodeExecutor: Sendable {
     static let notRetriedHere: Set<ErrorCode> = [
         .invalidWorkflow, .protectedField, .invalidState, .forgedPointer, .modelBlocked, .modelError, .modelThrottled, .modelUnavailable,
     ]
-
-    func once(_ node: WorkflowDefinition.Node, _ input: SkillInput) async throws -> NodeOutcome {
-        switch node.type {
-        case "skill":
-            let updates = try await skills.skill(node.skill ?? "", node: node.id).run(input)
-            return NodeOutcome(updates: updates, attempts: 1)
-        case "llm":
-            return try await converse(node, input)
-        default:  // route: decides through its edges only
-            return NodeOutcome(updates: [:], attempts: 1)
-        }
-    }
 
     /// The skills an `llm` node offers as tools (`config.tools`) and its step limit (`config.max_steps`, default 5).
     func tools(of node: WorkflowDefinition.Node) throws -> (skills: [any Skill], maxSteps: Int) {
@@ -218,21 +185,15 @@ public struct NodeExecutor: Sendable {
         }
     }
 
+    /// A node's updates: valid JSON, no protected field (both as ``StateBag/merge(_:from:)`` checks every update),
+    /// only its declared writes.
     func checkWrites(_ updates: [String: Data], node: WorkflowDefinition.Node) throws {
-        if let field = updates.keys.sorted().first(where: StateBag.protectedFields.contains) {
-            throw AnalemmaError(
-                .protectedField, "node \(node.id.debugDescription) tried to set kernel-protected field \(field.debugDescription)")
-        }
+        var checked = StateBag()
+        try checked.merge(updates, from: .node(node.id))
         let declared = Set(node.writes ?? [])
         if let field = updates.keys.sorted().first(where: { !declared.contains($0) }) {
             throw AnalemmaError(
                 .invalidState, "node \(node.id.debugDescription) wrote \(field.debugDescription), which it does not declare in writes")
-        }
-        for (name, value) in updates.sorted(by: { $0.key < $1.key }) {
-            do { try JSONScanner.validate(value) } catch {
-                throw AnalemmaError(
-                    .invalidState, "node \(node.id.debugDescription) wrote invalid JSON into \(name.debugDescription): \(error)")
-            }
         }
     }
 
@@ -240,7 +201,7 @@ public struct NodeExecutor: Sendable {
         let tries = attempts > 1 ? " (after \(attempts) attempts)" : ""
         if let e = error as? AnalemmaError { return AnalemmaError(e.code, e.message + tries) }
         if error is any CodedError || error is AWSError || error is TransportError || error is AmbiguousFailure { return error }
-        let what = node.type == "skill" ? "skill \((node.skill ?? "").debugDescription)" : node.type
+        let what = node.skill.map { "skill \($0.debugDescription)" } ?? node.type
         return AnalemmaError(.skillFailed, "node \(node.id.debugDescription) (\(what)) failed\(tries): \(error)")
     }
 }

@@ -11,15 +11,14 @@ public struct Segment: Sendable, Equatable {
     public var next: [Int]
 }
 
-/// Cuts a validated workflow into segments at LLM and HITP boundaries: an `llm` or `hitp` node (and a `map`
-/// fan-out) is always a segment of its own, so every model call and every human wait ends at a checkpoint; other
-/// nodes are chained into one segment while the graph is a straight line (one successor, one predecessor).
+/// Cuts a validated workflow into segments at its boundaries: a node whose kind is a boundary
+/// (``NodePlace/isBoundary``: `llm`, `hitp`, `map`) is always a segment of its own, so every model call and every
+/// human wait ends at a checkpoint; other nodes are chained into one segment while the graph is a straight line
+/// (one successor, one predecessor).
 public enum SegmentPartitioner {
-    static let boundaries: Set<String> = ["llm", "hitp", "map"]
-
-    public static func partition(_ w: WorkflowDefinition) throws -> [Segment] {
-        try WorkflowValidator.validate(w)
-        let byID = Dictionary(uniqueKeysWithValues: w.nodes.map { ($0.id, $0) })
+    public static func partition(_ w: WorkflowDefinition, kinds: NodeKinds = .standard) throws -> [Segment] {
+        try WorkflowValidator.validate(w, kinds: kinds)
+        let byID = Dictionary(w.nodes.map { ($0.id, $0) }) { first, _ in first }
         let router = WorkflowRouter(w)
         var successors: [String: [String]] = [:]
         var predecessors: [String: Int] = [:]
@@ -29,7 +28,7 @@ public enum SegmentPartitioner {
                 predecessors[e.to, default: 0] += 1
             }
         }
-        func isBoundary(_ id: String) -> Bool { boundaries.contains(byID[id]!.type) }
+        func isBoundary(_ id: String) -> Bool { byID[id].map { kinds.place(of: $0).isBoundary } ?? false }
         // A node starts a segment if it is the entry, a boundary, a join, a branch target, or follows a boundary.
         var starts = Set<String>([w.entry])
         for node in w.nodes {
@@ -61,8 +60,8 @@ public enum SegmentPartitioner {
             var reads: [String] = []
             var writes: [String] = []
             for id in chain {
-                for f in byID[id]!.reads ?? [] where !written.contains(f) && !reads.contains(f) { reads.append(f) }
-                for f in byID[id]!.writes ?? [] where !writes.contains(f) {
+                for f in byID[id]?.reads ?? [] where !written.contains(f) && !reads.contains(f) { reads.append(f) }
+                for f in byID[id]?.writes ?? [] where !writes.contains(f) {
                     writes.append(f)
                     written.insert(f)
                 }
@@ -73,9 +72,10 @@ public enum SegmentPartitioner {
             segments.append(Segment(index: segments.count, nodes: chain, reads: reads, writes: writes, next: []))
         }
         for i in segments.indices {
-            let last = segments[i].nodes.last!
             var next: [Int] = []
-            for s in successors[last, default: []] where !next.contains(segmentOf[s]!) { next.append(segmentOf[s]!) }
+            for s in successors[segments[i].nodes.last ?? "", default: []] {
+                if let index = segmentOf[s], !next.contains(index) { next.append(index) }
+            }
             segments[i].next = next
         }
         return segments

@@ -16,12 +16,11 @@ extension SegmentRunnerService {
 
     /// Forks the previous execution's head into this one. Refused (`ForgedPointer`, nothing written) unless the named
     /// head is the previous execution's current one, of the named owner, and hands over to this very execution.
-    func continueChain(_ e: SegmentEvent, from raw: Data) async throws -> KernelPayload {
+    func continueChain(executionID: String, from raw: Data) async throws -> KernelPayload {
         guard let from = try? JSONDecoder().decode(Continuation.self, from: raw) else {
             throw AnalemmaError(.invalidEvent, "execution input: \"continue\" must be {execution_id, owner_id, manifest_id, version}")
         }
         try StatePointer.checkOwner(from.owner_id)
-        let executionID = e.executionID!
         let refused = AnalemmaError(
             .forgedPointer, "initialize: execution \(executionID.debugDescription) does not continue \(from.execution_id.prefix(200))")
         let head = try await checkpoints.manifests.head(executionID: executionID)

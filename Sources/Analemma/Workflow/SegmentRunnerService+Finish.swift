@@ -24,25 +24,22 @@ extension SegmentRunnerService {
     /// The workflow's output fields (declared `outputs`, else every non-kernel field), offloaded to S3 as needed
     /// so the payload stays under 30 KB.
     func finalize(_ k: KernelPayload) async throws -> KernelPayload {
-        let (manifest, head) = try await latest(k)
-        guard head.manifestID == k.manifestID else {
-            throw AnalemmaError(
-                .concurrentWrite, "finalize: execution \(k.executionID.debugDescription) moved past \(k.manifestID.prefix(12))")
-        }
-        try await checkCursor(k, against: manifest)
-        let plan = try await plan(k.cursor, ownerID: k.ownerID)
-        let names = (plan.definition.outputs ?? manifest.fields.keys.filter { !StateBag.protectedFields.contains($0) }.sorted())
-            .filter { manifest.fields[$0] != nil }
-        let fields = try await hydrator.hydrate(manifest, fields: names).fields
-        let output = try await payloads.encode(fields, ownerID: k.ownerID, executionID: k.executionID, limit: outputLimit)
-        var out = try await payload(at: manifest, head: head, identity: k)
+        let turn = try await turn(k, .exactly)
+        let plan = try await turn.plan()
+        let fields = turn.manifest.fields
+        let names = plan.definition.outputs ?? fields.keys.filter { !StateBag.isProtected($0) }.sorted()
+        let (cursor, state) = try await turn.read(names)
+        let output = try await payloads.encode(
+            state.fields.filter { names.contains($0.key) }, ownerID: k.ownerID, executionID: k.executionID, limit: outputLimit)
+        var out = try await turn.current()
         out.output = try JSONValue(json: output)
-        let risks = try await storedCursor(manifest).risks ?? []
-        out.outcome = risks.isEmpty ? "SUCCEEDED" : "COMPLETED_WITH_RISK"
+        let risks = cursor.risks ?? []
+        let outcome = risks.isEmpty ? "SUCCEEDED" : "COMPLETED_WITH_RISK"
+        out.outcome = outcome
         emit(
             "execution_finished", out,
             [
-                "status": out.outcome!, "risk_nodes": risks.joined(separator: ","), "output_bytes": String(output.count),
+                "status": outcome, "risk_nodes": risks.joined(separator: ","), "output_bytes": String(output.count),
                 "step": String(out.cursor.step),
             ])
         return out
@@ -50,12 +47,12 @@ extension SegmentRunnerService {
 
     /// Records a caught error in state (`failure`, cursor `failed`) and returns what the Fail state reports.
     /// A human step's `States.Timeout` becomes `Analemma.HumanTimeout` naming the node.
-    func fail(_ k: KernelPayload, errorType: String?, cause: String?, also extra: [String: Data] = [:]) async throws -> KernelPayload {
-        var code = errorType ?? ErrorCode.unhandled.rawValue
-        var message = Self.message(fromCause: cause) ?? code
+    func fail(_ k: KernelPayload, caught: SegmentEvent.Caught?, also extra: [String: Data] = [:]) async throws -> KernelPayload {
+        var code = caught?.type ?? ErrorCode.unhandled.rawValue
+        var message = Self.message(fromCause: caught?.cause) ?? code
         if code == "States.Timeout" || code == "States.HeartbeatTimeout", k.cursor.status == .waitHuman, let hitp = k.cursor.hitp {
+            message = "node \(hitp.node.debugDescription) was not answered within \(hitp.timeoutSeconds) s (\(code))"
             code = ErrorCode.humanTimeout.rawValue
-            message = "node \(hitp.node.debugDescription) was not answered within \(hitp.timeoutSeconds) s (\(errorType!))"
         } else if code.hasPrefix("States.") {
             // A Fail state may not raise a States.* name: report ours, keep the original in the message.
             let mapped = code == "States.ExceedToleratedFailureThreshold" ? ErrorCode.toleranceExceeded : .unhandled
@@ -63,17 +60,15 @@ extension SegmentRunnerService {
             message = "\(node)\(code): \(message)"
             code = mapped.rawValue
         }
-        let (manifest, head) = try await latest(k)
-        var cursor = try await storedCursor(manifest)
-        let plan = try? await plan(cursor, ownerID: k.ownerID)
+        let turn = try await turn(k, .latest)
+        var (cursor, _) = try await turn.read([])
+        let plan = try? await self.plan(cursor, ownerID: k.ownerID)
         let record = FailureRecord(
-            code: code, message: message, step: cursor.step, segment: cursor.segment,
-            nodes: cursor.segment.flatMap { i in plan?.segments.indices.contains(i) == true ? plan!.segments[i].nodes : nil } ?? [],
+            code: code, message: message, step: cursor.step, segment: cursor.segment, nodes: plan?.segment(cursor.segment)?.nodes ?? [],
             failedAtMillis: checkpoints.clock.nowMillis())
         cursor.status = .failed
         cursor.step += 1
-        var out = try await commit(
-            extra.merging(["failure": try CanonicalJSON.encode(record)]) { _, new in new }, cursor: cursor, over: manifest, head: head, k)
+        var out = try await turn.commit(extra.merging(["failure": try CanonicalJSON.encode(record)]) { _, new in new }, cursor: cursor)
         out.error = KernelPayload.ErrorSummary(
             code: code, message: String(message.prefix(2048)), node: record.nodes.last ?? cursor.hitp?.node)
         emit("execution_failed", out, ["code": code, "message": String(message.prefix(1024))])

@@ -13,8 +13,8 @@ public struct HealRecord: Codable, Sendable, Equatable {
         public var errorMessage: String
         public var instruction: String
         public var model: String
-        /// `pending` until the segment runs again: then `healed`, or the next round's attempt follows.
-        public var outcome: String
+        /// `pending` until the segment runs again: then `healed`, or `failed again` when the next round follows.
+        public var outcome: Outcome
         public var atMillis: Int64
 
         enum CodingKeys: String, CodingKey {
@@ -23,6 +23,12 @@ public struct HealRecord: Codable, Sendable, Equatable {
             case errorMessage = "error_message"
             case atMillis = "at_ms"
         }
+    }
+
+    /// How a heal round ended.
+    public enum Outcome: String, Codable, Sendable {
+        case pending, healed
+        case failedAgain = "failed again"
     }
 
     public var active: Attempt?
@@ -36,45 +42,36 @@ extension SegmentRunnerService {
     /// Rounds a node gets when it sets no `heal.max_attempts`.
     static let defaultHealRounds = 2
 
-    func heal(_ k: KernelPayload, errorType: String, cause: String?) async throws -> KernelPayload {
-        let message = Self.message(fromCause: cause) ?? errorType
-        let (manifest, head, replay) = try await position(k)
-        if let replay { return replay }  // this heal already ran (a retry)
-        let state = try await hydrator.hydrate(manifest, fields: ["cursor", "heal"].filter { manifest.fields[$0] != nil })
-        var cursor = try Self.decodeCursor(state["cursor"])
-        let plan = try await plan(cursor, ownerID: k.ownerID)
-        guard let index = cursor.segment, plan.segments.indices.contains(index) else {
-            return try await fail(k, errorType: errorType, cause: cause)
-        }
-        let nodes = plan.segments[index].nodes
-        let failed = Self.failedNode(message, among: nodes) ?? nodes.last!
-        let node = plan.node(failed)
+    func heal(_ k: KernelPayload, caught: SegmentEvent.Caught) async throws -> KernelPayload {
+        let message = Self.message(fromCause: caught.cause) ?? caught.type
+        let turn = try await turn(k, .named)
+        if let replay = turn.replay { return replay }  // this heal already ran (a retry)
+        var (cursor, state) = try await turn.read(["heal"])
+        let plan = try await self.plan(cursor, ownerID: k.ownerID)
+        guard let nodes = plan.segment(cursor.segment)?.nodes, let last = nodes.last else { return try await fail(k, caught: caught) }
+        let failed = Self.failedNode(message, among: nodes) ?? last
+        let node = try plan.node(failed)
         let limit = node.heal?.maxAttempts ?? Self.defaultHealRounds
         let round = (cursor.heals?[failed] ?? 0) + 1
         var record = try state["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) } ?? HealRecord(active: nil, attempts: [])
-        if !record.attempts.isEmpty, record.attempts[record.attempts.count - 1].outcome == "pending" {
-            record.attempts[record.attempts.count - 1].outcome = "failed again"
+        if let last = record.attempts.indices.last, record.attempts[last].outcome == .pending {
+            record.attempts[last].outcome = .failedAgain
         }
         guard round <= limit else {
             let rounds = limit == 1 ? "1 heal round" : "\(limit) heal rounds"
             let why = limit == 0 ? message : "\(message) (still failing after \(rounds))"
-            emit("heal_exhausted", k, ["node": failed, "rounds": String(limit), "code": errorType])
+            emit("heal_exhausted", k, ["node": failed, "rounds": String(limit), "code": caught.type])
             record.active = nil
-            return try await fail(k, errorType: errorType, cause: why, also: limit == 0 ? [:] : ["heal": try CanonicalJSON.encode(record)])
+            return try await fail(
+                k, caught: .init(type: caught.type, cause: why), also: limit == 0 ? [:] : ["heal": try CanonicalJSON.encode(record)])
         }
-        let definition = String(decoding: try CanonicalJSON.encode(node), as: UTF8.self)
-        let prompt = """
-            A step of an automated workflow failed. Reply with one short, concrete instruction that would make the \
-            step succeed when it runs again. Do not repeat the error.
-            Step definition: \(definition)
-            Error (\(errorType)): \(message)
-            Run so far: step \(cursor.step), edges taken \(cursor.traversals.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))
-            """
         let answer = try await executor.model.generate(
-            ModelRequest(nodeID: failed, prompt: prompt, hints: ["complexity": .string("medium"), "max_output_tokens": .number(512)]))
+            ModelRequest(
+                nodeID: failed, prompt: try Self.healPrompt(node, caught.type, message, cursor),
+                hints: ["complexity": .string("medium"), "max_output_tokens": .number(512)]))
         let attempt = HealRecord.Attempt(
-            node: failed, round: round, errorCode: errorType, errorMessage: String(message.prefix(4096)), instruction: answer.text,
-            model: answer.model, outcome: "pending", atMillis: checkpoints.clock.nowMillis())
+            node: failed, round: round, errorCode: caught.type, errorMessage: String(message.prefix(4096)), instruction: answer.text,
+            model: answer.model, outcome: .pending, atMillis: checkpoints.clock.nowMillis())
         record.attempts.append(attempt)
         record.active = attempt
         cursor.heals = (cursor.heals ?? [:]).merging([failed: round]) { _, new in new }
@@ -83,10 +80,23 @@ extension SegmentRunnerService {
         emit(
             "heal_attempt", k,
             [
-                "node": failed, "round": String(round), "of": String(limit), "code": errorType, "model": answer.model,
+                "node": failed, "round": String(round), "of": String(limit), "code": caught.type, "model": answer.model,
                 "instruction": String(answer.text.prefix(512)),
             ])
-        return try await commit(["heal": CanonicalJSON.encode(record)], cursor: cursor, over: manifest, head: head, k)
+        return try await turn.commit(["heal": CanonicalJSON.encode(record)], cursor: cursor)
+    }
+
+    /// What the model is asked for a fix: the node, the error, the run so far.
+    static func healPrompt(_ node: WorkflowDefinition.Node, _ code: String, _ message: String, _ cursor: Cursor) throws -> String {
+        let definition = String(decoding: try CanonicalJSON.encode(node), as: UTF8.self)
+        let edges = cursor.traversals.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ")
+        return """
+            A step of an automated workflow failed. Reply with one short, concrete instruction that would make the \
+            step succeed when it runs again. Do not repeat the error.
+            Step definition: \(definition)
+            Error (\(code)): \(message)
+            Run so far: step \(cursor.step), edges taken \(edges)
+            """
     }
 
     /// The node an error message names (`node "id"`), if it is one of `nodes`.

@@ -32,10 +32,8 @@ public struct PendingHuman: Codable, Sendable, Equatable {
         guard let response, let members = JSONScanner.object(response) else {
             throw AnalemmaError(.invalidHumanResponse, "\(to) must be a JSON object of fields (send-task-success --task-output '{…}')")
         }
-        if let field = members.keys.sorted().first(where: StateBag.protectedFields.contains) {
-            throw AnalemmaError(
-                .protectedField, "\(to) tries to set kernel-protected field \(field.debugDescription); refused, state unchanged")
-        }
+        var checked = StateBag()
+        try checked.merge(members, from: .human(node))  // a protected field is refused here, as in every merge
         if let field = members.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw AnalemmaError(
                 .invalidHumanResponse,
@@ -52,14 +50,13 @@ extension SegmentRunnerService {
         guard k.cursor.status == .waitHuman, let hitp = k.cursor.hitp else {
             throw AnalemmaError(.invalidEvent, "ask: the payload's cursor is \(k.cursor.status.rawValue), not wait_human")
         }
-        let plan = try await plan(k.cursor, ownerID: k.ownerID)
-        let node = plan.node(hitp.node)
         // A retried ask (its instance died after the commit) has a new task token: it replaces the stored one.
-        let (manifest, head, replay) = try await position(k)
-        let fields = try await hydrator.hydrate(manifest, fields: (node.reads ?? []).filter { manifest.fields[$0] != nil }).fields
+        let turn = try await turn(k, .named)
+        let node = try await turn.plan().node(hitp.node)
+        var (cursor, state) = try await turn.read(node.reads ?? [])
         var question: String
         if case .string(let source)? = node.config?["question"] {
-            question = try Template(source).render(fields)
+            question = try Template(source).render(state.fields)
         } else {
             question = "Node \(node.id) asks for: \((node.writes ?? []).joined(separator: ", "))"
         }
@@ -71,9 +68,8 @@ extension SegmentRunnerService {
             timeoutSeconds: hitp.timeoutSeconds)
         pending.refusal = hitp.refusal
         pending.attempt = (hitp.refusals ?? 0) + 1
-        var cursor = try await storedCursor(manifest)
-        if replay == nil { cursor.step += 1 }
-        let out = try await commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor, over: manifest, head: head, k)
+        if turn.replay == nil { cursor.step += 1 }
+        let out = try await turn.commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor)
         emit(
             "human_waiting", out,
             [
@@ -87,46 +83,45 @@ extension SegmentRunnerService {
     /// question, routes on, and commits. A refused answer changes nothing in state.
     func resume(_ k: KernelPayload, response: Data?) async throws -> KernelPayload {
         guard let hitp = k.cursor.hitp else { throw AnalemmaError(.invalidEvent, "resume: the payload's cursor waits for no human") }
-        let (manifest, head) = try await latest(k)
-        guard manifest.fields["pending_human"] != nil else {
-            let current = try await payload(at: manifest, head: head, identity: k)
+        let turn = try await turn(k, .latest)
+        guard turn.manifest.fields["pending_human"] != nil else {
+            let current = try await turn.current()
             if current.cursor.step > k.cursor.step { return current }  // this answer was already merged (a retry)
             throw AnalemmaError(.invalidState, "resume: no question is pending for node \(hitp.node.debugDescription)")
         }
-        let plan = try await plan(k.cursor, ownerID: k.ownerID)
-        let node = plan.node(hitp.node)
-        let router = WorkflowRouter(plan.definition)
+        let plan = try await turn.plan()
+        let node = try plan.node(hitp.node)
         let answer: [String: Data]
         do { answer = try Self.answer(response, node: node) } catch let refused as AnalemmaError {
-            return try await askAgain(k, refused: refused, manifest: manifest, head: head)
+            return try await askAgain(turn, refused: refused)
         }
-        let wanted = (["cursor", "pending_human"] + router.conditionFields(of: node.id)).filter {
-            manifest.fields[$0] != nil && answer[$0] == nil
+        var (cursor, state) = try await turn.read(
+            (["pending_human"] + plan.router.conditionFields(of: node.id)).filter { answer[$0] == nil })
+        guard let raw = state["pending_human"], let pending = try? JSONDecoder().decode(PendingHuman.self, from: raw) else {
+            throw AnalemmaError(.invalidState, "resume: the pending question in state is not readable")
         }
-        var fields = try await hydrator.hydrate(manifest, fields: Array(Set(wanted))).fields
-        let pending = try JSONDecoder().decode(PendingHuman.self, from: fields["pending_human"]!)
         guard pending.node == node.id else {
             throw AnalemmaError(
                 .invalidState, "resume: the pending question is for node \(pending.node.debugDescription), not \(node.id.debugDescription)")
         }
-        var cursor = try Self.decodeCursor(fields["cursor"])
-        fields.merge(answer) { _, new in new }
+        try state.merge(answer, from: .human(node.id))
         let exit: String?
-        do { exit = try router.next(after: node.id, fields: fields, traversals: &cursor.traversals) } catch let e as AnalemmaError
+        do { exit = try plan.router.next(after: node.id, fields: state.fields, traversals: &cursor.traversals) } catch let e
+            as AnalemmaError
             where e.code == .noRoute
         {  // the answer leads nowhere (a value no edge expects): asked again, like any wrong answer
-            return try await askAgain(k, refused: e, manifest: manifest, head: head)
+            return try await askAgain(turn, refused: e)
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
         emit("human_answered", k, ["node": node.id, "fields": answer.keys.sorted().joined(separator: ",")])
-        return try await commit(answer, removing: ["pending_human"], cursor: cursor, over: manifest, head: head, k)
+        return try await turn.commit(answer, removing: ["pending_human"], cursor: cursor)
     }
 
     /// A refused answer: none of it is merged; the question is cleared and asked again (a new task token) with the
     /// reason, up to ``Cursor/Human/maxAnswers`` answers; then the refusal fails the step.
-    func askAgain(_ k: KernelPayload, refused: AnalemmaError, manifest: Manifest, head: ManifestStore.Head) async throws -> KernelPayload {
-        var cursor = try await storedCursor(manifest)
+    func askAgain(_ turn: Turn, refused: AnalemmaError) async throws -> KernelPayload {
+        var (cursor, _) = try await turn.read([])
         guard var hitp = cursor.hitp, cursor.status == .waitHuman else { throw refused }
         let refusals = (hitp.refusals ?? 0) + 1
         guard refusals < Cursor.Human.maxAnswers else {
@@ -137,12 +132,12 @@ extension SegmentRunnerService {
         cursor.hitp = hitp
         cursor.step += 1
         emit(
-            "human_refused", k,
+            "human_refused", turn.k,
             [
                 "node": hitp.node, "code": refused.code.rawValue, "reason": String(refused.message.prefix(1024)),
                 "attempt": String(refusals),
             ])
-        return try await commit([:], removing: ["pending_human"], cursor: cursor, over: manifest, head: head, k)
+        return try await turn.commit([:], removing: ["pending_human"], cursor: cursor)
     }
 
     /// The answer's fields, or the reason it is refused (naming the field and the node).

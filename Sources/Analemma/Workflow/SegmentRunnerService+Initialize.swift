@@ -8,12 +8,12 @@
 extension SegmentRunnerService {
     /// Validates the workflow, stores it, creates the state (protected fields from the execution context) and
     /// commits the first checkpoint. An invalid workflow is rejected before anything is written.
-    func initialize(_ e: SegmentEvent, context: LambdaContext) async throws -> KernelPayload {
+    func initialize(executionID: String, start raw: Data, traceHeader: String?) async throws -> KernelPayload {
         func invalid(_ why: String) -> AnalemmaError { AnalemmaError(.invalidEvent, "execution input: \(why)") }
-        guard let start = JSONScanner.object(e.start!) else {
+        guard let start = JSONScanner.object(raw) else {
             throw invalid("must be a JSON object {\"owner_id\", \"workflow\", \"input\"}")
         }
-        if let from = start["continue"] { return try await continueChain(e, from: from) }
+        if let from = start["continue"] { return try await continueChain(executionID: executionID, from: from) }
         guard let rawOwner = start["owner_id"], let ownerID = try? JSONDecoder().decode(String.self, from: rawOwner) else {
             throw invalid("\"owner_id\" (a string) is required")
         }
@@ -24,14 +24,14 @@ extension SegmentRunnerService {
         let bytes = try await byPointer(given, "workflow", ownerID: ownerID, limit: WorkflowLimits.maxDocumentBytes)
         let definition = try WorkflowDefinition.decode(bytes)
         try executor.check(definition)
-        let plan = Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
+        let plan = Plan(
+            definition: definition, segments: try SegmentPartitioner.partition(definition, kinds: executor.kinds), kinds: executor.kinds)
         let input = try await byPointer(start["input"] ?? Data("{}".utf8), "input", ownerID: ownerID, limit: Self.maxInputBytes)
         if let problem = UnicodeCheck.problem(in: Array(input)) {
             let field = (try? JSONScanner.members(of: input))?.first { UnicodeCheck.problem(in: Array(input[$0.range])) != nil }?.key
             throw invalid("\"input\"\(field.map { " field \($0.debugDescription)" } ?? "") is not valid Unicode: \(problem)")
         }
-        let executionID = e.executionID!
-        let traceID = Self.traceID(context.traceID, executionID: executionID)
+        let traceID = Self.traceID(traceHeader, executionID: executionID)
         var identity = KernelPayload(
             executionID: executionID, ownerID: ownerID, traceID: traceID, manifestID: "",
             version: 0, cursor: Cursor(status: .continue, workflowID: definition.workflowID, workflow: "", step: 0, traversals: [:]))

@@ -4,29 +4,6 @@
     import Foundation
 #endif
 
-/// A Distributed Map item as the workflow state machine's `ItemSelector` builds it.
-struct MapChunkItem: Decodable {
-    struct Chunk: Decodable {
-        var chunk: String
-        var index: Int
-        var size: Int
-    }
-    struct Identity: Decodable {
-        var executionID: String
-        var ownerID: String
-        var traceID: String
-        enum CodingKeys: String, CodingKey {
-            case executionID = "execution_id"
-            case ownerID = "owner_id"
-            case traceID = "trace_id"
-        }
-    }
-    var chunk: Chunk
-    var map: Cursor.FanOut
-    var identity: Identity
-    var workflow: String
-}
-
 /// `map` nodes: inline in their segment, or handed to a Distributed Map (`fan_out`), whose children run `map_chunk`
 /// and whose end `map_done` records.
 extension SegmentRunnerService {
@@ -64,11 +41,7 @@ extension SegmentRunnerService {
     /// `map_chunk`: one Distributed Map child. Runs its chunk's items, writes the chunk's result file under the
     /// owner's prefix and returns only a pointer; any failed item fails the child (`Analemma.ChunkFailed`, listing
     /// them) so the Map counts the chunk against its tolerance.
-    func mapChunk(_ raw: Data) async throws -> Data {
-        let item: MapChunkItem
-        do { item = try JSONDecoder().decode(MapChunkItem.self, from: raw) } catch {
-            throw AnalemmaError(.invalidEvent, "map_chunk item is not a Distributed Map item: \(error)")
-        }
+    func mapChunk(_ item: MapChunkItem) async throws -> Data {
         let owner = item.identity.ownerID
         let fanout = try await mapInFlight(item)
         let chunkPointer = try StatePointer(parsing: item.chunk.chunk, stateBucket: chunkService.bucket, ownerID: owner)
@@ -82,7 +55,7 @@ extension SegmentRunnerService {
                 "chunk \(item.chunk.chunk.debugDescription) (index \(item.chunk.index)) is not one of this map's \(fanout.chunks) chunks")
         }
         let definition = try await workflows.get(item.workflow, ownerID: owner)
-        guard let node = definition.nodes.first(where: { $0.id == fanout.node && $0.type == "map" }) else {
+        guard let node = definition.nodes.first(where: { $0.id == fanout.node && executor.kinds.place(of: $0) == .map }) else {
             throw AnalemmaError(.invalidEvent, "map_chunk: workflow has no map node \(fanout.node.debugDescription)")
         }
         let spec = try MapSpec(node: node, executor: executor)
@@ -135,10 +108,10 @@ extension SegmentRunnerService {
     /// `map_done`: the light aggregator's statistics (and the failed chunks' causes) into the node's write; routes on.
     func mapDone(_ k: KernelPayload, stats raw: Data) async throws -> KernelPayload {
         guard let fanout = k.cursor.fanout else { throw AnalemmaError(.invalidEvent, "map_done: the cursor has no fan-out") }
-        let (manifest, head, replay) = try await position(k)
-        if let replay { return replay }
-        let plan = try await plan(k.cursor, ownerID: k.ownerID)
-        let node = plan.node(fanout.node)
+        let turn = try await turn(k, .named)
+        if let replay = turn.replay { return replay }
+        let plan = try await turn.plan()
+        let node = try plan.node(fanout.node)
         let spec = try MapSpec(node: node, executor: executor)
         let aggregate = try JSONValue(json: raw)
         let run = try await verifiedMapRun(aggregate, k)
@@ -162,13 +135,10 @@ extension SegmentRunnerService {
             },
             itemReader: "s3://\(fanout.bucket)/\(fanout.key)", resultsIndex: "s3://\(chunkService.bucket)/\(resultsKey)",
             mapRunArn: run.arn, manifest: "s3://\(chunkService.bucket)/\(run.resultPrefix)manifest.json")
-        let router = WorkflowRouter(plan.definition)
-        let wanted = (["cursor"] + router.conditionFields(of: node.id)).filter { manifest.fields[$0] != nil && $0 != spec.target }
-        var routing = try await hydrator.hydrate(manifest, fields: Array(Set(wanted))).fields
-        var cursor = try Self.decodeCursor(routing["cursor"])
+        var (cursor, routing) = try await turn.read(plan.router.conditionFields(of: node.id).filter { $0 != spec.target })
         if failed > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
-        routing[spec.target] = try stats.jsonData()
-        let exit = try router.next(after: node.id, fields: routing, traversals: &cursor.traversals)
+        try routing.merge([spec.target: try stats.jsonData()], from: .node(node.id))
+        let exit = try plan.router.next(after: node.id, fields: routing.fields, traversals: &cursor.traversals)
         cursor.fanout = nil
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
@@ -179,7 +149,7 @@ extension SegmentRunnerService {
                 "timed_out": String(run.counts.timedOut), "aborted": String(run.counts.aborted), "total": String(run.counts.total),
             ])
         emit("map_finished", k, try stats.summary(node: node.id))
-        return try await commit([spec.target: try stats.jsonData()], cursor: cursor, over: manifest, head: head, k)
+        return try await turn.commit([spec.target: try stats.jsonData()], cursor: cursor)
     }
 
     /// The failed chunks of a map run and their failed items. Which chunks failed comes from the run's FAILED

@@ -11,95 +11,100 @@ extension SegmentRunnerService {
         guard k.cursor.status == .continue, let index = k.cursor.segment else {
             throw AnalemmaError(.invalidEvent, "run: the payload's cursor is \(k.cursor.status.rawValue), not continue")
         }
-        let (manifest, head, replay) = try await position(k)
-        if let replay { return replay }
-        let plan = try await plan(k.cursor, ownerID: k.ownerID)
-        guard plan.segments.indices.contains(index) else {
+        let turn = try await turn(k, .named)
+        if let replay = turn.replay { return replay }
+        let plan = try await turn.plan()
+        guard let segment = plan.segment(index) else {
             throw AnalemmaError(.invalidEvent, "run: segment \(index) does not exist (the workflow has \(plan.segments.count))")
         }
-        let segment = plan.segments[index]
         emit("segment_started", k, ["segment": String(index), "nodes": segment.nodes.joined(separator: ",")])
-        let router = WorkflowRouter(plan.definition)
-        let callsModel = segment.nodes.contains { plan.node($0).type == "llm" }
-        let wanted = (segment.reads + ["cursor", "heal"] + (callsModel ? ["llm_usage"] : [])).filter { manifest.fields[$0] != nil }
-        var fields = try await hydrator.hydrate(manifest, fields: wanted).fields
-        var cursor = try Self.decodeCursor(fields["cursor"])
+        let callsModel = segment.nodes.contains { plan.nodes[$0].flatMap { plan.kinds[$0.type] }?.callsModel ?? false }
+        var (cursor, state) = try await turn.read(segment.reads + ["heal"] + (callsModel ? ["llm_usage"] : []))
         var changes: [String: Data] = [:]
-        var healing = try fields["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }
+        var healing = try state["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }
         if let active = healing?.active, !segment.nodes.contains(active.node) { healing = nil }  // for another segment
         var exit: String?
         let budget = plan.definition.budget ?? Budget()
-        let tokensSpent = try Self.tokensSpent(fields["llm_usage"])
+        let tokensSpent = try Self.tokensSpent(state["llm_usage"])
         for (i, id) in segment.nodes.enumerated() {
-            let node = plan.node(id)
+            let node = try plan.node(id)
             try budget.check(
-                runs: cursor.runs ?? 0, tokens: node.type == "llm" ? tokensSpent : 0, startedAtMillis: cursor.startedAtMillis,
+                runs: cursor.runs ?? 0, tokens: plan.kinds[node.type]?.callsModel == true ? tokensSpent : 0,
+                startedAtMillis: cursor.startedAtMillis,
                 now: checkpoints.clock.nowMillis())
             cursor.runs = (cursor.runs ?? 0) + 1
-            let reads = fields.filter { (node.reads ?? []).contains($0.key) }
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
             emit("node_started", k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
             let outcome: NodeOutcome
-            if node.type == "map" {
-                let (mapped, fanout) = try await runMap(node, fields: fields, cursor: &cursor, k: k)
+            if plan.place(id) == .map {
+                let (mapped, fanout) = try await runMap(node, fields: state.fields, cursor: &cursor, k: k)
                 guard let mapped else {  // handed to the Distributed Map: the segment ends here
                     cursor.fanout = fanout
                     cursor.status = .fanOut
-                    cursor.step += 1
-                    let out = try await commit(changes, cursor: cursor, over: manifest, head: head, k)
-                    emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": id])
-                    return out
+                    return try await endSegment(turn, index, changes, cursor: cursor, exit: id)
                 }
                 outcome = mapped
             } else {
-                outcome = try await executor.run(node, fields: reads, healInstruction: fix)
+                let reads = Set(node.reads ?? [])
+                outcome = try await executor.run(node, fields: state.fields.filter { reads.contains($0.key) }, healInstruction: fix)
             }
-            fields.merge(outcome.updates) { _, new in new }
+            try state.merge(outcome.updates, from: .node(id))
             changes.merge(outcome.updates) { _, new in new }
-            var detail = [
-                "node": id, "type": node.type, "attempts": String(outcome.attempts),
-                "writes": outcome.updates.keys.sorted().joined(separator: ","),
-            ]
-            if let m = outcome.model {
-                detail["model"] = m.model
-                detail["tokens_in"] = String(m.inputTokens)
-                detail["tokens_out"] = String(m.outputTokens)
-                // OpenTelemetry GenAI semantic conventions where they apply (gen_ai.*), kernel names otherwise.
-                emit(
-                    "llm_call", k,
-                    [
-                        "node": id, "gen_ai.system": "gemini", "gen_ai.operation.name": "generate_content",
-                        "gen_ai.request.model": m.model, "gen_ai.response.model": m.model,
-                        "gen_ai.usage.input_tokens": String(m.inputTokens), "gen_ai.usage.output_tokens": String(m.outputTokens),
-                        "gen_ai.response.finish_reasons": m.finishReason ?? "", "tokens_thought": String(m.thoughtTokens),
-                        "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
-                        "latency_ms": m.latencyMillis.map(String.init) ?? "",
-                        "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
-                    ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
-                for call in outcome.toolCalls {
-                    emit(
-                        "tool_call", k,
-                        ["node": id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
-                }
-                changes["llm_usage"] = try Self.usage(fields["llm_usage"], adding: m, node: id, tools: outcome.toolCalls)
-                fields["llm_usage"] = changes["llm_usage"]
+            if let usage = try record(outcome, of: node, usage: state["llm_usage"], k) {
+                try state.merge(["llm_usage": usage], from: .kernel)
+                changes["llm_usage"] = usage
             }
-            emit("node_finished", k, detail)
-            exit = try router.next(after: id, fields: fields, traversals: &cursor.traversals)
+            exit = try plan.router.next(after: id, fields: state.fields, traversals: &cursor.traversals)
             if i + 1 < segment.nodes.count, exit == segment.nodes[i + 1] { continue }
             break
         }
         if var record = healing, let active = record.active {  // the healed segment ran through: close the round
-            record.attempts[record.attempts.count - 1].outcome = "healed"
+            record.attempts[record.attempts.count - 1].outcome = .healed
             record.active = nil
             changes["heal"] = try CanonicalJSON.encode(record)
             emit("heal_succeeded", k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
+        return try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "")
+    }
+
+    /// Commits a segment's changes one step on and reports where it ended.
+    func endSegment(_ turn: Turn, _ index: Int, _ changes: [String: Data], cursor: Cursor, exit: String) async throws -> KernelPayload {
+        var cursor = cursor
         cursor.step += 1
-        let out = try await commit(changes, cursor: cursor, over: manifest, head: head, k)
-        emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit ?? ""])
+        let out = try await turn.commit(changes, cursor: cursor)
+        emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit])
         return out
+    }
+
+    /// Reports a node's run (`node_finished`, and for a model call `llm_call` and its `tool_call`s); returns
+    /// `llm_usage` with the call added, when the node called a model.
+    func record(_ outcome: NodeOutcome, of node: WorkflowDefinition.Node, usage: Data?, _ k: KernelPayload) throws -> Data? {
+        var detail = [
+            "node": node.id, "type": node.type, "attempts": String(outcome.attempts),
+            "writes": outcome.updates.keys.sorted().joined(separator: ","),
+        ]
+        defer { emit("node_finished", k, detail) }
+        guard let m = outcome.model else { return nil }
+        detail["model"] = m.model
+        detail["tokens_in"] = String(m.inputTokens)
+        detail["tokens_out"] = String(m.outputTokens)
+        // OpenTelemetry GenAI semantic conventions where they apply (gen_ai.*), kernel names otherwise.
+        emit(
+            "llm_call", k,
+            [
+                "node": node.id, "gen_ai.system": "gemini", "gen_ai.operation.name": "generate_content",
+                "gen_ai.request.model": m.model, "gen_ai.response.model": m.model,
+                "gen_ai.usage.input_tokens": String(m.inputTokens), "gen_ai.usage.output_tokens": String(m.outputTokens),
+                "gen_ai.response.finish_reasons": m.finishReason ?? "", "tokens_thought": String(m.thoughtTokens),
+                "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
+                "latency_ms": m.latencyMillis.map(String.init) ?? "",
+                "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
+            ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
+        for call in outcome.toolCalls {
+            emit("tool_call", k, ["node": node.id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
+        }
+        return try Self.usage(usage, adding: m, node: node.id, tools: outcome.toolCalls)
     }
 
     /// Model tokens (input, output, thinking) the execution has spent so far, from `llm_usage`.

@@ -99,12 +99,6 @@ extension SegmentRunnerService {
         return cursor
     }
 
-    /// The stored workflow, its segments, and its nodes by id.
-    func plan(_ cursor: Cursor, ownerID: String) async throws -> Plan {
-        let definition = try await workflows.get(cursor.workflow, ownerID: ownerID)
-        return Plan(definition: definition, segments: try SegmentPartitioner.partition(definition))
-    }
-
     /// The cursor that enters `node` (the first node of a segment), or `done` when `node` is nil.
     static func cursor(entering node: String?, plan: Plan, from cursor: Cursor) throws -> Cursor {
         var next = cursor
@@ -118,8 +112,8 @@ extension SegmentRunnerService {
             throw AnalemmaError(.invalidState, "node \(node.debugDescription) does not start a segment")
         }
         next.segment = index
-        let definition = plan.node(node)
-        if definition.type == "hitp" {
+        let definition = try plan.node(node)
+        if plan.place(node) == .human {
             next.status = .waitHuman
             next.hitp = Cursor.Human(node: node, timeoutSeconds: definition.timeoutSeconds ?? Plan.defaultHumanTimeout)
         } else {
@@ -127,15 +121,4 @@ extension SegmentRunnerService {
         }
         return next
     }
-}
-
-/// A workflow ready to run: its definition and segments.
-struct Plan {
-    /// How long a human step waits when its node sets no `timeout_seconds`: 24 hours.
-    static let defaultHumanTimeout = 86_400
-
-    let definition: WorkflowDefinition
-    let segments: [Segment]
-
-    func node(_ id: String) -> WorkflowDefinition.Node { definition.nodes.first { $0.id == id }! }
 }

@@ -29,6 +29,8 @@ public struct SegmentRunnerService: LambdaHandler {
     let manifests = ImmutableCache<Manifest>(capacity: 64)
     /// The cursor and trace id each committed manifest stores, by execution and manifest id (``payload(at:head:identity:)``).
     let committedPayloads = ImmutableCache<KernelPayload>(capacity: 64)
+    /// Workflows partitioned into segments, by owner and content-addressed pointer.
+    let plans = ImmutableCache<Plan>(capacity: 32)
 
     public init(
         workflows: WorkflowStore, checkpoints: CheckpointWriter, payloads: ZeroGravityPayload, executor: NodeExecutor,
@@ -65,24 +67,24 @@ public struct SegmentRunnerService: LambdaHandler {
                     ])
             }
             await events.flush(requestID: context.requestID)
-            let identity = e.kernel.map { ($0.traceID, $0.executionID, $0.ownerID) } ?? (nil, e.executionID, e.startOwner)
-            throw ScopedError.wrap(classified, traceID: identity.0, executionID: identity.1, ownerID: identity.2)
+            let claimed = e.claimedIdentity
+            throw ScopedError.wrap(classified, traceID: claimed.traceID, executionID: claimed.executionID, ownerID: claimed.ownerID)
         }
     }
 
     func step(_ e: SegmentEvent, context: LambdaContext) async throws -> Data {
-        if e.action == .mapChunk { return try await mapChunk(e.item!) }
         let payload: KernelPayload
-        switch e.action {
-        case .mapChunk: throw AnalemmaError(.invalidEvent, "unreachable")
-        case .mapDone: payload = try await mapDone(e.kernel!, stats: e.mapStats!)
-        case .initialize: payload = try await initialize(e, context: context)
-        case .run: payload = try await run(e.kernel!)
-        case .ask: payload = try await ask(e.kernel!, token: e.taskToken!)
-        case .resume: payload = try await resume(e.kernel!, response: e.humanResponse)
-        case .finalize: payload = try await finalize(e.kernel!)
-        case .fail: payload = try await fail(e.kernel!, errorType: e.errorType, cause: e.errorCause)
-        case .heal: payload = try await heal(e.kernel!, errorType: e.errorType!, cause: e.errorCause)
+        switch e {
+        case .mapChunk(let item): return try await mapChunk(item)
+        case .initialize(let executionID, let start):
+            payload = try await initialize(executionID: executionID, start: start, traceHeader: context.traceID)
+        case .run(let k): payload = try await run(k)
+        case .ask(let k, let token): payload = try await ask(k, token: token)
+        case .resume(let k, let response): payload = try await resume(k, response: response)
+        case .finalize(let k): payload = try await finalize(k)
+        case .fail(let k, let caught): payload = try await fail(k, caught: caught)
+        case .heal(let k, let caught): payload = try await heal(k, caught: caught)
+        case .mapDone(let k, let stats): payload = try await mapDone(k, stats: stats)
         }
         return try payload.encoded()
     }

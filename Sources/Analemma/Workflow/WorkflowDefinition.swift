@@ -110,8 +110,6 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
         }
     }
 
-    public static let nodeTypes: Set<String> = ["llm", "skill", "hitp", "map", "route"]
-
     /// Decodes a definition; a malformed document is an `Analemma.InvalidWorkflow` error naming where.
     public static func decode(_ data: Data) throws -> WorkflowDefinition {
         guard data.count <= WorkflowLimits.maxDocumentBytes else {

@@ -8,7 +8,7 @@ public enum WorkflowValidator {
     }
 
     /// All problems (empty: valid), in a stable order.
-    public static func problems(in w: WorkflowDefinition) -> [Problem] {
+    public static func problems(in w: WorkflowDefinition, kinds: NodeKinds = .standard) -> [Problem] {
         var problems: [Problem] = []
         if w.nodes.count > WorkflowLimits.maxNodes {
             problems.append(Problem(node: nil, message: "\(w.nodes.count) nodes; the limit is \(WorkflowLimits.maxNodes)"))
@@ -27,18 +27,11 @@ public enum WorkflowValidator {
         for node in w.nodes {
             if !ids.insert(node.id).inserted { problems.append(Problem(node: node.id, message: "duplicate node id")) }
             if node.id.isEmpty { problems.append(Problem(node: node.id, message: "empty node id")) }
-            if !WorkflowDefinition.nodeTypes.contains(node.type) {
-                problems.append(
-                    Problem(
-                        node: node.id,
-                        message:
-                            "unknown node type \(node.type.debugDescription) (one of \(WorkflowDefinition.nodeTypes.sorted().joined(separator: ", ")))"
-                    ))
-            }
-            for field in (node.writes ?? []).sorted() where StateBag.protectedFields.contains(field) {
+            if kinds[node.type] == nil { problems.append(Problem(node: node.id, message: kinds.unknown(node.type))) }
+            for field in (node.writes ?? []).sorted() where StateBag.isProtected(field) {
                 problems.append(Problem(node: node.id, message: "writes kernel-protected field \(field.debugDescription)"))
             }
-            if node.type == "skill" && (node.skill ?? "").isEmpty {
+            if kinds[node.type] is SkillNode && (node.skill ?? "").isEmpty {
                 problems.append(Problem(node: node.id, message: "skill node names no skill"))
             }
             if let t = node.timeoutSeconds, !(1...WorkflowLimits.maxTimeoutSeconds).contains(t) {
@@ -95,8 +88,8 @@ public enum WorkflowValidator {
     }
 
     /// Throws `Analemma.InvalidWorkflow` listing every problem.
-    public static func validate(_ w: WorkflowDefinition) throws {
-        let found = problems(in: w)
+    public static func validate(_ w: WorkflowDefinition, kinds: NodeKinds = .standard) throws {
+        let found = problems(in: w, kinds: kinds)
         guard found.isEmpty else {
             throw AnalemmaError(
                 .invalidWorkflow,

@@ -1,8 +1,5 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
+import Analemma
+import Foundation
 
 /// `analemma outcome EXECUTION_ARN`: where a run ended, following a continue-as-new chain from its first execution.
 extension DeveloperCommand {

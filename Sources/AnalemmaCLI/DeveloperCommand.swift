@@ -1,15 +1,12 @@
+import Analemma
+import Foundation
 import Glibc
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// `analemma validate FILE…` and `analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]`.
-public enum DeveloperCommand {
+enum DeveloperCommand {
     static let usage = """
         usage: analemma validate WORKFLOW.json...          check definitions as the segment runner does
+               analemma schema SCHEMA.json                 the schema with its node types derived from the node kinds
                analemma results s3://BUCKET/…/results/index.json [--owner ID]
                                                            stream a map's results, one chunk file at a time, as JSON lines
                analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]
@@ -19,11 +16,12 @@ public enum DeveloperCommand {
         """
 
     /// Runs a command line; returns the exit status (0 ok, 1 invalid or failed, 2 usage).
-    public static func main(_ argv: [String], environment: FunctionEnvironment) async -> Int32 {
+    static func main(_ argv: [String], environment: FunctionEnvironment) async -> Int32 {
         let args = Array(argv.dropFirst())
         guard let command = args.first else { return fail(usage, 2) }
         switch command {
         case "validate" where args.count > 1: return validate(Array(args.dropFirst()))
+        case "schema" where args.count == 2: return schema(args[1])
         case "codesign" where args.count > 1: return await codesign(Array(args.dropFirst()), environment: environment)
         case "results" where args.count > 1: return await results(Array(args.dropFirst()), environment: environment)
         case "outcome" where args.count == 2: return await outcome(args[1], environment: environment)
@@ -61,6 +59,20 @@ public enum DeveloperCommand {
             }
         }
         return status
+    }
+
+    /// Prints `path` (the published workflow schema) with its node types and rules derived from ``NodeKinds``.
+    static func schema(_ path: String) -> Int32 {
+        do {
+            let derived = try WorkflowSchema.derive(try JSONValue(json: try read(path)))
+            let object = try JSONSerialization.jsonObject(with: derived.jsonData())
+            let pretty = try JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: pretty, as: UTF8.self))
+            return 0
+        } catch {
+            return fail("\(path): \((error as? AnalemmaError)?.message ?? "\(error)")", 1)
+        }
     }
 
     static func codesign(_ args: [String], environment: FunctionEnvironment) async -> Int32 {
@@ -142,9 +154,8 @@ public enum DeveloperCommand {
 }
 
 /// Log lines to standard error (command-line tools keep stdout for their output).
-public struct StandardErrorSink: LogSink {
-    public init() {}
-    public func write(_ line: String) {
+struct StandardErrorSink: LogSink {
+    func write(_ line: String) {
         var bytes = Array((line + "\n").utf8)
         _ = Glibc.write(2, &bytes, bytes.count)
     }

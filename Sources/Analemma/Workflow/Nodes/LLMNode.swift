@@ -1,0 +1,34 @@
+/// `llm`: one model call, or a bounded tool-calling exchange (``NodeExecutor/converse(_:_:)``); a segment of its own.
+public struct LLMNode: NodeKind {
+    public let name = "llm"
+    public let guide = "config.prompt with {{field}} placeholders of declared reads; one write receives the answer"
+    public let place = NodePlace.own
+    public let callsModel = true
+    public var configKeys: Set<String>? {
+        [
+            "prompt", "into", "tools", "max_steps", "complexity", "model", "system", "max_output_tokens", "latency_budget_ms",
+            "temperature", "top_p", "stop_sequences", "response_mime_type", "response_schema", "thinking_level", "thinking_budget",
+        ]
+    }
+    public var schema: JSONValue {
+        guard case .object(var rule) = NodeKinds.configRule(configKeys, required: ["prompt"]) else { return .null }
+        rule["required"] = .array([.string("config"), .string("writes")])
+        return .object(rule)
+    }
+
+    public init() {}
+
+    public func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
+        try NodeExecutor.checkLLMNumbers(node)
+        guard case .string(let prompt)? = node.config?["prompt"] else {
+            throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
+        }
+        try Template.check(prompt, key: "prompt", node: node)
+        _ = try SkillInput(nodeID: node.id, config: node.config ?? [:], fields: [:], writes: node.writes ?? []).target()
+        _ = try executor.tools(of: node)
+    }
+
+    public func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
+        try await executor.converse(node, input)
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// What the state machine sends the segment runner (`{"action": …, …}`), parsed once into each action's own values.
+/// Values that enter from outside (the start input, a human response, a Catch's `Cause`) stay raw bytes: the step
+/// that uses them dehydrates them.
+public enum SegmentEvent: Sendable {
+    /// The execution's first step: its ARN (`$$.Execution.Id`) and the StartExecution input, raw.
+    case initialize(executionID: String, start: Data)
+    /// Run the cursor's segment.
+    case run(KernelPayload)
+    /// Inside the `.waitForTaskToken` state: record the question and its task token.
+    case ask(KernelPayload, taskToken: String)
+    /// After `SendTaskSuccess`: the human's answer (`--task-output`), raw.
+    case resume(KernelPayload, response: Data?)
+    /// Nothing left to run: the output.
+    case finalize(KernelPayload)
+    /// A Catch: record the error (when the Catch saw one).
+    case fail(KernelPayload, Caught?)
+    /// A Catch of a healable error: ask for a fix and run the segment again.
+    case heal(KernelPayload, Caught)
+    /// A Distributed Map child: one chunk.
+    case mapChunk(MapChunkItem)
+    /// After the Distributed Map and the light aggregator: the statistics (raw `kernel.map_agg.stats`).
+    case mapDone(KernelPayload, stats: Data)
+
+    /// The `action` names, as the ASL writes them.
+    public enum Action: String, Sendable, CaseIterable {
+        case initialize, run, ask, resume, finalize, fail, heal
+        case mapChunk = "map_chunk"
+        case mapDone = "map_done"
+    }
+
+    /// An error a Catch caught (`Error`, `Cause`).
+    public struct Caught: Sendable, Equatable {
+        public var type: String
+        public var cause: String?
+    }
+
+    public var action: Action {
+        switch self {
+        case .initialize: .initialize
+        case .run: .run
+        case .ask: .ask
+        case .resume: .resume
+        case .finalize: .finalize
+        case .fail: .fail
+        case .heal: .heal
+        case .mapChunk: .mapChunk
+        case .mapDone: .mapDone
+        }
+    }
+
+    /// The previous step's payload (every action but `initialize` and `map_chunk`).
+    public var kernel: KernelPayload? {
+        switch self {
+        case .run(let k), .ask(let k, _), .resume(let k, _), .finalize(let k), .fail(let k, _), .heal(let k, _), .mapDone(let k, _): k
+        case .initialize, .mapChunk: nil
+        }
+    }
+
+    /// Who the event claims to act for, for error scopes and log lines only (never trusted).
+    var claimedIdentity: (traceID: String?, executionID: String?, ownerID: String?) {
+        switch self {
+        case .initialize(let executionID, let start):
+            let owner = JSONScanner.object(start)?["owner_id"].flatMap { try? JSONDecoder().decode(String.self, from: $0) }
+            return (nil, executionID, owner)
+        case .mapChunk(let item): return (item.identity.traceID, item.identity.executionID, item.identity.ownerID)
+        default: return (kernel?.traceID, kernel?.executionID, kernel?.ownerID)
+        }
+    }
+}
+
+/// A Distributed Map item as the workflow state machine's `ItemSelector` builds it.
+public struct MapChunkItem: Decodable, Sendable {
+    public struct Chunk: Decodable, Sendable {
+        public var chunk: String
+        public var index: Int
+        public var size: Int
+    }
+    public struct Identity: Decodable, Sendable {
+        public var executionID: String
+        public var ownerID: String
+        public var traceID: String
+        enum CodingKeys: String, CodingKey {
+            case executionID = "execution_id"
+            case ownerID = "owner_id"
+            case traceID = "trace_id"
+        }
+    }
+    public var chunk: Chunk
+    public var map: Cursor.FanOut
+    public var identity: Identity
+    public var workflow: String
+}
