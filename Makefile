@@ -187,8 +187,11 @@ codesign: deps build
 sweep: local-up
 	@$(PY) -c 'import boto3, json; r = boto3.client("lambda", endpoint_url="http://127.0.0.1:$(PORT)", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test").invoke(FunctionName="gc-worker", Payload=b"{\"action\": \"sweep\"}"); print(json.dumps(json.loads(r["Payload"].read()), indent=2))'
 
+# One JSON line per measurement (also in .local/bench.jsonl); docs/benchmarks.md is generated from them.
 bench: deps build
-	$(PY) Bench/run.py --bin-dir $(BIN)
+	@mkdir -p .local
+	$(PY) Bench/run.py --bin-dir $(BIN) $(if $(BENCH_PORT),--port $(BENCH_PORT)) --out .local/bench.jsonl
+	$(PY) Bench/page.py .local/bench.jsonl > docs/benchmarks.md
 
 format:
 	swift format --in-place --recursive Package.swift Sources Tests Bench/aws-bench $(wildcard Functions/*/*.swift)

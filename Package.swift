@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Analemma: one library, Tiny Handler executables, no package dependencies (system zlib + OpenSSL libcrypto only).
-let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
 
 let package = Package(
     name: "Analemma",

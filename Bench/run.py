@@ -287,20 +287,39 @@ def state_kernel(bin_dir):
     print(out.stdout.strip(), flush=True)
 
 
+class Tee:
+    """Standard output that is also written to a file."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for s in self.streams:
+            s.write(text)
+
+    def flush(self):
+        for s in self.streams:
+            s.flush()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bin-dir", default=os.path.join(ROOT, ".build", "release"))
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--invocations", type=int, default=20000)
     p.add_argument("--skip-stack", action="store_true")
+    p.add_argument("--port", type=int, default=4590, help="the local stack's port (make aws-integration also uses 4590)")
+    p.add_argument("--out", help="also write every line to this file (Bench/page.py makes docs/benchmarks.md of it)")
     args = p.parse_args()
+    if args.out:
+        sys.stdout = Tee(sys.stdout, open(args.out, "w"))
     compile_c()
     runtime_loop(os.path.abspath(args.bin_dir), args.rounds, args.invocations)
     sigv4(os.path.abspath(args.bin_dir))
     state_kernel(os.path.abspath(args.bin_dir))
     aggregator(os.path.abspath(args.bin_dir))
     if not args.skip_stack:
-        local_stack(os.path.abspath(args.bin_dir))
+        local_stack(os.path.abspath(args.bin_dir), port=args.port)
 
 
 if __name__ == "__main__":

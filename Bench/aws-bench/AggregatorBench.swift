@@ -9,7 +9,7 @@ struct SyntheticMapRun: HTTPTransport {
     static let arn = "arn:aws:states:us-east-1:123456789012:mapRun:bench/x:run"
     static let execution = "arn:aws:states:us-east-1:123456789012:execution:bench:run"
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         if request.method == "GET" {
             let bytes = items * 350
             let files = max(1, (bytes + 4_999_999_999) / 5_000_000_000)
@@ -40,7 +40,7 @@ final class HalfSyntheticTransport: HTTPTransport, @unchecked Sendable {
     init(items: Int) { synthetic = SyntheticMapRun(items: items) }
     var s3Gets: [String] { lock.withLock { gets } }
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         if request.headers.contains(where: { $0.0.lowercased() == "x-amz-target" }) {
             return try await synthetic.send(request, timeout: timeout)
         }
@@ -62,15 +62,15 @@ func aggregatorBenchmark(items: Int, endpoint: String? = nil, bucket: String = "
     let aggregator = LightAggregator(s3: try S3(client: client), stepFunctions: try StepFunctions(client: client), bucket: bucket)
     let stats = try await aggregator.aggregate(
         mapRunArn: SyntheticMapRun.arn, executionID: SyntheticMapRun.execution, manifestBucket: bucket, manifestKey: manifestKey)
-    guard case .number(let read)? = try stats.value(at: "bytes_read"), case .number(let total)? = try stats.value(at: "item_counts.total"),
-        Int(total) == items
-    else { throw AnalemmaError(.invalidState, "aggregator returned \(stats)") }
+    guard let read = stats.bytesRead, stats.itemCounts?.total == items else {
+        throw AnalemmaError(.invalidState, "aggregator returned \(stats)")
+    }
     let label = "light_aggregator.\(items)_items" + (endpoint == nil ? "" : "_in_s3")
-    print(#"{"bench":"\#(label)","metric":"bytes_read","value":\#(Int(read)),"unit":"B"}"#)
+    print(#"{"bench":"\#(label)","metric":"bytes_read","value":\#(read),"unit":"B"}"#)
     if let half {
         print(#"{"bench":"\#(label)","metric":"s3_gets","value":\#(half.s3Gets.count),"unit":"requests"}"#)
-        if case .number(let resultBytes)? = try stats.value(at: "result_bytes") {
-            print(#"{"bench":"\#(label)","metric":"result_bytes_listed","value":\#(Int(resultBytes)),"unit":"B"}"#)
+        if let resultBytes = stats.resultBytes {
+            print(#"{"bench":"\#(label)","metric":"result_bytes_listed","value":\#(resultBytes),"unit":"B"}"#)
         }
     }
     print(#"{"bench":"\#(label)","metric":"peak_rss","value":\#(peakRSSMiB()),"unit":"MiB"}"#)

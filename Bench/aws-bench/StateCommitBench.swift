@@ -8,7 +8,7 @@ final class CountingTransport: HTTPTransport, @unchecked Sendable {
     private var counts: [String: Int] = [:]
     private var bytes = 0
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let kind =
             request.header("X-Amz-Target").map { "dynamodb:" + ($0.split(separator: ".").last.map(String.init) ?? "") }
             ?? "s3:\(request.method)"

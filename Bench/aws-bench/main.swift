@@ -13,7 +13,7 @@ case "sign":
     let n = Int(args[2]) ?? 20000
     let credentials = AWSCredentials(
         accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "token")
-    let request = AWSRequest(
+    let request = HTTPRequest(
         method: "POST", host: "dynamodb.us-east-1.amazonaws.com",
         headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.GetItem")],
         body: Data(#"{"TableName":"t","Key":{"pk":{"S":"a"}}}"#.utf8))

@@ -67,7 +67,7 @@ struct AWSClientTests {
         let now: Int64 = 1_000_000
         let client = testClient(t, now: now)
         let table = try DynamoDB(client: client)
-        let request = AWSRequest(method: "POST", scheme: "http", host: "127.0.0.1", port: 4566)
+        let request = HTTPRequest(method: "POST", scheme: "http", host: "127.0.0.1", port: 4566)
         await #expect(throws: AWSError.self) {
             _ = try await table.service.client.send(
                 request, signingName: "dynamodb", operation: "x", idempotent: true, deadlineMillis: now + 100)
@@ -167,6 +167,19 @@ struct AWSClientTests {
         }
         #expect(sizes == [25, 1, 5])
         #expect(sleeper.sleeps.count == 1)
+    }
+
+    @Test("UnprocessedItems that never clear are retried as throttling within the policy's attempts, then name what is left")
+    func batchGivesUp() async throws {
+        let unprocessed = #"{"UnprocessedItems":{"t":[{"PutRequest":{"Item":{"pk":{"S":"k0"}}}}]}}"#
+        let t = RecordingTransport(Array(repeating: .respond(200, unprocessed), count: 8))
+        let sleeper = RecordingSleeper()
+        let db = try dynamo(t, sleeper)
+        await #expect {
+            try await db.batchWrite(table: "t", (0..<26).map { .put(["pk": .s("k\($0)")]) })
+        } throws: { "\($0)".contains("2 writes to t still unprocessed") }
+        #expect(t.requests.count == db.service.client.retry.maxAttempts)
+        #expect(sleeper.sleeps.count == db.service.client.retry.maxAttempts - 1)
     }
 
     @Test("S3's XML errors and bodiless answers decode to codes")

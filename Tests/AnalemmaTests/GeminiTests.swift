@@ -16,7 +16,7 @@ struct GeminiTests {
         ]))
 
     /// `METHOD URL`, headers, blank line, body: the exact request as the fixture files write it.
-    static func render(_ r: AWSRequest) -> String {
+    static func render(_ r: HTTPRequest) -> String {
         let port = r.port.map { ":\($0)" } ?? ""
         var text = "\(r.method) \(r.scheme)://\(r.host)\(port)\(r.path)\n"
         for (k, v) in r.headers { text += "\(k): \(v)\n" }

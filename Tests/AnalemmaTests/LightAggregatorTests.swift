@@ -26,9 +26,10 @@ struct LightAggregatorTests {
             mapRunArn: Self.arn, executionID: Self.execution, manifestBucket: "state", manifestKey: "map-runs/run-1/manifest.json")
         #expect(transport.requests.count == 2)
         #expect(transport.requests[1].path.hasSuffix("/map-runs/run-1/manifest.json"))
-        #expect(try stats.value(at: "item_counts.failed") == .number(5) && stats.value(at: "item_counts.total") == .number(1_000_000))
-        #expect(try stats.value(at: "result_bytes") == .number(15_000_001_200))
-        #expect(try stats.value(at: "manifest") == .string("s3://state/map-runs/run-1/manifest.json"))
+        #expect(stats.itemCounts?.failed == 5 && stats.itemCounts?.total == 1_000_000)
+        #expect(stats.resultBytes == 15_000_001_200)
+        #expect(stats.manifest == "s3://state/map-runs/run-1/manifest.json")
+        #expect(stats.resultFiles?["FAILED"] == [MapAggregate.ResultFile(key: "map-runs/run-1/FAILED_0.json", size: 1200)])
     }
 
     static let forgeries: [(String, String, String, String)] = [
@@ -49,6 +50,21 @@ struct LightAggregatorTests {
             _ = try await aggregator.aggregate(mapRunArn: mapRunArn, executionID: executionID, manifestBucket: bucket, manifestKey: key)
         } throws: { ($0 as? AnalemmaError)?.code == .forgedPointer }
         #expect(!transport.requests.contains { $0.method == "GET" }, "nothing read from S3 for a forged event")
+    }
+
+    @Test("what the aggregator returns is what map_done reads back; a forged size reads as too large to fetch")
+    func contract() async throws {
+        let transport = RecordingTransport([.respond(200, Self.mapRun), .respond(200, Self.manifest(files: 1))])
+        let client = testClient(transport)
+        let aggregator = LightAggregator(s3: try S3(client: client), stepFunctions: try StepFunctions(client: client), bucket: "state")
+        let stats = try await aggregator.aggregate(
+            mapRunArn: Self.arn, executionID: Self.execution, manifestBucket: "state", manifestKey: "map-runs/run-1/manifest.json")
+        #expect(try MapAggregate.decode(CanonicalJSON.encode(stats)) == stats)
+        let forged = try MapAggregate.decode(Data(#"{"map_run_arn":"a:b","result_files":{"FAILED":[{"Key":"k","Size":1e300}]}}"#.utf8))
+        #expect(forged.resultFiles?["FAILED"]?.first?.size == MapAggregate.ResultFile.largest)
+        #expect { _ = try MapAggregate.decode(Data(#"{"item_counts":{"failed":1e300}}"#.utf8)) } throws: {
+            ($0 as? AnalemmaError)?.code == .invalidEvent
+        }
     }
 }
 

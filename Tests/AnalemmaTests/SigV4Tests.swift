@@ -32,7 +32,7 @@ struct SigV4Tests {
     @Test("the signature matches byte for byte", arguments: fixture.vectors)
     func vector(_ v: Fixture.Vector) {
         let suite = Self.fixture.suite
-        let request = AWSRequest(
+        let request = HTTPRequest(
             method: v.method, host: "example.amazonaws.com", path: v.path, query: v.query.map { ($0[0], $0[1]) },
             headers: v.headers.map { ($0[0], $0[1]) }, body: Data(v.body.utf8))
         let signed = SigV4.sign(
@@ -46,7 +46,7 @@ struct SigV4Tests {
     func s3() {
         let f = Self.fixture.s3
         let signed = SigV4.sign(
-            AWSRequest(method: f.method, host: f.host, path: f.path, headers: f.headers.map { ($0[0], $0[1]) }),
+            HTTPRequest(method: f.method, host: f.host, path: f.path, headers: f.headers.map { ($0[0], $0[1]) }),
             credentials: AWSCredentials(accessKeyID: f.accessKeyID, secretAccessKey: f.secretAccessKey), region: f.region,
             service: "s3", unixTime: f.unixTime)
         #expect(signed.header("x-amz-content-sha256") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -59,7 +59,7 @@ struct SigV4Tests {
     @Test("a session token is sent and signed; UNSIGNED-PAYLOAD is used when asked")
     func tokenAndUnsigned() {
         let signed = SigV4.sign(
-            AWSRequest(method: "PUT", host: "b.s3.amazonaws.com", path: "/k", body: Data("x".utf8)),
+            HTTPRequest(method: "PUT", host: "b.s3.amazonaws.com", path: "/k", body: Data("x".utf8)),
             credentials: AWSCredentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: "TOKEN"), region: "eu-west-1",
             service: "s3", unixTime: 0, payload: .unsigned)
         #expect(signed.header("X-Amz-Security-Token") == "TOKEN")
@@ -77,7 +77,7 @@ struct SigV4Tests {
             ("//x//", "service", "/x/"),
         ])
     func paths(path: String, service: String, canonical: String) {
-        let (request, _) = SigV4.canonicalRequest(AWSRequest(method: "GET", host: "h", path: path), service: service, payloadHash: "-")
+        let (request, _) = SigV4.canonicalRequest(HTTPRequest(method: "GET", host: "h", path: path), service: service, payloadHash: "-")
         #expect(request.split(separator: "\n", omittingEmptySubsequences: false)[1] == Substring(canonical))
     }
 }

@@ -65,7 +65,7 @@ struct CannedTransport: HTTPTransport {
     enum Mode: CaseIterable, Sendable { case empty, notFound, refused }
     let mode: Mode
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         if request.path.contains(":generateContent") {
             return HTTPResponse(
                 status: 200,

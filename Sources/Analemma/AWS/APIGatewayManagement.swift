@@ -29,7 +29,7 @@ public struct APIGatewayManagement: Sendable {
     }
 
     func call(_ method: String, _ connectionID: String, body: Data = Data(), operation: String) async throws -> HTTPResponse {
-        let request = AWSRequest(
+        let request = HTTPRequest(
             method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port,
             path: "\(stagePath)/@connections/\(URIEncoding.encode(connectionID))", body: body)
         do {

@@ -49,52 +49,45 @@ public struct AWSClient: Sendable {
     /// - Parameters:
     ///   - deadlineMillis: no attempt starts after this (epoch ms), e.g. `LambdaContext.deadlineMillis`.
     public func send(
-        _ request: AWSRequest, signingName: String, operation: String, idempotent: Bool, payload: SigV4.Payload = .signed,
+        _ request: HTTPRequest, signingName: String, operation: String, idempotent: Bool, payload: SigV4.Payload = .signed,
         deadlineMillis: Int64? = nil
     ) async throws -> HTTPResponse {
-        var attempt = 0
-        while true {
-            let error: any Error
-            do {
-                let signed = SigV4.sign(
-                    request, credentials: credentials, region: region, service: signingName, unixTime: clock.nowMillis() / 1000,
-                    payload: payload)
-                let response = try await transport.send(signed, timeout: timeout)
-                if (200..<300).contains(response.status) { return response }
-                let decoded = AWSError.decode(service: signingName, response: response)
-                error = decoded
-                if RetryDecision.after(decoded, idempotent: idempotent) == .retry,
-                    let after = response.header("Retry-After").flatMap(Int.init)
-                {
-                    try await wait(attempt: attempt, retryAfter: .seconds(after), deadlineMillis: deadlineMillis, lastError: decoded)
-                    attempt += 1
-                    continue
-                }
-            } catch let e as AWSError {
-                throw e
-            } catch let e as AmbiguousFailure {
-                throw e
-            } catch {
-                let wrapped = error as? TransportError ?? TransportError("\(error)", sent: true)
-                if RetryDecision.after(wrapped, idempotent: idempotent) == .ambiguous {
-                    throw AmbiguousFailure(operation: operation, underlying: wrapped.message)
-                }
-                try await retryOrThrow(
-                    wrapped, attempt: attempt, idempotent: idempotent, operation: operation, deadlineMillis: deadlineMillis)
-                attempt += 1
-                continue
-            }
-            try await retryOrThrow(error, attempt: attempt, idempotent: idempotent, operation: operation, deadlineMillis: deadlineMillis)
-            attempt += 1
+        try await retrying(operation: operation, idempotent: idempotent, deadlineMillis: deadlineMillis) {
+            let signed = SigV4.sign(
+                request, credentials: credentials, region: region, service: signingName, unixTime: clock.nowMillis() / 1000,
+                payload: payload)
+            let response = try await transport.send(signed, timeout: timeout)
+            guard (200..<300).contains(response.status) else { throw AWSError.decode(service: signingName, response: response) }
+            return response
         }
     }
 
-    private func retryOrThrow(_ error: any Error, attempt: Int, idempotent: Bool, operation: String, deadlineMillis: Int64?) async throws {
-        switch RetryDecision.after(error, idempotent: idempotent) {
-        case .fail: throw error
-        case .ambiguous: throw AmbiguousFailure(operation: operation, underlying: "\(error)")
-        case .retry: try await wait(attempt: attempt, retryAfter: nil, deadlineMillis: deadlineMillis, lastError: error)
+    /// Runs `attempt` until it returns or fails for good: every retry of the project's AWS calls goes through here.
+    /// One catch, one decision (``RetryDecision``), the policy's backoff and attempt budget, never past the deadline.
+    public func retrying<T>(
+        operation: String, idempotent: Bool, deadlineMillis: Int64? = nil, _ attempt: () async throws -> T
+    ) async throws -> T {
+        var attempts = 0
+        while true {
+            let failure: any Error
+            do { return try await attempt() } catch { failure = Self.failure(error) }
+            switch RetryDecision.after(failure, idempotent: idempotent) {
+            case .fail: throw failure
+            case .ambiguous:
+                throw AmbiguousFailure(operation: operation, underlying: (failure as? TransportError)?.message ?? "\(failure)")
+            case .retry:
+                try await wait(
+                    attempt: attempts, retryAfter: (failure as? AWSError)?.retryAfter, deadlineMillis: deadlineMillis, lastError: failure)
+            }
+            attempts += 1
         }
+    }
+
+    /// What a failed attempt threw, as the retry decision sees it: anything not answered by the service (and not
+    /// already judged ambiguous) is a transport failure that may have reached it.
+    static func failure(_ error: any Error) -> any Error {
+        if error is AWSError || error is AmbiguousFailure || error is TransportError { return error }
+        return TransportError("\(error)", sent: true)
     }
 
     private func wait(attempt: Int, retryAfter: Duration?, deadlineMillis: Int64?, lastError: any Error) async throws {

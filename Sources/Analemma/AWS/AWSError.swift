@@ -17,6 +17,8 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var cancellationReasons: [CancellationReason]
     /// DynamoDB `ConditionalCheckFailedException` with `ReturnValuesOnConditionCheckFailure`: the item as it was.
     public var item: DynamoItem?
+    /// How long the service asked callers to wait (`Retry-After`, whole seconds, 0–3,600).
+    public var retryAfter: Duration?
 
     public struct CancellationReason: Sendable, Equatable, Codable {
         public var code: String?
@@ -93,6 +95,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
             }
         }
         if error.message.isEmpty { error.message = error.rawBody.map { String($0.prefix(500)) } ?? "HTTP \(response.status)" }
+        if let seconds = response.header("Retry-After").flatMap(Int.init), (0...3600).contains(seconds) {
+            error.retryAfter = .seconds(seconds)
+        }
         return error
     }
 }

@@ -25,7 +25,7 @@ public struct AWSJSONService: Sendable {
     public func call<Input: Encodable, Output: Decodable>(
         _ action: String, _ input: Input, idempotent: Bool, deadlineMillis: Int64? = nil, as: Output.Type = Output.self
     ) async throws -> Output {
-        let request = AWSRequest(
+        let request = HTTPRequest(
             method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: "/",
             headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "\(targetPrefix).\(action)")],
             body: try CanonicalJSON.encode(input))

@@ -84,32 +84,28 @@ extension DynamoDB {
         var UnprocessedItems: [String: [Request]]?
     }
 
-    /// BatchWriteItem in chunks of 25 (AWS's limit), re-sending `UnprocessedItems` with backoff until none remain
-    /// or the retry policy gives up (then the error names how many are left).
+    /// BatchWriteItem in chunks of 25 (AWS's limit), re-sending `UnprocessedItems` through the client's retry policy
+    /// (unprocessed items are throughput the table did not have: throttling) until none remain or the policy gives up,
+    /// then the error names how many are left.
+    /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
     public func batchWrite(table: String, _ writes: [BatchWrite]) async throws {
         var pending = writes
         while !pending.isEmpty {
             var chunk = Array(pending.prefix(25))
             pending.removeFirst(chunk.count)
-            var attempt = 0
-            while !chunk.isEmpty {
+            let left = pending.count
+            try await service.client.retrying(operation: "BatchWriteItem", idempotent: true) {
                 let output = try await service.call(
                     "BatchWriteItem", BatchWriteInput(RequestItems: [table: chunk]), idempotent: true, as: BatchWriteOutput.self)
                 chunk = (output.UnprocessedItems?[table] ?? []).compactMap { r in
                     r.PutRequest.map { .put($0.Item) } ?? r.DeleteRequest.map { .delete(key: $0.Key) }
                 }
-                guard !chunk.isEmpty else { break }
-                attempt += 1
-                let policy = service.client.retry
-                guard attempt < policy.maxAttempts else {
+                guard chunk.isEmpty else {
                     throw AWSError(
-                        service: "dynamodb", code: "UnprocessedItems",
-                        message: "\(chunk.count + pending.count) writes to \(table) still unprocessed after \(attempt) attempts",
-                        status: 200,
+                        service: "dynamodb", code: "ProvisionedThroughputExceededException",
+                        message: "\(chunk.count + left) writes to \(table) still unprocessed (UnprocessedItems)", status: 200,
                         requestID: nil, rawBody: nil, cancellationReasons: [])
                 }
-                try await service.client.sleeper.sleep(
-                    for: policy.delay(afterAttempt: attempt, retryAfter: nil, unit: Double.random(in: 0..<1)))
             }
         }
     }

@@ -21,22 +21,22 @@ public struct S3: Sendable {
         _ method: String, bucket: String, key: String? = nil, query: [(String, String)] = [], headers: [(String, String)] = [],
         body: Data = Data()
     )
-        -> AWSRequest
+        -> HTTPRequest
     {
         let encodedKey = key.map { "/" + URIEncoding.encode($0, keepSlash: true) } ?? "/"
         if endpoint.isCustom {
             let path = "/\(bucket)" + (key == nil ? "" : encodedKey)
-            return AWSRequest(
+            return HTTPRequest(
                 method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path, query: query,
                 headers: headers, body: body)
         }
-        return AWSRequest(
+        return HTTPRequest(
             method: method, scheme: endpoint.scheme, host: "\(bucket).\(endpoint.host)", port: endpoint.port, path: encodedKey,
             query: query,
             headers: headers, body: body)
     }
 
-    func send(_ request: AWSRequest, _ operation: String, idempotent: Bool = true, deadlineMillis: Int64? = nil) async throws
+    func send(_ request: HTTPRequest, _ operation: String, idempotent: Bool = true, deadlineMillis: Int64? = nil) async throws
         -> HTTPResponse
     {
         try await client.send(

@@ -23,9 +23,9 @@ public enum SigV4 {
 
     /// Returns `request` with `X-Amz-Date`, `X-Amz-Security-Token`, `x-amz-content-sha256` (S3) and `Authorization`.
     public static func sign(
-        _ request: AWSRequest, credentials: AWSCredentials, region: String, service: String, unixTime: Int64,
+        _ request: HTTPRequest, credentials: AWSCredentials, region: String, service: String, unixTime: Int64,
         payload: Payload = .signed
-    ) -> AWSRequest {
+    ) -> HTTPRequest {
         var signed = request
         let (amzDate, day) = timestamps(unixTime)
         signed.setHeader("X-Amz-Date", amzDate)
@@ -46,7 +46,7 @@ public enum SigV4 {
     }
 
     /// The canonical request and its signed-header list.
-    public static func canonicalRequest(_ request: AWSRequest, service: String, payloadHash: String) -> (String, String) {
+    public static func canonicalRequest(_ request: HTTPRequest, service: String, payloadHash: String) -> (String, String) {
         var headers: [String: [String]] = [:]
         for (name, value) in request.headers {
             let lowered = name.lowercased()

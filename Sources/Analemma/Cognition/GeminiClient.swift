@@ -27,7 +27,7 @@ public struct GeminiClient: Sendable {
     }
 
     /// The HTTP request for `model` (exact bytes: what the fixture tests compare).
-    public func httpRequest(model: String, _ request: GeminiWire.Request) -> AWSRequest {
+    public func httpRequest(model: String, _ request: GeminiWire.Request) -> HTTPRequest {
         let endpoint: AWSEndpoint
         let path: String
         var headers: [(String, String)] = [("Content-Type", "application/json")]
@@ -43,7 +43,7 @@ public struct GeminiClient: Sendable {
                 + "\(URIEncoding.encode(model)):generateContent"
             headers.append(("Authorization", "Bearer \(token)"))
         }
-        return AWSRequest(
+        return HTTPRequest(
             method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path, headers: headers,
             body: request.body())
     }

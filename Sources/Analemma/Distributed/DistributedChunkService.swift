@@ -66,9 +66,9 @@ public struct DistributedChunkService: Sendable {
         return try StatePointer(bucket: bucket, ownerID: ownerID, path: "executions/\(key)/map/\(safeNode)/\(step)")
     }
 
-    /// Writes the chunks and the ItemReader input; returns the pointer of `items.json`.
+    /// Writes the chunks and the ItemReader input; returns where `items.json` is.
     @discardableResult
-    public func write(_ chunks: [[Data]], under prefix: StatePointer) async throws -> String {
+    public func write(_ chunks: [[Data]], under prefix: StatePointer) async throws -> S3Location {
         var index: [JSONValue] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (i, chunk) in chunks.enumerated() {
@@ -84,14 +84,17 @@ public struct DistributedChunkService: Sendable {
                 let tags = tags
                 group.addTask { try await s3.putObject(bucket: bucket, key: key, body: body, contentType: "application/json", tags: tags) }
                 index.append(
-                    .object(["chunk": .string("s3://\(bucket)/\(key)"), "index": .number(Double(i)), "size": .number(Double(chunk.count))]))
+                    .object([
+                        "chunk": .string(S3Location(bucket: bucket, key: key).description), "index": .number(Double(i)),
+                        "size": .number(Double(chunk.count)),
+                    ]))
             }
             try await group.waitForAll()
         }
         let key = prefix.key + "/items.json"
         try await s3.putObject(
             bucket: bucket, key: key, body: JSONValue.array(index).jsonData(), contentType: "application/json", tags: tags)
-        return "s3://\(bucket)/\(key)"
+        return S3Location(bucket: bucket, key: key)
     }
 
     /// `chunk_0001.json`, … (1-based, as in the seed).

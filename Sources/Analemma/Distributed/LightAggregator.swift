@@ -22,14 +22,15 @@ public struct LightAggregator: Sendable {
     /// Statistics: counts, result files by status, the manifest pointer, bytes read.
     /// The map run must belong to `executionID` (DescribeMapRun says so) and its manifest must be the ResultWriter's
     /// own (`map-runs/<map run id>/manifest.json` in the state bucket): anything else is refused before any read.
-    public func aggregate(mapRunArn: String, executionID: String, manifestBucket: String, manifestKey: String) async throws -> JSONValue {
+    public func aggregate(mapRunArn: String, executionID: String, manifestBucket: String, manifestKey: String) async throws -> MapAggregate
+    {
         let runID = mapRunArn.split(separator: ":").last.map(String.init) ?? ""
+        let location = S3Location(bucket: manifestBucket, key: manifestKey)
         guard manifestBucket == bucket, !runID.isEmpty, !runID.contains("/"),
             manifestKey == "\(S3ExecutionArtifacts.resultWriterPrefix)/\(runID)/manifest.json"
         else {
             throw AnalemmaError(
-                .forgedPointer,
-                "refusing manifest s3://\(manifestBucket)/\(manifestKey): not map run \(runID.debugDescription)'s in the state bucket")
+                .forgedPointer, "refusing manifest \(location): not map run \(runID.debugDescription)'s in the state bucket")
         }
         let run: StepFunctions.MapRun
         do { run = try await stepFunctions.describeMapRun(mapRunArn) } catch let e as AWSError where !e.isThrottling && !e.isServerError {
@@ -39,29 +40,27 @@ public struct LightAggregator: Sendable {
             throw AnalemmaError(.forgedPointer, "map run \(mapRunArn.debugDescription) belongs to another execution")
         }
         let body = try await s3.getObject(bucket: bucket, key: manifestKey).body
-        guard case .object(let manifest) = try JSONValue(json: body), case .object(let files)? = manifest["ResultFiles"] else {
-            throw AnalemmaError(.invalidState, "s3://\(bucket)/\(manifestKey) is not a ResultWriter manifest")
+        struct ResultWriterManifest: Decodable {
+            var MapRunArn: String?
+            var ResultFiles: [String: [MapAggregate.ResultFile]]
         }
-        if case .string(let arn)? = manifest["MapRunArn"], arn != mapRunArn {
+        guard let manifest = try? JSONDecoder().decode(ResultWriterManifest.self, from: body) else {
+            throw AnalemmaError(.invalidState, "\(location) is not a ResultWriter manifest")
+        }
+        if let arn = manifest.MapRunArn, arn != mapRunArn {
             throw AnalemmaError(.invalidState, "manifest belongs to map run \(arn), not \(mapRunArn)")
         }
-        let c = run.itemCounts
-        func counts(_ c: StepFunctions.MapRun.Counts) -> JSONValue {
-            .object([
-                "succeeded": .number(Double(c.succeeded)), "failed": .number(Double(c.failed)), "pending": .number(Double(c.pending)),
-                "running": .number(Double(c.running)), "timed_out": .number(Double(c.timedOut)), "aborted": .number(Double(c.aborted)),
-                "total": .number(Double(c.total)),
-            ])
-        }
-        var resultBytes = 0.0
-        for case .array(let list) in files.values {
-            for f in list { if case .number(let n)? = try f.value(at: "Size") { resultBytes += n } }
-        }
-        return .object([
-            "map_run_arn": .string(mapRunArn), "status": .string(run.status), "bucket": .string(bucket),
-            "manifest": .string("s3://\(bucket)/\(manifestKey)"), "item_counts": counts(c), "execution_counts": counts(run.executionCounts),
-            "result_files": .object(files), "result_bytes": .number(resultBytes), "bytes_read": .number(Double(body.count)),
-        ])
+        var out = MapAggregate()
+        out.mapRunArn = mapRunArn
+        out.status = run.status
+        out.bucket = bucket
+        out.manifest = location.description
+        out.itemCounts = MapAggregate.Counts(run.itemCounts)
+        out.executionCounts = MapAggregate.Counts(run.executionCounts)
+        out.resultFiles = manifest.ResultFiles
+        out.resultBytes = manifest.ResultFiles.values.joined().reduce(0) { $0 + ($1.size ?? 0) }
+        out.bytesRead = body.count
+        return out
     }
 }
 
@@ -110,17 +109,24 @@ public struct LightAggregatorService: LambdaHandler {
         guard let executionID = e.execution_id else {
             throw AnalemmaError(.invalidEvent, "light-aggregator event needs execution_id (the map run's execution)")
         }
-        let stats: JSONValue
+        let stats: MapAggregate
         do {
             stats = try await aggregator.aggregate(
                 mapRunArn: e.map_run.MapRunArn, executionID: executionID, manifestBucket: e.map_run.ResultWriterDetails.Bucket,
                 manifestKey: e.map_run.ResultWriterDetails.Key)
         } catch { throw ScopedError.wrap(error, traceID: e.trace_id, executionID: executionID, ownerID: e.owner_id) }
         var summary: [String: String] = ["map_run_arn": e.map_run.MapRunArn]
-        if case .object(let counts)? = try stats.value(at: "item_counts") { for (k, v) in counts { summary[k] = v.text } }
+        if let c = stats.itemCounts {
+            for (k, v) in [
+                ("succeeded", c.succeeded), ("failed", c.failed), ("pending", c.pending), ("running", c.running),
+                ("timed_out", c.timedOut), ("aborted", c.aborted), ("total", c.total),
+            ] {
+                summary[k] = String(v)
+            }
+        }
         // To the function's log only: the owner's event log gets map_aggregated from map_done, which is bound to state.
         events.emit(KernelEvent("map_read", executionID: executionID, traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
         await events.flush(requestID: context.requestID)
-        return stats.jsonData()
+        return try CanonicalJSON.encode(stats)
     }
 }

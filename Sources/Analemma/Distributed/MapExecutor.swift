@@ -28,7 +28,7 @@ public struct MapExecutor: Sendable {
         var index: Int
         var items: Int
         var failed: [(index: Int, error: String)]
-        var pointer: String
+        var pointer: S3Location
     }
 
     /// A map's items cut and stored: what the inline and the distributed path both start from.
@@ -37,8 +37,8 @@ public struct MapExecutor: Sendable {
         public var items: Int
         public var chunkSize: Int
         public var prefix: StatePointer
-        /// `s3://…/items.json`, the ItemReader input.
-        public var itemReader: String
+        /// `…/items.json`, the ItemReader input.
+        public var itemReader: S3Location
     }
 
     /// Cuts the items into chunks and writes them with the ItemReader input.
@@ -85,7 +85,7 @@ public struct MapExecutor: Sendable {
         let failedChunks = results.filter { !$0.failed.isEmpty }
         let failedItems = failedChunks.flatMap { c in c.failed.map { (c.index, $0.index, $0.error) } }
         let percent = cut.isEmpty ? 0 : Double(failedChunks.count) * 100 / Double(cut.count)
-        let index = JSONValue.array(results.map { .string($0.pointer) }).jsonData()
+        let index = JSONValue.array(results.map { .string($0.pointer.description) }).jsonData()
         let indexKey = prefix.key + "/results/index.json"
         try await chunks.s3.putObject(bucket: chunks.bucket, key: indexKey, body: index, contentType: "application/json", tags: chunks.tags)
         let stats = MapStats(
@@ -95,8 +95,8 @@ public struct MapExecutor: Sendable {
                 MapStats.FailedItem(chunk: DistributedChunkService.chunkName(c), index: i, error: String(e.prefix(300)))
             },
             toleratedFailurePercentage: spec.toleratedFailurePercentage, toleratedFailureCount: spec.toleratedFailureCount ?? cut.count,
-            failedChunkPointers: failedChunks.map { "s3://\(chunks.bucket)/\(prefix.key)/\(DistributedChunkService.chunkName($0.index))" },
-            itemReader: itemsPointer, resultsIndex: "s3://\(chunks.bucket)/\(indexKey)")
+            failedChunkPointers: failedChunks.map { prefix.location.appending(DistributedChunkService.chunkName($0.index)).description },
+            itemReader: itemsPointer.description, resultsIndex: S3Location(bucket: chunks.bucket, key: indexKey).description)
         let overCount = spec.toleratedFailureCount.map { failedChunks.count > $0 } ?? false
         if percent > spec.toleratedFailurePercentage || overCount {  // either threshold, as Step Functions does
             let sample = failedItems.prefix(5).map { "item \($0.1): \($0.2)" }.joined(separator: "; ")
@@ -134,7 +134,7 @@ public struct MapExecutor: Sendable {
         body.append(contentsOf: "]}".utf8)
         let key = prefix.key + "/results/" + DistributedChunkService.chunkName(i)
         try await chunks.s3.putObject(bucket: chunks.bucket, key: key, body: body, contentType: "application/json", tags: chunks.tags)
-        return ChunkResult(index: i, items: items.count, failed: failed, pointer: "s3://\(chunks.bucket)/\(key)")
+        return ChunkResult(index: i, items: items.count, failed: failed, pointer: S3Location(bucket: chunks.bucket, key: key))
     }
 
     /// One item through the sub-workflow; its result is the sub-workflow's `outputs` (default: every field it wrote).

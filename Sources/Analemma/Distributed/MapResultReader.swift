@@ -13,26 +13,22 @@ public struct MapResultReader: Sendable {
 
     /// Calls `body` with each item's index and raw result (`null` for a failed item), in item order.
     public func forEach(index pointer: String, _ body: (Int, Data) async throws -> Void) async throws {
-        let (bucket, key) = try Self.split(pointer)
-        let index = try await s3.getObject(bucket: bucket, key: key).body
+        let indexLocation = try S3Location(parsing: pointer)
+        let bucket = indexLocation.bucket
+        let index = try await s3.getObject(bucket: bucket, key: indexLocation.key).body
         for range in try JSONScanner.elements(of: index) {
             guard case .string(let file) = try JSONValue(json: index.subdata(in: range)) else {
                 throw AnalemmaError(.invalidState, "results index \(pointer) lists a non-string entry")
             }
-            let (b, k) = try Self.split(file)
-            guard b == bucket else { throw AnalemmaError(.forgedPointer, "result file \(file) is outside the index's bucket") }
-            let chunk = try await s3.getObject(bucket: b, key: k).body
+            let location = try S3Location(parsing: file)
+            guard location.bucket == bucket else {
+                throw AnalemmaError(.forgedPointer, "result file \(file) is outside the index's bucket")
+            }
+            let chunk = try await s3.getObject(bucket: location.bucket, key: location.key).body
             let members = JSONScanner.object(chunk) ?? [:]
             guard let first = members["first_index"].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }), let results = members["results"]
             else { throw AnalemmaError(.invalidState, "\(file) is not a chunk result file") }
             for (i, r) in try JSONScanner.elements(of: results).enumerated() { try await body(first + i, results.subdata(in: r)) }
         }
-    }
-
-    static func split(_ pointer: String) throws -> (String, String) {
-        guard pointer.hasPrefix("s3://"), let slash = pointer.dropFirst(5).firstIndex(of: "/") else {
-            throw AnalemmaError(.forgedPointer, "not an s3:// pointer: \(pointer.debugDescription)")
-        }
-        return (String(pointer.dropFirst(5)[..<slash]), String(pointer[pointer.index(after: slash)...]))
     }
 }

@@ -53,7 +53,7 @@ public struct EventLog: Sendable {
         let prefix = try StatePointer(bucket: bucket, ownerID: ownerID, path: Self.folder(executionID))
         let keys = try await s3.listObjects(bucket: bucket, prefix: prefix.key + "/", maxKeys: limit).map(\.key)
         return try keys.sorted().map {
-            try StatePointer(parsing: "s3://\(bucket)/\($0)", stateBucket: bucket, ownerID: ownerID)
+            try StatePointer(S3Location(bucket: bucket, key: $0), ownerID: ownerID)
         }
     }
 }

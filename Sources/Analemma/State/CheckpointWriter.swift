@@ -121,16 +121,16 @@ public struct CheckpointWriter: Sendable {
         let now = clock.nowMillis()
         var records = try await manifests.records(executionID: executionID)
         var raced = false
-        for i in records.indices where records[i].state == "PREPARED" && records[i].preparedAt <= now - graceMillis {
-            if try await manifests.abort(records[i].manifest) { records[i].state = "ABORTED" } else { raced = true }
+        for i in records.indices where records[i].state == .prepared && records[i].preparedAt <= now - graceMillis {
+            if try await manifests.abort(records[i].manifest) { records[i].state = .aborted } else { raced = true }
         }
         if raced { records = try await manifests.records(executionID: executionID) }  // committed meanwhile: reread
-        let aborted = records.filter { $0.state == "ABORTED" }
+        let aborted = records.filter { $0.state == .aborted }
         guard !aborted.isEmpty else { return [] }
         // A commit still in flight (PREPARED within the grace period) may hold the same blocks: leave the aborted
         // records for a later pass rather than release a reference it relies on.
-        if records.contains(where: { $0.state == "PREPARED" && $0.preparedAt > now - graceMillis }) { return [] }
-        let live = Set(records.filter { $0.state == "COMMITTED" }.flatMap { $0.manifest.fields.values.map(\.block) })
+        if records.contains(where: { $0.state == .prepared && $0.preparedAt > now - graceMillis }) { return [] }
+        let live = Set(records.filter { $0.state == .committed }.flatMap { $0.manifest.fields.values.map(\.block) })
         var released: Set<String> = []
         for record in aborted {
             for hash in Set(record.manifest.fields.values.map(\.block)) where !live.contains(hash) {

@@ -6,6 +6,14 @@
 
 /// Manifests and each execution's head pointer in DynamoDB (`MANIFEST_TABLE`, keys `pk`/`sk`).
 ///
+/// A manifest item's commit state (`state` in DynamoDB): written PREPARED, then COMMITTED with the head move, or
+/// ABORTED by recovery (never both).
+public enum ManifestState: String, Sendable, Codable {
+    case prepared = "PREPARED"
+    case committed = "COMMITTED"
+    case aborted = "ABORTED"
+}
+
 /// Items: `pk = EXEC#<execution>`; `sk = M#<manifest_id>` holds a manifest (its JSON, `state` PREPARED or
 /// COMMITTED); `sk = HEAD` holds the committed head (`manifest_id`, `version`). A manifest is written PREPARED
 /// (after its blocks are durable), then one transaction marks it COMMITTED and moves the head on the condition
@@ -55,7 +63,8 @@ public struct ManifestStore: Sendable {
             try await db.putItem(
                 table: table,
                 item: [
-                    "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body), "state": .s("PREPARED"),
+                    "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body),
+                    "state": .s(ManifestState.prepared.rawValue),
                     "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex), "prepared_at": .int(now),
                     "trace_id": .s(manifest.traceID ?? ""),
                 ], .init(condition: "attribute_not_exists(pk)"))
@@ -64,13 +73,16 @@ public struct ManifestStore: Sendable {
                 throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) exists with different content")
             }
             // The same manifest again (content-addressed): a retry, or a re-run after recovery aborted it.
-            if e.item?["state"]?.string == "ABORTED" {
+            if e.item?["state"]?.string == ManifestState.aborted.rawValue {
                 _ = try await db.updateItem(
                     table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")],
                     update: "SET #s = :prepared, prepared_at = :now",
                     .init(
                         condition: "#s = :aborted", names: ["#s": "state"],
-                        values: [":prepared": .s("PREPARED"), ":aborted": .s("ABORTED"), ":now": .int(now)]))
+                        values: [
+                            ":prepared": .s(ManifestState.prepared.rawValue), ":aborted": .s(ManifestState.aborted.rawValue),
+                            ":now": .int(now),
+                        ]))
             }
         }
     }
@@ -95,7 +107,7 @@ public struct ManifestStore: Sendable {
                     table: table, key: ["pk": pk, "sk": .s("M#\(manifest.manifestID)")], update: "SET #s = :committed",
                     .init(
                         condition: "#s = :prepared", names: ["#s": "state"],
-                        values: [":committed": .s("COMMITTED"), ":prepared": .s("PREPARED")])),
+                        values: [":committed": .s(ManifestState.committed.rawValue), ":prepared": .s(ManifestState.prepared.rawValue)])),
                 headUpdate,
             ])
         } catch let e as AWSError where e.code == "TransactionCanceledException" {
@@ -114,14 +126,17 @@ public struct ManifestStore: Sendable {
             table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", filter: "#s = :prepared AND prepared_at <= :t",
             .init(
                 names: ["#s": "state"],
-                values: [":pk": Self.pk(executionID), ":m": .s("M#"), ":prepared": .s("PREPARED"), ":t": .int(olderThan)]))
+                values: [
+                    ":pk": Self.pk(executionID), ":m": .s("M#"), ":prepared": .s(ManifestState.prepared.rawValue), ":t": .int(olderThan),
+                ]))
         return try Self.decode(items)
     }
 
     /// One stored manifest with its commit state (`PREPARED`, `COMMITTED`, `ABORTED`) and when it was prepared.
     public struct Record: Sendable {
         public var manifest: Manifest
-        public var state: String
+        /// Nil for a stored state this version does not know (treated as neither live nor abortable).
+        public var state: ManifestState?
         public var preparedAt: Int64
     }
 
@@ -131,7 +146,9 @@ public struct ManifestStore: Sendable {
             table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", .init(values: [":pk": Self.pk(executionID), ":m": .s("M#")]))
         return try items.compactMap { item in
             guard let manifest = try Self.decode([item]).first else { return nil }
-            return Record(manifest: manifest, state: item["state"]?.string ?? "", preparedAt: Int64(item["prepared_at"]?.int ?? 0))
+            return Record(
+                manifest: manifest, state: item["state"]?.string.flatMap(ManifestState.init(rawValue:)),
+                preparedAt: Int64(item["prepared_at"]?.int ?? 0))
         }
     }
 
@@ -140,7 +157,7 @@ public struct ManifestStore: Sendable {
         do {
             try await db.deleteItem(
                 table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")],
-                .init(condition: "#s = :aborted", names: ["#s": "state"], values: [":aborted": .s("ABORTED")]))
+                .init(condition: "#s = :aborted", names: ["#s": "state"], values: [":aborted": .s(ManifestState.aborted.rawValue)]))
         } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {}
     }
 
@@ -172,7 +189,8 @@ public struct ManifestStore: Sendable {
             _ = try await db.updateItem(
                 table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")], update: "SET #s = :aborted",
                 .init(
-                    condition: "#s = :prepared", names: ["#s": "state"], values: [":aborted": .s("ABORTED"), ":prepared": .s("PREPARED")]))
+                    condition: "#s = :prepared", names: ["#s": "state"],
+                    values: [":aborted": .s(ManifestState.aborted.rawValue), ":prepared": .s(ManifestState.prepared.rawValue)]))
             return true
         } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
             return false

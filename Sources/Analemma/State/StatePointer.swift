@@ -8,7 +8,10 @@ public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
     /// The key inside the bucket (starts with `owners/<owner_id>/`).
     public let key: String
 
-    public var description: String { "s3://\(bucket)/\(key)" }
+    public var description: String { location.description }
+
+    /// The plain S3 address.
+    public var location: S3Location { S3Location(bucket: bucket, key: key) }
 
     /// The short, key-safe name of an execution in paths (its ARN holds characters S3 keys should not): SHA-256, 24 hex
     /// digits. Everything one execution alone owns lives under `owners/<owner>/executions/<key>/`.
@@ -30,6 +33,15 @@ public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
         func refuse(_ why: String) -> AnalemmaError {
             AnalemmaError(.forgedPointer, "refusing pointer \(String(text.prefix(300)).debugDescription): \(why)")
         }
+        try self.init(text, stateBucket: stateBucket, ownerID: ownerID, refuse: refuse)
+    }
+
+    /// Checks a plain S3 address the kernel read back (a list result, a stored key) as a pointer of `ownerID`.
+    public init(_ location: S3Location, ownerID: String) throws {
+        try self.init(parsing: location.description, stateBucket: location.bucket, ownerID: ownerID)
+    }
+
+    private init(_ text: String, stateBucket: String, ownerID: String, refuse: (String) -> AnalemmaError) throws {
         guard text.hasPrefix("s3://") else { throw refuse("not an s3:// URI") }
         let rest = text.dropFirst(5)
         guard let slash = rest.firstIndex(of: "/") else { throw refuse("no key") }

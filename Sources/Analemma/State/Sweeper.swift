@@ -53,9 +53,9 @@ public struct Sweeper: Sendable {
         // finished with) are handed to recovery, which aborts them, releases their references and queues their blocks.
         var interrupted: [String: (owner: String, stale: Int)] = [:]
         for item in items {
-            let state = item["state"]?.string
-            let stale = state == "PREPARED" && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true
-            guard stale || state == "ABORTED", let m = try ManifestStore.decode([item]).first else { continue }
+            let state = item["state"]?.string.flatMap(ManifestState.init(rawValue:))
+            let stale = state == .prepared && (item["prepared_at"]?.int).map({ Int64($0) <= now - grace }) ?? true
+            guard stale || state == .aborted, let m = try ManifestStore.decode([item]).first else { continue }
             interrupted[m.executionID, default: (m.ownerID, 0)].stale += stale ? 1 : 0
         }
         for (execution, entry) in interrupted.sorted(by: { $0.key < $1.key }) {
@@ -64,7 +64,7 @@ public struct Sweeper: Sendable {
         }
         // 2. Reachability from live manifests (committed, and commits still within their grace period).
         var reachable = Set<String>()
-        for item in items where item["state"]?.string == "COMMITTED" || item["state"]?.string == "PREPARED" {
+        for item in items where [.committed, .prepared].contains(item["state"]?.string.flatMap(ManifestState.init(rawValue:))) {
             guard let m = try ManifestStore.decode([item]).first else { continue }
             report.liveManifests += 1
             for ref in m.fields.values { reachable.insert("owners/\(m.ownerID)/blocks/\(ref.block)") }

@@ -19,7 +19,7 @@ final class FaultPlanTransport: HTTPTransport, @unchecked Sendable {
 
     var requests: Int { lock.withLock { sent } }
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let n = lock.withLock {
             sent += 1
             return sent

@@ -16,7 +16,7 @@ final class HookTransport: HTTPTransport, @unchecked Sendable {
         self.hook = hook
     }
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let response = try await inner.send(request, timeout: timeout)
         let n = lock.withLock {
             sent += 1

@@ -9,13 +9,13 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
     }
     private let lock = NSLock()
     private var steps: [Step]
-    private var recorded: [AWSRequest] = []
+    private var recorded: [HTTPRequest] = []
 
     init(_ steps: [Step]) { self.steps = steps }
 
-    var requests: [AWSRequest] { lock.withLock { recorded } }
+    var requests: [HTTPRequest] { lock.withLock { recorded } }
 
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let step: Step = lock.withLock {
             recorded.append(request)
             return steps.isEmpty ? .respond(500, "script exhausted") : steps.removeFirst()

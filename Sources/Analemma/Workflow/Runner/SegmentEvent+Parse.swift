@@ -42,7 +42,7 @@ extension SegmentEvent {
             guard let agg = inner["map_agg"], let stats = JSONScanner.object(agg)?["stats"] else {
                 throw invalid("map_done needs kernel.map_agg.stats (the light aggregator's result)")
             }
-            return .mapDone(k, stats: stats)
+            return .mapDone(k, stats: try MapAggregate.decode(stats))
         case .heal:
             let info = try caught(inner["error_info"], "error_info")
             guard let type = info.type else { throw invalid("heal needs kernel.error_info (the caught error)") }

@@ -24,8 +24,8 @@ public enum SegmentEvent: Sendable {
     case heal(KernelPayload, Caught)
     /// A Distributed Map child: one chunk.
     case mapChunk(MapChunkItem)
-    /// After the Distributed Map and the light aggregator: the statistics (raw `kernel.map_agg.stats`).
-    case mapDone(KernelPayload, stats: Data)
+    /// After the Distributed Map and the light aggregator: its statistics (`kernel.map_agg.stats`).
+    case mapDone(KernelPayload, stats: MapAggregate)
 
     /// The `action` names, as the ASL writes them.
     public enum Action: String, Sendable, CaseIterable {

@@ -4,11 +4,11 @@
     import Foundation
 #endif
 
-/// One HTTP request to an AWS endpoint, before or after signing.
+/// One HTTP request (to an AWS endpoint before or after signing, or to a model endpoint).
 ///
 /// `path` is the request-line path as sent (already percent-encoded where the caller needed it);
 /// `query` holds raw (unencoded) name/value pairs, encoded once on the wire and in the canonical request.
-public struct AWSRequest: Sendable, Equatable {
+public struct HTTPRequest: Sendable, Equatable {
     public var method: String
     public var scheme: String
     public var host: String

@@ -22,7 +22,7 @@ extension SegmentRunnerService {
                 "mode": prepared.chunks.count > spec.inlineMaxChunks ? "distributed" : "inline",
             ])
         if prepared.chunks.count > spec.inlineMaxChunks {
-            let readerKey = String(prepared.itemReader.dropFirst("s3://\(chunkService.bucket)/".count))
+            let readerKey = prepared.itemReader.key
             return (
                 nil,
                 Cursor.FanOut(
@@ -45,8 +45,7 @@ extension SegmentRunnerService {
         let owner = item.identity.ownerID
         let fanout = try await mapInFlight(item)
         let chunkPointer = try StatePointer(parsing: item.chunk.chunk, stateBucket: chunkService.bucket, ownerID: owner)
-        let prefix = try StatePointer(
-            parsing: "s3://\(chunkService.bucket)/\(fanout.prefix)", stateBucket: chunkService.bucket, ownerID: owner)
+        let prefix = try StatePointer(S3Location(bucket: chunkService.bucket, key: fanout.prefix), ownerID: owner)
         guard (0..<fanout.chunks).contains(item.chunk.index),
             chunkPointer.key == prefix.key + "/" + DistributedChunkService.chunkName(item.chunk.index)
         else {
@@ -78,7 +77,7 @@ extension SegmentRunnerService {
                 .chunkFailed, "\(name): \(result.failed.count) of \(items.count) items failed: \(listed) (results: \(result.pointer))")
         }
         return JSONValue.object([
-            "chunk": .string(name), "items": .number(Double(items.count)), "result": .string(result.pointer),
+            "chunk": .string(name), "items": .number(Double(items.count)), "result": .string(result.pointer.description),
         ]).jsonData()
     }
 
@@ -106,37 +105,18 @@ extension SegmentRunnerService {
     }
 
     /// `map_done`: the light aggregator's statistics (and the failed chunks' causes) into the node's write; routes on.
-    func mapDone(_ k: KernelPayload, stats raw: Data) async throws -> KernelPayload {
+    func mapDone(_ k: KernelPayload, stats aggregate: MapAggregate) async throws -> KernelPayload {
         guard let fanout = k.cursor.fanout else { throw AnalemmaError(.invalidEvent, "map_done: the cursor has no fan-out") }
         let turn = try await turn(k, .named)
         if let replay = turn.replay { return replay }
         let plan = try await turn.plan()
         let node = try plan.node(fanout.node)
         let spec = try MapSpec(node: node, executor: executor)
-        let aggregate = try JSONValue(json: raw)
         let run = try await verifiedMapRun(aggregate, k)
-        let failed = run.counts.failed + run.counts.timedOut
         let failures = try await failedChunks(aggregate, run: run, fanout: fanout)
-        let resultsKey = fanout.prefix + "/results/index.json"
-        let index = JSONValue.array(
-            (0..<fanout.chunks).map {
-                .string("s3://\(chunkService.bucket)/\(fanout.prefix)/results/\(DistributedChunkService.chunkName($0))")
-            })
-        try await chunkService.tracing(k.traceID).s3.putObject(
-            bucket: chunkService.bucket, key: resultsKey, body: index.jsonData(), contentType: "application/json",
-            tags: [("trace_id", k.traceID)])
-        let stats = MapStats(
-            status: failed == 0 ? .completed : .completedWithRisk, mode: .distributed, items: fanout.items, chunks: fanout.chunks,
-            chunkSize: fanout.chunkSize, succeededChunks: run.counts.succeeded, failedChunks: failed, failedItemsCount: failures.count,
-            failedItems: failures.listed, toleratedFailurePercentage: fanout.toleratedFailurePercentage,
-            toleratedFailureCount: fanout.toleratedFailureCount ?? fanout.chunks,
-            failedChunkPointers: failures.chunks.map {
-                "s3://\(chunkService.bucket)/\(fanout.prefix)/\(DistributedChunkService.chunkName($0))"
-            },
-            itemReader: "s3://\(fanout.bucket)/\(fanout.key)", resultsIndex: "s3://\(chunkService.bucket)/\(resultsKey)",
-            mapRunArn: run.arn, manifest: "s3://\(chunkService.bucket)/\(run.resultPrefix)manifest.json")
+        let stats = try await distributedStats(fanout, run: run, failures: failures, traceID: k.traceID)
         var (cursor, routing) = try await turn.read(plan.router.conditionFields(of: node.id).filter { $0 != spec.target })
-        if failed > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
+        if stats.failedChunks > 0 { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
         try routing.merge([spec.target: try stats.jsonData()], from: .node(node.id))
         let exit = try plan.router.next(after: node.id, fields: routing.fields, traversals: &cursor.traversals)
         cursor.fanout = nil
@@ -152,41 +132,50 @@ extension SegmentRunnerService {
         return try await turn.commit([spec.target: try stats.jsonData()], cursor: cursor)
     }
 
+    /// A finished Distributed Map's statistics, after writing its results index (every chunk's result file, in
+    /// item order) next to its chunks.
+    func distributedStats(
+        _ fanout: Cursor.FanOut, run: (arn: String, id: String, resultPrefix: String, counts: StepFunctions.MapRun.Counts),
+        failures: (chunks: [Int], count: Int, listed: [MapStats.FailedItem]), traceID: String
+    ) async throws -> MapStats {
+        let base = S3Location(bucket: chunkService.bucket, key: fanout.prefix)
+        let results = base.appending("results")
+        let index = results.appending("index.json")
+        let files = JSONValue.array(
+            (0..<fanout.chunks).map { .string(results.appending(DistributedChunkService.chunkName($0)).description) })
+        try await chunkService.tracing(traceID).s3.putObject(
+            bucket: index.bucket, key: index.key, body: files.jsonData(), contentType: "application/json", tags: [("trace_id", traceID)])
+        let failed = run.counts.failed + run.counts.timedOut
+        return MapStats(
+            status: failed == 0 ? .completed : .completedWithRisk, mode: .distributed, items: fanout.items, chunks: fanout.chunks,
+            chunkSize: fanout.chunkSize, succeededChunks: run.counts.succeeded, failedChunks: failed, failedItemsCount: failures.count,
+            failedItems: failures.listed, toleratedFailurePercentage: fanout.toleratedFailurePercentage,
+            toleratedFailureCount: fanout.toleratedFailureCount ?? fanout.chunks,
+            failedChunkPointers: failures.chunks.map { base.appending(DistributedChunkService.chunkName($0)).description },
+            itemReader: S3Location(bucket: fanout.bucket, key: fanout.key).description, resultsIndex: index.description,
+            mapRunArn: run.arn, manifest: S3Location(bucket: chunkService.bucket, key: run.resultPrefix + "manifest.json").description)
+    }
+
     /// The failed chunks of a map run and their failed items. Which chunks failed comes from the run's FAILED
     /// ResultWriter files (only under its own `map-runs/<id>/`, up to 1 MB of them); each failed chunk's own result
     /// file (under the map's prefix in stored state) names its failed items; a chunk whose child died before writing
     /// one counts all its items, with the child's error. Up to 1,000 failed chunks are read.
     func failedChunks(
-        _ aggregate: JSONValue, run: (arn: String, id: String, resultPrefix: String, counts: StepFunctions.MapRun.Counts),
+        _ aggregate: MapAggregate, run: (arn: String, id: String, resultPrefix: String, counts: StepFunctions.MapRun.Counts),
         fanout: Cursor.FanOut
     ) async throws -> (chunks: [Int], count: Int, listed: [MapStats.FailedItem]) {
         var causes: [Int: String] = [:]
-        if case .array(let files)? = try aggregate.value(at: "result_files.FAILED") {
-            var keys: [String] = []
-            var total = 0
-            for f in files {
-                guard case .string(let key)? = try f.value(at: "Key"), key.hasPrefix(run.resultPrefix), !key.contains("..") else {
-                    throw AnalemmaError(.forgedPointer, "map_done: a FAILED result file is not one of map run \(run.id)'s")
-                }
-                keys.append(key)
-                if case .number(let n)? = try f.value(at: "Size") { total += Bounded.integer(n, in: 0...(1 << 40)) ?? (1 << 40) }
-            }
-            for key in total <= 1_048_576 ? keys : [] {
-                let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: key).body
-                guard case .array(let records) = try JSONValue(json: body) else { continue }
-                for r in records {
-                    let input = (try? r.value(at: "Input")).flatMap { v -> JSONValue? in
-                        if case .string(let s) = v { return try? JSONValue(json: Data(s.utf8)) } else { return nil }
-                    }
-                    var cause = ""
-                    if case .string(let c)? = try r.value(at: "Cause") { cause = Self.message(fromCause: c) ?? c }
-                    for path in ["chunk.index", "index"] {  // the child's input: the selected item, or the raw ItemReader entry
-                        if case .number(let n)? = try input?.value(at: path), let i = Bounded.integer(n, in: 0...max(0, fanout.chunks - 1))
-                        {
-                            causes[i] = String(cause.prefix(600))
-                        }
-                    }
-                }
+        let files = aggregate.resultFiles?["FAILED"] ?? []
+        for f in files where !f.key.hasPrefix(run.resultPrefix) || f.key.contains("..") {
+            throw AnalemmaError(.forgedPointer, "map_done: a FAILED result file is not one of map run \(run.id)'s (\(f.key.prefix(200)))")
+        }
+        let total = files.reduce(0) { $0 + min($1.size ?? 0, MapAggregate.ResultFile.largest) }
+        for file in total <= 1_048_576 ? files : [] {
+            let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: file.key).body
+            guard let records = try? JSONDecoder().decode([ResultWriterRecord].self, from: body) else { continue }
+            for r in records {
+                let cause = r.Cause.map { Self.message(fromCause: $0) ?? $0 } ?? ""
+                if let i = r.chunkIndex(chunks: fanout.chunks) { causes[i] = String(cause.prefix(600)) }
             }
         }
         var count = 0
@@ -218,10 +207,10 @@ extension SegmentRunnerService {
 
     /// The map run the statistics name, as Step Functions reports it: it must belong to `k`'s execution; its counts
     /// and its ResultWriter prefix (`map-runs/<map run id>/` in the state bucket) are what `map_done` trusts.
-    func verifiedMapRun(_ aggregate: JSONValue, _ k: KernelPayload) async throws -> (
+    func verifiedMapRun(_ aggregate: MapAggregate, _ k: KernelPayload) async throws -> (
         arn: String, id: String, resultPrefix: String, counts: StepFunctions.MapRun.Counts
     ) {
-        guard case .string(let arn)? = try aggregate.value(at: "map_run_arn"), let id = arn.split(separator: ":").last.map(String.init),
+        guard let arn = aggregate.mapRunArn, let id = arn.split(separator: ":").last.map(String.init),
             !id.isEmpty, !id.contains("/")
         else { throw AnalemmaError(.invalidEvent, "map_done: the statistics name no map run (map_run_arn)") }
         let run: StepFunctions.MapRun
@@ -232,5 +221,21 @@ extension SegmentRunnerService {
             throw AnalemmaError(.forgedPointer, "map_done: map run \(arn.debugDescription) belongs to another execution")
         }
         return (arn, id, "\(S3ExecutionArtifacts.resultWriterPrefix)/\(id)/", run.itemCounts)
+    }
+}
+
+/// One record of a ResultWriter `FAILED_*.json` file: the child's input (a JSON string) and its error's cause.
+/// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+struct ResultWriterRecord: Decodable {
+    var Input: String?
+    var Cause: String?
+
+    /// The chunk the child ran: its input is the selected item (`chunk.index`) or the raw ItemReader entry (`index`).
+    func chunkIndex(chunks: Int) -> Int? {
+        guard let Input, let input = try? JSONValue(json: Data(Input.utf8)) else { return nil }
+        for path in ["chunk.index", "index"] {
+            if case .number(let n)? = try? input.value(at: path), let i = Bounded.integer(n, in: 0...max(0, chunks - 1)) { return i }
+        }
+        return nil
     }
 }

@@ -27,7 +27,7 @@ public struct HTTPResponse: Sendable {
 
 /// Sends one request, returns its response (one method, so clients are testable with a recording transport).
 public protocol HTTPTransport: Sendable {
-    func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse
+    func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse
 }
 
 /// The request failed in transit. `sent == false` means nothing reached the server (always safe to retry);
@@ -69,7 +69,7 @@ public final class SocketTransport: HTTPTransport {
         }
     }
 
-    public func send(_ request: AWSRequest, timeout: Duration) async throws -> HTTPResponse {
+    public func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let secure = request.scheme == "https"
         guard secure || request.scheme == "http" else {
             throw TransportError("unsupported scheme \(request.scheme)", sent: false, retryable: false)
