@@ -19,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium python3-venv
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: schema continue-as-new chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
+.PHONY: schema catalogue continue-as-new chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -175,6 +175,11 @@ validate: build
 SCHEMA = Deploy/examples/workflows/workflow.schema.json
 schema: build
 	$(BIN)/analemma schema $(SCHEMA) > $(SCHEMA).new && mv $(SCHEMA).new $(SCHEMA)
+
+# The glass-box README's event catalogue, regenerated from EventKind (a unit test holds it).
+CATALOGUE = Sources/Analemma/GlassBox/README.md
+catalogue: build
+	$(BIN)/analemma catalogue $(CATALOGUE) > $(CATALOGUE).new && mv $(CATALOGUE).new $(CATALOGUE)
 
 # The model catalog is the segment runner's (function.json); with GEMINI_API_KEY set the request goes to Google.
 CATALOG = $$($(PY) -c 'import json; print(json.load(open("Functions/segment-runner/function.json"))["environment"]["MODEL_CATALOG"]["default"])')

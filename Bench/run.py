@@ -193,7 +193,8 @@ def map_throughput(sfn, engine, owner):
         docs = [{"id": i, "words": i % 97, "broken": False} for i in range(items)]
         # Over StartExecution's 262,144 bytes at 10,000 items: the input goes by pointer into the owner's prefix.
         key = f"owners/{owner}/inputs/docs-{items}.json"
-        __import__("boto3").client("s3", endpoint_url=sfn.meta.endpoint_url, region_name="us-east-1").put_object(
+        __import__("boto3").client("s3", endpoint_url=sfn.meta.endpoint_url, region_name="us-east-1", aws_access_key_id="test",
+                                   aws_secret_access_key="test").put_object(
             Bucket=engine["bucket"], Key=key, Body=json.dumps({"docs": docs}).encode())
         t = time.perf_counter()
         run = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(
@@ -213,7 +214,7 @@ def write_result_files(s3, bucket, items):
     """A ResultWriter output for `items` child executions, as AWS writes it: SUCCEEDED_0.json (a JSON array of
     execution records, ~350 B each) and manifest.json listing it. Streamed to disk, uploaded multipart."""
     import tempfile
-    prefix = f"map-runs/bench-{items}"
+    prefix = "map-runs/run"  # the synthetic map run's own ResultWriter prefix: the aggregator refuses any other
     record = {"ExecutionArn": "", "Name": "", "Input": '{"chunk":"chunk_0000001.json"}', "InputDetails": {"Included": True},
               "Output": '{"chunk":"chunk_0000001.json","items":1,"result":"s3://b/owners/o/r.json"}',
               "OutputDetails": {"Included": True}, "Status": "SUCCEEDED", "StartDate": "2026-11-25T20:00:00.000Z",

@@ -29,10 +29,13 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "local"))
+import runtime_api  # noqa: E402  (the local Lambda service's Runtime API)
 SUITE, MIRROR = "bullseye", "http://deb.debian.org/debian"
 RUNTIME_HOST, AWS_HOST = "runtime.analemma.test", "aws.analemma.test"
 MISSING_HOST = "missing.analemma.invalid"  # answered NXDOMAIN
@@ -80,45 +83,33 @@ class DNS(threading.Thread):
 
 
 # ---------------------------------------------------------------- Runtime API: one invocation per function
-class Runtime(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class OneInvocation:
+    """A `runtime_api` backend (the local Lambda service's own Runtime API) that serves one event and records the
+    outcome; later polls of /next wait until the check ends."""
 
-    def handle_error(self, request, client_address):
-        pass  # the bootstrap is killed while long-polling /next: expected
+    def __init__(self, event):
+        self.event, self.result = event, None
+        self.served, self.done = threading.Event(), threading.Event()
 
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), RuntimeHandler)
-        self.event, self.result, self.served = b"{}", None, threading.Event()
-        self.done = threading.Event()
+    def next_invocation(self):
+        if self.served.is_set():
+            self.done.wait(30)
+            return None
+        self.served.set()
+        return types.SimpleNamespace(
+            id="compat-1", payload=self.event, deadline_ms=int(time.time() * 1000) + 30000,
+            arn="arn:aws:lambda:us-east-1:123456789012:function:compat", trace_id="Root=1-00000000-000000000000000000000001",
+            client_context=None, cognito_identity=None, tenant_id=None)
 
+    def post_outcome(self, request_id, body, error_type):
+        self.result = ("response" if error_type is None else "error", body)
+        self.done.set()
+        return 202, {"status": "OK"}
 
-class RuntimeHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        if self.server.served.is_set():  # one invocation: later /next calls wait until the check ends
-            self.server.done.wait(30)
-            return
-        self.server.served.set()
-        self.send_response(200)
-        for k, v in (("Lambda-Runtime-Aws-Request-Id", "compat-1"), ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
-                     ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:compat"),
-                     ("Content-Length", str(len(self.server.event)))):
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(self.server.event)
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        kind = self.path.rsplit("/", 1)[-1]
-        self.server.result = (kind, body)
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        self.server.done.set()
+    def post_init_error(self, body, error_type):
+        self.result = ("error", body)
+        self.done.set()
+        return 202, {"status": "OK"}
 
 
 # ---------------------------------------------------------------- a TLS "DynamoDB" (Query -> no items)
@@ -211,17 +202,17 @@ def check(zip_path, root, cert, fake, env_extra, event, expect):
     with zipfile.ZipFile(zip_path) as z:
         z.extract("bootstrap", target)
     os.chmod(os.path.join(target, "bootstrap"), 0o755)
-    runtime = Runtime()
-    runtime.event = json.dumps(event).encode()
-    threading.Thread(target=runtime.serve_forever, daemon=True).start()
-    env = function_env(name, f"{RUNTIME_HOST}:{runtime.server_address[1]}", fake, env_extra)
+    runtime = OneInvocation(json.dumps(event).encode())
+    server = runtime_api.serve(runtime)
+    env = function_env(name, f"{RUNTIME_HOST}:{server.server_address[1]}", fake, env_extra)
     started = time.time()
     proc = subprocess.Popen([shutil.which("chroot") or "/usr/sbin/chroot", root, f"/opt/{name}/bootstrap"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     runtime.done.wait(30)
     proc.kill()
     log = proc.communicate()[0].decode("utf-8", "replace")
-    runtime.shutdown()
+    runtime.done.set()
+    server.shutdown()
     kind, body = runtime.result or ("none", b"")
     ok = kind == expect[0] and expect[1](json.loads(body or b"null"))
     return ok, f"{name}: {kind} {body[:160].decode('utf-8', 'replace')} in {time.time() - started:.2f}s", log
@@ -261,10 +252,10 @@ def resolver(root, nameserver):
     write(root, "etc/resolv.conf", f"nameserver {nameserver}\noptions attempts:1 timeout:1\n")
 
 
-def unreachable(zip_path, root, fake, runtime_api, what):
+def unreachable(zip_path, root, fake, api, what):
     """The bootstrap started with a Runtime API name it cannot resolve: a logged error and exit 1, never an abort."""
     name = os.path.basename(zip_path)[:-4]
-    env = function_env(name, runtime_api, fake, extras(name, fake))
+    env = function_env(name, api, fake, extras(name, fake))
     proc = subprocess.run([shutil.which("chroot") or "/usr/sbin/chroot", root, f"/opt/{name}/bootstrap"], env=env,
                           capture_output=True, timeout=60)
     log = (proc.stdout + proc.stderr).decode("utf-8", "replace")

@@ -1,7 +1,15 @@
-"""Function definitions: `Functions/<name>/function.json` (schema in Deploy/FUNCTIONS.md), loaded and validated."""
+"""Function definitions: `Functions/<name>/function.json` (schema in Deploy/FUNCTIONS.md), loaded and validated.
+
+A function the template deploys takes its settings (memory, timeout, runtime, architecture, log format, …) from
+Deploy/template.yaml, the one source: its function.json holds only what the template cannot say (the executable,
+the variables the binary reads and their local defaults, `local`), and setting a template setting there is an error.
+Functions the template does not know (test-only ones) declare their settings in function.json.
+"""
 
 import json
 import os
+
+import template
 
 RUNTIMES = ("provided.al2023", "provided.al2")
 ARCHITECTURES = ("x86_64", "arm64")
@@ -11,6 +19,34 @@ TOP_LEVEL = {
     "name", "description", "executable", "runtime", "architectures", "memorySize", "timeout",
     "ephemeralStorage", "reservedConcurrency", "logFormat", "logLevel", "environment", "local",
 }
+
+
+# function.json field -> the AWS::Lambda::Function property it comes from, for functions in the template.
+FROM_TEMPLATE = {
+    "description": ("Description",), "runtime": ("Runtime",), "architectures": ("Architectures",),
+    "memorySize": ("MemorySize",), "timeout": ("Timeout",), "ephemeralStorage": ("EphemeralStorage", "Size"),
+    "reservedConcurrency": ("ReservedConcurrentExecutions",), "logFormat": ("LoggingConfig", "LogFormat"),
+    "logLevel": ("LoggingConfig", "ApplicationLogLevel"),
+}
+
+
+def template_settings(name, doc=None):
+    """The settings the template gives function `name` (function.json's field names), or None when it has none."""
+    doc = doc or template.load_cached()
+    for logical, res in template.resources(doc, "AWS::Lambda::Function").items():
+        if template.LOCAL_NAMES.get(logical) != name:
+            continue
+        out = {}
+        for field, path in FROM_TEMPLATE.items():
+            value = res.get("Properties", {})
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, dict) and "Ref" in value:  # a parameter: its default
+                value = doc.get("Parameters", {}).get(value["Ref"], {}).get("Default")
+            if value is not None:
+                out[field] = value
+        return out
+    return None
 
 
 class FunctionDefinitionError(ValueError):
@@ -130,6 +166,12 @@ def load_dir(directory):
                 data = json.load(f)
         except json.JSONDecodeError as e:
             raise FunctionDefinitionError(f"{path}: not valid JSON: {e}") from e
+        settings = template_settings(entry)
+        if settings is not None:
+            clash = sorted(set(data) & set(FROM_TEMPLATE))
+            if clash:
+                _fail(path, clash[0], "set in Deploy/template.yaml (the one source of a deployed function's settings)")
+            data = {**settings, **data}
         validate(path, data, entry)
         found[entry] = FunctionDef(path, data)
     return found

@@ -12,13 +12,13 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import termios
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import runtime_api
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 INIT_TIMEOUT_SECONDS = 10.0
@@ -73,10 +73,8 @@ class Instance:
         self.init_error = None
         self.pump_lock = threading.Lock()
         self.wakeup = threading.Condition(pool.lock)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _runtime_handler(self))
-        self.server.daemon_threads = True
+        self.server = runtime_api.serve(self, name=f"rapi-{self.number}")
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True, name=f"rapi-{self.number}").start()
         fn = pool.function
         env = pool.service.instance_environment(fn, self.port)
         binary = pool.service.binary_path(fn)
@@ -214,64 +212,6 @@ class Instance:
         return 202, {"status": "OK"}
 
 
-def _runtime_handler(instance):
-    base = "/2018-06-01/runtime"
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, *args):
-            pass
-
-        def _reply(self, status, payload, headers=()):
-            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _body(self):
-            return self.rfile.read(int(self.headers.get("Content-Length", "0")))
-
-        def do_GET(self):
-            if self.path != base + "/invocation/next":
-                return self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
-            inv = instance.next_invocation()
-            if inv is None:
-                return self._reply(500, {"errorMessage": "environment is shutting down", "errorType": "ShutDown"})
-            headers = [("Lambda-Runtime-Aws-Request-Id", inv.id), ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
-                       ("Lambda-Runtime-Invoked-Function-Arn", inv.arn), ("Lambda-Runtime-Trace-Id", inv.trace_id)]
-            for name, value in (("Lambda-Runtime-Client-Context", inv.client_context),
-                                ("Lambda-Runtime-Cognito-Identity", inv.cognito_identity),
-                                ("Lambda-Runtime-Aws-Tenant-Id", inv.tenant_id)):
-                if value:
-                    headers.append((name, value))
-            self._reply(200, inv.payload, headers)
-
-        def do_POST(self):
-            body = self._body()
-            error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
-            if self.path == base + "/init/error":
-                return self._reply(*instance.post_init_error(_error_body(body, error_type), error_type))
-            parts = self.path[len(base):].split("/")  # ['', 'invocation', id, 'response'|'error']
-            if self.path.startswith(base + "/invocation/") and len(parts) == 4 and parts[3] in ("response", "error"):
-                if parts[3] == "response":
-                    return self._reply(*instance.post_outcome(parts[2], body, None))
-                payload = _error_body(body, error_type)
-                kind = error_type or json.loads(payload).get("errorType") or "Runtime.Unknown"
-                return self._reply(*instance.post_outcome(parts[2], payload, kind))
-            self._reply(404, {"errorMessage": f"unknown path {self.path}", "errorType": "NotFound"})
-
-    return Handler
-
-
 def _version(path):
     """Identifies a build of the binary (so instances of an older build are retired)."""
     try:
@@ -279,19 +219,6 @@ def _version(path):
         return (st.st_mtime_ns, st.st_size)
     except OSError:
         return None
-
-
-def _error_body(body, error_type):
-    """The error document as the invoker will see it; a malformed one is wrapped, never lost."""
-    try:
-        doc = json.loads(body or b"{}")
-        if isinstance(doc, dict):
-            doc.setdefault("errorType", error_type or "Runtime.Unknown")
-            doc.setdefault("errorMessage", "")
-            return json.dumps(doc).encode()
-    except ValueError:
-        pass
-    return json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type or "Runtime.Unknown"}).encode()
 
 
 class FunctionPool:

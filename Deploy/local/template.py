@@ -12,7 +12,7 @@ fixed local name, with the template's properties:
 | AWS::DynamoDB::Table | table (key schema, billing mode, TTL attribute, point-in-time recovery) |
 | AWS::SQS::Queue | queue (FIFO, visibility timeout, retention, redrive policy to the local DLQ) |
 | AWS::StepFunctions::StateMachine | the definition file named by DefinitionS3Location, DefinitionSubstitutions resolved to the local ARNs/names, in moto's executing store |
-| AWS::Lambda::Function | the local Lambda service runs Functions/<name> (memory, timeout, runtime, environment names are checked against function.json by the tests) |
+| AWS::Lambda::Function | the local Lambda service runs Functions/<name> with the template's memory, timeout, runtime and log format (functions.py; function.json holds only the variables and what is local) |
 | AWS::Lambda::EventSourceMapping | a local SQS poller from function.json `local.sqs` (checked to name the same queue) |
 | AWS::ApiGatewayV2::* | the local WebSocket endpoint (`/ws`, `/@connections`) of the front door |
 | AWS::SecretsManager::Secret | the notifier's local CONNECT_TOKEN_SECRET (function.json `local`) |

@@ -7,6 +7,7 @@ enum DeveloperCommand {
     static let usage = """
         usage: analemma validate WORKFLOW.json...          check definitions as the segment runner does
                analemma schema SCHEMA.json                 the schema with its node types derived from the node kinds
+               analemma catalogue README.md                the README with its event catalogue generated from EventKind
                analemma results s3://BUCKET/…/results/index.json [--owner ID]
                                                            stream a map's results, one chunk file at a time, as JSON lines
                analemma codesign "DESCRIPTION" [--repairs N] [--out FILE]
@@ -22,6 +23,11 @@ enum DeveloperCommand {
         switch command {
         case "validate" where args.count > 1: return validate(Array(args.dropFirst()))
         case "schema" where args.count == 2: return schema(args[1])
+        case "catalogue" where args.count == 2:
+            do {
+                print(try EventKind.splice(into: String(decoding: try read(args[1]), as: UTF8.self)), terminator: "")
+                return 0
+            } catch { return fail("\(args[1]): \((error as? AnalemmaError)?.message ?? "\(error)")", 1) }
         case "codesign" where args.count > 1: return await codesign(Array(args.dropFirst()), environment: environment)
         case "results" where args.count > 1: return await results(Array(args.dropFirst()), environment: environment)
         case "outcome" where args.count == 2: return await outcome(args[1], environment: environment)

@@ -8,7 +8,7 @@ struct MessagePrunerTests {
 
     static func record(_ seq: Int, _ attributes: [String: String], bodies: [String: String] = [:]) -> JSONValue {
         var event = KernelEvent(
-            "tool_call", executionID: "arn:exec", traceID: "1-trace", ownerID: "a", attributes, timeMillis: 1000 + Int64(seq))
+            .toolCall, executionID: "arn:exec", traceID: "1-trace", ownerID: "a", attributes, timeMillis: 1000 + Int64(seq))
         event.bodies = bodies
         return event.record(seq: seq)
     }
@@ -154,11 +154,11 @@ struct EventRecorderTests {
         let recorder = EventRecorder(
             log: LogEventSink(logger: Logger(level: .error)), eventLog: EventLog(s3: try S3(client: testClient(transport)), bucket: "b"),
             publisher: publisher)
-        recorder.emit(KernelEvent("segment_started", executionID: "e1", traceID: "t1", ownerID: "a", timeMillis: 5))
-        recorder.emit(KernelEvent("map_chunk", executionID: "e1", traceID: "t1", ownerID: "a"))
-        recorder.emit(KernelEvent("gc_report", executionID: "", traceID: ""))
-        recorder.emit(KernelEvent("node_started", executionID: "e2", traceID: "t2", ownerID: "b", timeMillis: 6))
-        recorder.emit(KernelEvent("checkpoint", executionID: "e1", traceID: "t1", ownerID: "a", timeMillis: 7))
+        recorder.emit(KernelEvent(.segmentStarted, executionID: "e1", traceID: "t1", ownerID: "a", timeMillis: 5))
+        recorder.emit(KernelEvent(.mapChunk, executionID: "e1", traceID: "t1", ownerID: "a"))
+        recorder.emit(KernelEvent(.gcReport, executionID: "", traceID: ""))
+        recorder.emit(KernelEvent(.nodeStarted, executionID: "e2", traceID: "t2", ownerID: "b", timeMillis: 6))
+        recorder.emit(KernelEvent(.checkpoint, executionID: "e1", traceID: "t1", ownerID: "a", timeMillis: 7))
         let written = await recorder.flushShards(requestID: "req-1")
         #expect(written.count == 2)
         #expect(written[0].key.hasPrefix("owners/a/executions/\(StatePointer.executionKey("e1"))/events/0000000000005-req-1"))
@@ -179,8 +179,24 @@ struct EventRecorderTests {
         let recorder = EventRecorder(
             log: LogEventSink(logger: Logger(level: .error)), eventLog: EventLog(s3: try S3(client: testClient(transport)), bucket: "b"),
             publisher: publisher)
-        recorder.emit(KernelEvent("checkpoint", executionID: "e1", traceID: "t1", ownerID: "a"))
+        recorder.emit(KernelEvent(.checkpoint, executionID: "e1", traceID: "t1", ownerID: "a"))
         #expect(await recorder.flushShards(requestID: "r").isEmpty)
         #expect(publisher.sent.isEmpty)
+    }
+}
+
+@Suite("The event catalogue")
+struct EventCatalogueTests {
+    @Test("the glass-box README's table is the one EventKind generates (make catalogue regenerates it)")
+    func generated() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("Sources/Analemma/GlassBox/README.md"), encoding: .utf8)
+        #expect(try EventKind.splice(into: readme) == readme, "the event catalogue is stale: run make catalogue")
+    }
+
+    @Test("every kind documents its attributes once, and map_finished carries MapStats' summary")
+    func attributes() {
+        for kind in EventKind.allCases { #expect(Set(kind.attributes).count == kind.attributes.count, "\(kind)") }
+        #expect(EventKind.mapFinished.attributes == ["node"] + MapStats.summaryKeys)
     }
 }

@@ -62,7 +62,7 @@ struct EventSinkTests {
     func line() throws {
         let sink = CapturingSink()
         LogEventSink(logger: Logger(format: .json, sink: sink)).emit(
-            KernelEvent("llm_call", executionID: "arn:e", traceID: "1-abc", ownerID: "team-a", ["gen_ai.request.model": "m"]))
+            KernelEvent(.llmCall, executionID: "arn:e", traceID: "1-abc", ownerID: "team-a", ["gen_ai.request.model": "m"]))
         let line = try #require(sink.lines.first)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(doc["event"] as? String == "llm_call" && doc["execution_id"] as? String == "arn:e")

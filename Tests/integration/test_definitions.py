@@ -22,6 +22,14 @@ def write(tmp_path, data, name="f"):
     return tmp_path
 
 
+def test_a_deployed_function_takes_its_settings_from_the_template_only(tmp_path):
+    fn = functions.load_dir(write(tmp_path, {"name": "segment-runner", "environment": {}}, name="segment-runner"))["segment-runner"]
+    assert (fn.memory, fn.timeout, fn.log_format) == (1024, 300, "JSON")  # Deploy/template.yaml's SegmentRunner
+    with pytest.raises(functions.FunctionDefinitionError, match=r"segment-runner/function.json: memorySize: set in Deploy/template.yaml"):
+        (tmp_path / "again").mkdir()
+        functions.load_dir(write(tmp_path / "again", {"name": "segment-runner", "memorySize": 512}, name="segment-runner"))
+
+
 def test_a_valid_definition_loads_with_defaults(tmp_path):
     fn = functions.load_dir(write(tmp_path, {**GOOD, "environment": {
         "LOG_LEVEL": {"description": "level", "default": "DEBUG"}}}))["f"]

@@ -37,6 +37,13 @@ def engine(endpoint):
     return resources.ensure(endpoint)
 
 
+def catalogue():
+    """The glass-box README's event catalogue (generated from the kernel's EventKind): event -> its attributes."""
+    with open(os.path.join(ROOT, "Sources", "Analemma", "GlassBox", "README.md")) as f:
+        rows = [line.split("|") for line in f if line.startswith("| `")]
+    return {row[1].strip().strip("`"): {a.strip().strip("`") for a in row[2].split(",") if a.strip()} for row in rows}
+
+
 def events_of(messages):
     """Events in arrival order, each once: a shard announced while a subscriber's backlog was being sent arrives
     twice, and clients keep the first copy of each (shard, seq)."""
@@ -96,6 +103,11 @@ def test_events_reach_a_subscriber_live_in_order_with_one_trace_id(sfn, endpoint
     assert llm["gen_ai.request.model"] and int(llm["gen_ai.usage.input_tokens"]) > 0
     # the prompt and completion travel in the shard (bodies), not in log lines
     assert "tidal energy" in call["bodies"]["prompt"] and call["bodies"]["completion"].startswith("[gemini-standin")
+    # every event is one the catalogue lists (generated from EventKind), with only the attributes it lists
+    documented = catalogue()
+    for e in events:
+        assert e["event"] in documented, f"{e['event']} is not in the catalogue"
+        assert set(e["attributes"]) <= documented[e["event"]], (e["event"], set(e["attributes"]) - documented[e["event"]])
     cp = next(e for e in events if e["event"] == "checkpoint")["attributes"]
     assert int(cp["s3_puts"]) >= 1 and int(cp["bytes"]) > 0 and len(cp["manifest_id"]) == 64
     assert max(ws.sizes) <= LIMIT

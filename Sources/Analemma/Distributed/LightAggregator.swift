@@ -125,7 +125,7 @@ public struct LightAggregatorService: LambdaHandler {
             }
         }
         // To the function's log only: the owner's event log gets map_aggregated from map_done, which is bound to state.
-        events.emit(KernelEvent("map_read", executionID: executionID, traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
+        events.emit(KernelEvent(.mapRead, executionID: executionID, traceID: e.trace_id ?? "", ownerID: e.owner_id ?? "", summary))
         await events.flush(requestID: context.requestID)
         return try CanonicalJSON.encode(stats)
     }

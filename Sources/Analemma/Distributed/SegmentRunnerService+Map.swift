@@ -16,7 +16,7 @@ extension SegmentRunnerService {
         let prepared = try await maps.prepare(
             node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
         emit(
-            "map_started", k,
+            .mapStarted, k,
             [
                 "node": node.id, "items": String(prepared.items), "chunks": String(prepared.chunks.count),
                 "mode": prepared.chunks.count > spec.inlineMaxChunks ? "distributed" : "inline",
@@ -34,7 +34,7 @@ extension SegmentRunnerService {
         }
         let mapped = try await maps.runInline(node, spec: spec, prepared)
         if mapped.completedWithRisk { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
-        emit("map_finished", k, try mapped.stats.summary(node: node.id))
+        emit(.mapFinished, k, try mapped.stats.summary(node: node.id))
         return (NodeOutcome(updates: [spec.target: try mapped.stats.jsonData()], attempts: 1), nil)
     }
 
@@ -69,7 +69,7 @@ extension SegmentRunnerService {
         let name = DistributedChunkService.chunkName(item.chunk.index)
         events.emit(
             KernelEvent(
-                "map_chunk", executionID: item.identity.executionID, traceID: item.identity.traceID, ownerID: item.identity.ownerID,
+                .mapChunk, executionID: item.identity.executionID, traceID: item.identity.traceID, ownerID: item.identity.ownerID,
                 ["node": node.id, "chunk": name, "items": String(items.count), "failed": String(result.failed.count)]))
         guard result.failed.isEmpty else {
             let listed = result.failed.prefix(20).map { "item \($0.index): \($0.error)" }.joined(separator: "; ")
@@ -123,12 +123,12 @@ extension SegmentRunnerService {
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
         emit(
-            "map_aggregated", k,
+            .mapAggregated, k,
             [
                 "map_run_arn": run.arn, "succeeded": String(run.counts.succeeded), "failed": String(run.counts.failed),
                 "timed_out": String(run.counts.timedOut), "aborted": String(run.counts.aborted), "total": String(run.counts.total),
             ])
-        emit("map_finished", k, try stats.summary(node: node.id))
+        emit(.mapFinished, k, try stats.summary(node: node.id))
         return try await turn.commit([spec.target: try stats.jsonData()], cursor: cursor)
     }
 

@@ -62,19 +62,17 @@ public final class EventRecorder: EventSink {
     public let publisher: (any EventPublisher)?
     /// Event types that stay in the log only: one per Distributed Map child (thousands per run), and refused
     /// steps (whose ids did not match stored state).
-    public let logOnly: Set<String>
     private let pending = Mutex<[KernelEvent]>([])
 
-    public init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?, logOnly: Set<String> = ["map_chunk", "refused"]) {
+    public init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?) {
         self.log = log
         self.eventLog = eventLog
         self.publisher = publisher
-        self.logOnly = logOnly
     }
 
     public func emit(_ event: KernelEvent) {
         log.emit(event)
-        guard eventLog != nil, !event.ownerID.isEmpty, !event.executionID.isEmpty, !logOnly.contains(event.type) else { return }
+        guard eventLog != nil, !event.ownerID.isEmpty, !event.executionID.isEmpty, !event.kind.logOnly else { return }
         pending.withLock { $0.append(event) }
     }
 

@@ -5,10 +5,12 @@
 #endif
 
 /// One structured kernel event (segment and node start/finish, checkpoint, model call, HITP, map progress, error),
-/// always carrying the execution, trace and owner ids and the time it happened. The catalogue of types and their
-/// attributes is `Sources/Analemma/GlassBox/README.md`.
+/// always carrying the execution, trace and owner ids and the time it happened. Its kind names its attributes
+/// (``EventKind``, the catalogue).
 public struct KernelEvent: Sendable, Equatable {
-    public var type: String
+    public var kind: EventKind
+    /// The event's name on the wire (`"event"`).
+    public var type: String { kind.rawValue }
     public var executionID: String
     public var traceID: String
     /// The owner the event belongs to (empty for events about no one owner's execution).
@@ -23,10 +25,10 @@ public struct KernelEvent: Sendable, Equatable {
     public static let bodyLimit = 32 * 1024
 
     public init(
-        _ type: String, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:],
+        _ kind: EventKind, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:],
         timeMillis: Int64 = SystemWallClock().nowMillis()
     ) {
-        self.type = type
+        self.kind = kind
         self.executionID = executionID
         self.traceID = traceID
         self.ownerID = ownerID

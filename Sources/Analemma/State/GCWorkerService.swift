@@ -91,7 +91,7 @@ public struct GCWorkerService: LambdaHandler {
             case (Data(#""retain""#.utf8), _, let retention?): data = try JSONEncoder().encode(try await retention.apply())
             default: throw AnalemmaError(.invalidEvent, "gc-worker action must be \"sweep\" or \"retain\" (or an SQS event)")
             }
-            events.emit(KernelEvent("gc_report", executionID: "", traceID: "", ["report": String(decoding: data, as: UTF8.self)]))
+            events.emit(KernelEvent(.gcReport, executionID: "", traceID: "", ["report": String(decoding: data, as: UTF8.self)]))
             return data
         }
         let batch: Event
@@ -108,7 +108,7 @@ public struct GCWorkerService: LambdaHandler {
                 }
                 events.emit(
                     KernelEvent(
-                        "gc_block", executionID: "", traceID: "",
+                        .gcBlock, executionID: "", traceID: "",
                         [
                             "owner_id": c.owner_id, "block": c.block, "verdict": verdict.rawValue,
                             "retry_after_s": retry.map(String.init) ?? "",

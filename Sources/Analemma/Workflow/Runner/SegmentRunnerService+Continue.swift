@@ -46,7 +46,7 @@ extension SegmentRunnerService {
             executionID: executionID, ownerID: from.owner_id, traceID: fork.traceID ?? previous.traceID ?? "", manifestID: fork.manifestID,
             version: 1, cursor: cursor.inPayload)
         emit(
-            "execution_continued", k,
+            .executionContinued, k,
             ["previous": from.execution_id, "index": String(cursor.chain?.index ?? 0), "step": String(cursor.step)])
         return k
     }

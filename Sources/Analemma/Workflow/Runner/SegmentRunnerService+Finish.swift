@@ -37,7 +37,7 @@ extension SegmentRunnerService {
         let outcome = risks.isEmpty ? "SUCCEEDED" : "COMPLETED_WITH_RISK"
         out.outcome = outcome
         emit(
-            "execution_finished", out,
+            .executionFinished, out,
             [
                 "status": outcome, "risk_nodes": risks.joined(separator: ","), "output_bytes": String(output.count),
                 "step": String(out.cursor.step),
@@ -71,7 +71,7 @@ extension SegmentRunnerService {
         var out = try await turn.commit(extra.merging(["failure": try CanonicalJSON.encode(record)]) { _, new in new }, cursor: cursor)
         out.error = KernelPayload.ErrorSummary(
             code: code, message: String(message.prefix(2048)), node: record.nodes.last ?? cursor.hitp?.node)
-        emit("execution_failed", out, ["code": code, "message": String(message.prefix(1024))])
+        emit(.executionFailed, out, ["code": code, "message": String(message.prefix(1024))])
         return out
     }
 

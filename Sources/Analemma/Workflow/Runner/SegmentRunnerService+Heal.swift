@@ -60,7 +60,7 @@ extension SegmentRunnerService {
         guard round <= limit else {
             let rounds = limit == 1 ? "1 heal round" : "\(limit) heal rounds"
             let why = limit == 0 ? message : "\(message) (still failing after \(rounds))"
-            emit("heal_exhausted", k, ["node": failed, "rounds": String(limit), "code": caught.type])
+            emit(.healExhausted, k, ["node": failed, "rounds": String(limit), "code": caught.type])
             record.active = nil
             return try await fail(
                 k, caught: .init(type: caught.type, cause: why), also: limit == 0 ? [:] : ["heal": try CanonicalJSON.encode(record)])
@@ -78,7 +78,7 @@ extension SegmentRunnerService {
         cursor.status = .continue
         cursor.step += 1
         emit(
-            "heal_attempt", k,
+            .healAttempt, k,
             [
                 "node": failed, "round": String(round), "of": String(limit), "code": caught.type, "model": answer.model,
                 "instruction": String(answer.text.prefix(512)),

@@ -71,7 +71,7 @@ extension SegmentRunnerService {
         if turn.replay == nil { cursor.step += 1 }
         let out = try await turn.commit(["pending_human": CanonicalJSON.encode(pending)], cursor: cursor)
         emit(
-            "human_waiting", out,
+            .humanWaiting, out,
             [
                 "node": node.id, "question": String(question.prefix(1024)), "timeout_seconds": String(hitp.timeoutSeconds),
                 "token_sha256": Digest.hex(Digest.sha256(Data(token.utf8))).prefix(16).description,
@@ -114,7 +114,7 @@ extension SegmentRunnerService {
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
-        emit("human_answered", k, ["node": node.id, "fields": answer.keys.sorted().joined(separator: ",")])
+        emit(.humanAnswered, k, ["node": node.id, "fields": answer.keys.sorted().joined(separator: ",")])
         return try await turn.commit(answer, removing: ["pending_human"], cursor: cursor)
     }
 
@@ -132,7 +132,7 @@ extension SegmentRunnerService {
         cursor.hitp = hitp
         cursor.step += 1
         emit(
-            "human_refused", turn.k,
+            .humanRefused, turn.k,
             [
                 "node": hitp.node, "code": refused.code.rawValue, "reason": String(refused.message.prefix(1024)),
                 "attempt": String(refusals),

@@ -17,12 +17,13 @@ extension SegmentRunnerService {
         guard let segment = plan.segment(index) else {
             throw AnalemmaError(.invalidEvent, "run: segment \(index) does not exist (the workflow has \(plan.segments.count))")
         }
-        emit("segment_started", k, ["segment": String(index), "nodes": segment.nodes.joined(separator: ",")])
+        emit(.segmentStarted, k, ["segment": String(index), "nodes": segment.nodes.joined(separator: ",")])
         let callsModel = segment.nodes.contains { plan.nodes[$0].flatMap { plan.kinds[$0.type] }?.callsModel ?? false }
         var (cursor, state) = try await turn.read(segment.reads + ["heal"] + (callsModel ? ["llm_usage"] : []))
         var changes: [String: Data] = [:]
-        var healing = try state["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }
-        if let active = healing?.active, !segment.nodes.contains(active.node) { healing = nil }  // for another segment
+        let healing = try state["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }.flatMap {
+            $0.active.map { segment.nodes.contains($0.node) } == true ? $0 : nil  // a round open for this segment
+        }
         var exit: String?
         let budget = plan.definition.budget ?? Budget()
         let tokensSpent = try Self.tokensSpent(state["llm_usage"])
@@ -34,19 +35,9 @@ extension SegmentRunnerService {
                 now: checkpoints.clock.nowMillis())
             cursor.runs = (cursor.runs ?? 0) + 1
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
-            emit("node_started", k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
-            let outcome: NodeOutcome
-            if plan.place(id) == .map {
-                let (mapped, fanout) = try await runMap(node, fields: state.fields, cursor: &cursor, k: k)
-                guard let mapped else {  // handed to the Distributed Map: the segment ends here
-                    cursor.fanout = fanout
-                    cursor.status = .fanOut
-                    return try await endSegment(turn, index, changes, cursor: cursor, exit: id)
-                }
-                outcome = mapped
-            } else {
-                let reads = Set(node.reads ?? [])
-                outcome = try await executor.run(node, fields: state.fields.filter { reads.contains($0.key) }, healInstruction: fix)
+            emit(.nodeStarted, k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
+            guard let outcome = try await runNode(node, plan: plan, fix: fix, state: state, cursor: &cursor, k) else {
+                return try await endSegment(turn, index, changes, cursor: cursor, exit: id)  // handed to a Distributed Map
             }
             try state.merge(outcome.updates, from: .node(id))
             changes.merge(outcome.updates) { _, new in new }
@@ -58,14 +49,31 @@ extension SegmentRunnerService {
             if i + 1 < segment.nodes.count, exit == segment.nodes[i + 1] { continue }
             break
         }
-        if var record = healing, let active = record.active {  // the healed segment ran through: close the round
-            record.attempts[record.attempts.count - 1].outcome = .healed
+        if var record = healing, let active = record.active, let last = record.attempts.indices.last {  // ran through: healed
+            record.attempts[last].outcome = .healed
             record.active = nil
             changes["heal"] = try CanonicalJSON.encode(record)
-            emit("heal_succeeded", k, ["node": active.node, "round": String(active.round)])
+            emit(.healSucceeded, k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         return try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "")
+    }
+
+    /// Runs one node of the segment through its kind. A map that is handed to a Distributed Map returns nil, with the
+    /// cursor set to fan out.
+    func runNode(
+        _ node: WorkflowDefinition.Node, plan: Plan, fix: String?, state: StateBag, cursor: inout Cursor, _ k: KernelPayload
+    ) async throws -> NodeOutcome? {
+        guard plan.place(node.id) == .map else {
+            let reads = Set(node.reads ?? [])
+            return try await executor.run(node, fields: state.fields.filter { reads.contains($0.key) }, healInstruction: fix)
+        }
+        let (mapped, fanout) = try await runMap(node, fields: state.fields, cursor: &cursor, k: k)
+        if mapped == nil {
+            cursor.fanout = fanout
+            cursor.status = .fanOut
+        }
+        return mapped
     }
 
     /// Commits a segment's changes one step on and reports where it ended.
@@ -73,7 +81,7 @@ extension SegmentRunnerService {
         var cursor = cursor
         cursor.step += 1
         let out = try await turn.commit(changes, cursor: cursor)
-        emit("segment_finished", out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit])
+        emit(.segmentFinished, out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit])
         return out
     }
 
@@ -84,14 +92,14 @@ extension SegmentRunnerService {
             "node": node.id, "type": node.type, "attempts": String(outcome.attempts),
             "writes": outcome.updates.keys.sorted().joined(separator: ","),
         ]
-        defer { emit("node_finished", k, detail) }
+        defer { emit(.nodeFinished, k, detail) }
         guard let m = outcome.model else { return nil }
         detail["model"] = m.model
         detail["tokens_in"] = String(m.inputTokens)
         detail["tokens_out"] = String(m.outputTokens)
         // OpenTelemetry GenAI semantic conventions where they apply (gen_ai.*), kernel names otherwise.
         emit(
-            "llm_call", k,
+            .llmCall, k,
             [
                 "node": node.id, "gen_ai.system": "gemini", "gen_ai.operation.name": "generate_content",
                 "gen_ai.request.model": m.model, "gen_ai.response.model": m.model,
@@ -102,7 +110,7 @@ extension SegmentRunnerService {
                 "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
             ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
         for call in outcome.toolCalls {
-            emit("tool_call", k, ["node": node.id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
+            emit(.toolCall, k, ["node": node.id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
         }
         return try Self.usage(usage, adding: m, node: node.id, tools: outcome.toolCalls)
     }
@@ -140,13 +148,13 @@ extension SegmentRunnerService {
         out.error = nil
         let written = next.newBlocks(since: manifest)
         emit(
-            "checkpoint", out,
+            .checkpoint, out,
             [
                 "manifest_id": next.manifestID, "step": String(cursor.step), "changed": String(changes.count),
                 "status": cursor.status.rawValue, "s3_puts": String(written.count), "bytes": String(written.values.reduce(0, +)),
             ])
         if cursor.status == .continueAsNew, let next = cursor.chain?.nextARN {  // viewers follow the chain from here
-            emit("continued_as_new", out, ["next_execution_id": next, "step": String(cursor.step)])
+            emit(.continuedAsNew, out, ["next_execution_id": next, "step": String(cursor.step)])
         }
         return out
     }

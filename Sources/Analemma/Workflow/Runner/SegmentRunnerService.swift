@@ -60,7 +60,7 @@ public struct SegmentRunnerService: LambdaHandler {
                 // trusted enough to write into that owner's event log.
                 let refused = code.map(Self.refusals.contains) ?? false
                 emit(
-                    refused ? "refused" : "error", k,
+                    refused ? .refused : .error, k,
                     [
                         "action": e.action.rawValue, "code": code?.rawValue ?? "\(type(of: classified))",
                         "message": String("\(classified)".prefix(1024)),
@@ -103,8 +103,8 @@ public struct SegmentRunnerService: LambdaHandler {
         }
     }
 
-    func emit(_ type: String, _ k: KernelPayload, _ fields: [String: String] = [:], bodies: [String: String] = [:]) {
-        var event = KernelEvent(type, executionID: k.executionID, traceID: k.traceID, ownerID: k.ownerID, fields)
+    func emit(_ kind: EventKind, _ k: KernelPayload, _ fields: [String: String] = [:], bodies: [String: String] = [:]) {
+        var event = KernelEvent(kind, executionID: k.executionID, traceID: k.traceID, ownerID: k.ownerID, fields)
         event.bodies = bodies
         events.emit(event)
     }
