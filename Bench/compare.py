@@ -1,6 +1,7 @@
 """Runs `Bench/run.py` alternately on two sets of binaries (a baseline and a candidate), N runs each, and reports
-per line the baseline's spread and the candidate's median: "within" when the candidate's median falls inside the
-baseline's [min, max] widened by the candidate's own spread overlapping it.
+per line both spreads: "within" when the candidate's [min, max] overlaps the baseline's. The order alternates
+(base-candidate, candidate-base, …): the second run of a pair measured slower on this machine whichever build it
+was, so a fixed order would read as a difference between the builds.
 
   python Bench/compare.py --baseline .build-old/release --candidate .build/release --runs 3 [-- run.py args]
 """
@@ -35,8 +36,12 @@ def main():
     extra = [a for a in extra if a != "--"]
     base, cand = [], []
     for i in range(args.runs):
-        base.append(run(args.baseline, extra))
-        cand.append(run(args.candidate, extra))
+        if i % 2 == 0:
+            base.append(run(args.baseline, extra))
+            cand.append(run(args.candidate, extra))
+        else:
+            cand.append(run(args.candidate, extra))
+            base.append(run(args.baseline, extra))
         print(f"# run {i + 1} of {args.runs} done", file=sys.stderr, flush=True)
     outside = 0
     for key in sorted(set(base[0]) & set(cand[0])):

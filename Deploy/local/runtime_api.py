@@ -47,17 +47,21 @@ def error_body(body, error_type):
     return json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type or "Runtime.Unknown"}).encode()
 
 
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive, no Nagle delay, no access log: the local stack's request handlers."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args):
+        pass
+
+
 def _handler(backend):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(LoopbackHandler):
         def _reply(self, status, payload, headers=()):
             body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)

@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import chaos
 import conflicts
@@ -16,6 +16,7 @@ import gemini_standin
 import iam
 import sfn_rules
 import websocket
+from runtime_api import LoopbackHandler
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
 VIEWER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "viewer", "index.html")
@@ -52,15 +53,7 @@ class FrontDoor(ThreadingHTTPServer):
         return conn
 
 
-class FrontDoorHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def setup(self):
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, *args):
-        pass
+class FrontDoorHandler(LoopbackHandler):
 
     def _read_body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
