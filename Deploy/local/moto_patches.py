@@ -431,8 +431,8 @@ def _child_execution_denial(record):
     """A Distributed Map's child executions are started and watched as the state machine's role: states:StartExecution
     on the state machine, states:DescribeExecution and states:StopExecution on the children (the Step Functions guide
     "IAM policies for using Distributed Map states"). They run inside moto, so the front door's IAM is asked here
-    (POST /_analemma/iam/check); None when allowed or when the stack does not enforce IAM."""
-    import urllib.error
+    (POST /_analemma/iam/check); None when allowed or when the front door says it does not enforce IAM. A check
+    that cannot be made (no answer, an HTTP error, a malformed one) refuses: fail closed, never kinder than AWS."""
     import urllib.request
 
     execution = record.execution_arn
@@ -448,11 +448,13 @@ def _child_execution_denial(record):
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 answer = json.loads(r.read())
-        except urllib.error.HTTPError:
-            return None  # no IAM in this stack (--no-iam: the path reaches moto, which does not know it)
-        except (OSError, ValueError) as e:  # the check could not be made: refuse rather than let it through
+        except (OSError, ValueError) as e:  # HTTPError is an OSError: the check could not be made
             return f"the local IAM check for {action} on {resource} could not be made: {e}"
-        if answer.get("allowed") is False:
+        if not isinstance(answer, dict):
+            return f"the local IAM check for {action} on {resource} answered {answer!r}"
+        if answer.get("enforced") is False:
+            return None  # stack.py --no-iam
+        if answer.get("allowed") is not True:
             return (f"User: {answer.get('principal')} is not authorized to perform: {action} on resource: {resource} "
                     f"because no identity-based policy allows the {action} action (AccessDeniedException)")
     return None
