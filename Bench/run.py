@@ -128,7 +128,7 @@ def local_stack(bin_dir, port=4590):
                                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
             tables.append(name)
         out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "state-commit", endpoint, bucket, *tables],
-                             check=True, capture_output=True, text=True, timeout=600)
+                             check=True, capture_output=True, text=True, timeout=2400)
         print(out.stdout.strip(), flush=True)
         aggregator(bin_dir, endpoint, s3, bucket)
     finally:

@@ -1,28 +1,44 @@
 import Analemma
 import Foundation
 
-/// Counts requests by kind (S3 PUT, S3 other, DynamoDB) on the way to the real transport.
+/// Counts requests by kind (S3 PUT, S3 other, DynamoDB action) and bytes (sent to S3 in PUTs, sent to DynamoDB,
+/// received from S3 GETs and DynamoDB) on the way to the real transport.
 final class CountingTransport: HTTPTransport, @unchecked Sendable {
+    struct Tally {
+        var counts: [String: Int] = [:]
+        var putBytes = 0
+        var dynamoSent = 0
+        var s3Received = 0
+        var dynamoReceived = 0
+        var writtenBytes: Int { putBytes + dynamoSent }
+        var s3Puts: Int { counts["s3:PUT", default: 0] }
+    }
     let inner = SocketTransport()
     private let lock = NSLock()
-    private var counts: [String: Int] = [:]
-    private var bytes = 0
+    private var tally = Tally()
 
     func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
-        let kind =
-            request.header("X-Amz-Target").map { "dynamodb:" + ($0.split(separator: ".").last.map(String.init) ?? "") }
-            ?? "s3:\(request.method)"
+        let target = request.header("X-Amz-Target")
+        let kind = target.map { "dynamodb:" + ($0.split(separator: ".").last.map(String.init) ?? "") } ?? "s3:\(request.method)"
+        let response = try await inner.send(request, timeout: timeout)
         lock.withLock {
-            counts[kind, default: 0] += 1
-            if request.method == "PUT" { bytes += request.body.count }
+            tally.counts[kind, default: 0] += 1
+            if target != nil {
+                tally.dynamoSent += request.body.count
+                tally.dynamoReceived += response.body.count
+            } else if request.method == "PUT" {
+                tally.putBytes += request.body.count
+            } else if request.method == "GET" {
+                tally.s3Received += response.body.count
+            }
         }
-        return try await inner.send(request, timeout: timeout)
+        return response
     }
 
-    func take() -> (counts: [String: Int], putBytes: Int) {
+    func take() -> Tally {
         lock.withLock {
-            defer { (counts, bytes) = ([:], 0) }
-            return (counts, bytes)
+            defer { tally = Tally() }
+            return tally
         }
     }
 }
@@ -53,18 +69,26 @@ func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: Strin
     var s3Puts: [Int] = []
     var dynamoCalls: [Int] = []
     var putBytes: [Int] = []
+    var dynamoBytes: [Int] = []
     func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
     for segment in 0..<20 {
         let before = state
-        if segment > 0 { try state.merge(w.changes(segment: segment), from: .node("segment-\(segment)")) }
+        let changes = segment > 0 ? w.changes(segment: segment) : [:]
+        try state.merge(changes, from: .node("segment-\(segment)"))
         _ = counting.take()
         let start = clock.now
-        let m = try await writer.commit(
-            state, previous: previous, expected: head, executionID: execution, ownerID: "owner-bench", segmentIndex: segment)
+        // The path `run` takes: a delta over the head (the first checkpoint writes the whole state).
+        let m =
+            if let previous {
+                try await writer.commit(delta: changes, previous: previous, expected: head, segmentIndex: segment)
+            } else {
+                try await writer.commit(
+                    state, previous: nil, expected: head, executionID: execution, ownerID: "owner-bench", segmentIndex: segment)
+            }
         let elapsed = clock.now - start
         head = ManifestStore.Head(manifestID: m.manifestID, version: head.version + 1)
         previous = m
-        let (counts, bytes) = counting.take()
+        let tally = counting.take()
         // Baselines, same process, same stack: the whole state as one object; one object per changed field.
         let wholeStart = clock.now
         try await s3.putObject(
@@ -83,15 +107,18 @@ func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: Strin
         ours.append(ms(elapsed))
         whole.append(ms(wholeElapsed))
         perField.append(ms(fieldElapsed))
-        s3Puts.append(counts["s3:PUT", default: 0])
-        dynamoCalls.append(counts.filter { $0.key.hasPrefix("dynamodb:") }.values.reduce(0, +))
-        putBytes.append(bytes)
+        s3Puts.append(tally.s3Puts)
+        dynamoCalls.append(tally.counts.filter { $0.key.hasPrefix("dynamodb:") }.values.reduce(0, +))
+        putBytes.append(tally.putBytes)
+        dynamoBytes.append(tally.dynamoSent)
     }
     func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
     func avg(_ xs: [Int]) -> Double { Double(xs.reduce(0, +)) / Double(xs.count) }
     emit("state.commit.local_stack", "s3_puts_per_checkpoint", avg(s3Puts), "count")
     emit("state.commit.local_stack", "dynamodb_calls_per_checkpoint", avg(dynamoCalls), "count")
-    emit("state.commit.local_stack", "bytes_put_per_checkpoint", avg(putBytes), "B")
+    emit("state.commit.local_stack", "s3_bytes_put_per_checkpoint", avg(putBytes), "B")
+    emit("state.commit.local_stack", "dynamodb_bytes_sent_per_checkpoint", avg(dynamoBytes), "B")
+    emit("state.commit.local_stack", "bytes_written_per_checkpoint", avg(putBytes) + avg(dynamoBytes), "B")
     emit("state.commit.local_stack", "latency_median", median(ours), "ms")
     emit("state.commit.local_stack.whole_object", "latency_median", median(whole), "ms")
     emit("state.commit.local_stack.object_per_field", "latency_median", median(perField), "ms")

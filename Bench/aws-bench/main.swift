@@ -51,6 +51,7 @@ case "state":
     try await stateBenchmark()
 case "state-commit":
     try await stateCommitBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
+    try await manifestScaleBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
 case "aggregate":
     try await aggregatorBenchmark(
         items: Int(args[2]) ?? 1, endpoint: args.count > 3 ? args[3] : nil, bucket: args.count > 4 ? args[4] : "state",

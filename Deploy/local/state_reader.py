@@ -3,6 +3,7 @@
   python Deploy/local/state_reader.py --endpoint http://127.0.0.1:4566 EXECUTION_ARN [FIELD ...]
 
 Each field is fetched with a ranged GET of its own bytes and checked against its SHA-256, like StateHydrator.
+A paged manifest's field table is its overlay over its page tree (ManifestPages), each page checked against its hash.
 """
 
 import argparse
@@ -34,11 +35,46 @@ def history(c, execution, table=resources.NAMES["manifest_table"]):
     return sorted(({"state": i["state"]["S"], **json.loads(i["body"]["S"])} for i in items), key=lambda m: m["segment_index"])
 
 
+def page(c, owner, digest, bucket=resources.NAMES["bucket"]):
+    """One manifest page ({"leaf": refs} or {"inner": children}), checked against its hash."""
+    stored = c["s3"].get_object(Bucket=bucket, Key=f"owners/{owner}/blocks/{digest}")["Body"].read()
+    if hashlib.sha256(stored).hexdigest() != digest:
+        raise ValueError(f"manifest page {digest[:12]} does not match its hash")
+    return json.loads(gzip.decompress(stored))
+
+
+def tree(c, m, bucket=resources.NAMES["bucket"]):
+    """(page hashes, {field: ref}) of manifest `m`'s page tree (empty without one)."""
+    pages, refs, todo = [], {}, [m["root"]] if m.get("root") else []
+    while todo:
+        digest = todo.pop()
+        pages.append(digest)
+        node = page(c, m["owner_id"], digest, bucket)
+        refs.update(node.get("leaf", {}))
+        todo += node.get("inner", {}).values()
+    return pages, refs
+
+
+def table(c, m, bucket=resources.NAMES["bucket"]):
+    """{field: ref} of manifest `m`: its overlay over its page tree, without what it removed."""
+    refs = tree(c, m, bucket)[1]
+    for name in m.get("removed") or []:
+        refs.pop(name, None)
+    return {**refs, **m["fields"]}
+
+
+def blocks(c, m, bucket=resources.NAMES["bucket"]):
+    """Every block manifest `m` reaches: its pages and its fields' blocks."""
+    pages, refs = tree(c, m, bucket)
+    return set(pages) | {f["block"] for f in refs.values()} | {f["block"] for f in m["fields"].values()}
+
+
 def read_fields(c, m, names=None, bucket=resources.NAMES["bucket"]):
     """{field: decoded JSON value} for `names` (default: all) of manifest `m`."""
     out = {}
-    for name in names or sorted(m["fields"]):
-        ref = m["fields"][name]
+    refs = table(c, m, bucket)
+    for name in names or sorted(refs):
+        ref = refs[name]
         key = f"owners/{m['owner_id']}/blocks/{ref['block']}"
         stored = c["s3"].get_object(Bucket=bucket, Key=key,
                                     Range=f"bytes={ref['offset']}-{ref['offset'] + ref['length'] - 1}")["Body"].read()
@@ -56,7 +92,8 @@ def read_state(endpoint, execution, names=None):
     if not manifest_id:
         return None, {}
     m = manifest(c, execution, manifest_id)
-    return m, read_fields(c, m, [n for n in (names or m["fields"]) if n in m["fields"]])
+    refs = table(c, m)
+    return m, read_fields(c, m, [n for n in (names or refs) if n in refs])
 
 
 def main():

@@ -110,7 +110,7 @@ def check_invariants(endpoint, engine, owner, arns):  # noqa: F811
                 state_reader.read_fields(c, m)  # every field's bytes, checked against its SHA-256
             except Exception as e:  # noqa: BLE001 — any failure to read back is a dangling pointer
                 bad.append(f"{arn}: manifest {m['manifest_id'][:12]} does not read back: {e}")
-            referenced |= {(f["block"], arn) for f in m["fields"].values()}
+            referenced |= {(b, arn) for b in state_reader.blocks(c, m)}
     items = []
     for page in c["dynamodb"].get_paginator("scan").paginate(TableName=engine["refs_table"]):
         items += [i for i in page["Items"] if i["pk"]["S"].startswith(f"BLK#{owner}#")]

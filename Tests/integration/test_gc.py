@@ -211,7 +211,7 @@ def test_retention_expires_only_old_ended_executions_and_leaves_nothing_of_them(
     for arn in [waiting, *recent]:  # kept executions read back whole (every block checked against its hash)
         m, fields = state_reader.read_state(endpoint, arn)
         assert m is not None and fields["owner_id"] == owner
-        kept |= {f["block"] for past in state_reader.history(c, arn) for f in past["fields"].values()}  # time travel too
+        kept |= {b for past in state_reader.history(c, arn) for b in state_reader.blocks(c, past)}  # time travel too
 
     def only_kept_blocks():
         listed = c["s3"].list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/").get("Contents", [])

@@ -85,8 +85,7 @@ public struct HumanAnswers: Sendable {
 
     /// Checks the answer as `resume` will, then sends it with the task token stored in the owner's own pending step.
     public func answer(at manifest: Manifest, with answer: JSONValue) async throws -> AnswerOutcome {
-        guard manifest.fields["pending_human"] != nil,
-            let raw = try await hydrator.hydrate(manifest, fields: ["pending_human"]).fields["pending_human"],
+        guard let raw = try await hydrator.hydrate(manifest, present: ["pending_human"]).fields["pending_human"],
             let pending = try? JSONDecoder().decode(PendingHuman.self, from: raw)
         else { return .alreadyAnswered }
         do { _ = try PendingHuman.fields(of: answer.jsonData(), node: pending.node, expects: pending.expects) } catch let e as AnalemmaError

@@ -31,30 +31,34 @@ public struct BatchedDehydrator: Sendable {
     }
 
     /// The next checkpoint: its manifest and the blocks to upload before it (none when nothing changed).
+    /// `previous` must be flat (every field in its record); a paged one goes through the delta form.
     public func checkpoint(_ state: StateBag, previous: Manifest?, executionID: String, ownerID: String, segmentIndex: Int) throws -> (
         manifest: Manifest, blocks: [Block]
     ) {
         let trace = state.fields["trace_id"].flatMap { try? JSONDecoder().decode(String.self, from: $0) }
         return try checkpoint(
-            changes: state.fields, keeping: [:], previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex,
-            traceID: trace ?? previous?.traceID)
+            changes: state.fields, known: previous?.fields ?? [:], overlay: [:], root: nil, removed: [], previous: previous,
+            executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, traceID: trace ?? previous?.traceID)
     }
 
     /// The next checkpoint from a delta: `changes` over `previous`, without the fields in `removed`. Fields neither
-    /// changed nor removed keep their location, so a step that hydrated only a few fields checkpoints without the rest.
+    /// changed nor removed keep their location (in the overlay or the tree), so a step that hydrated only a few
+    /// fields checkpoints without the rest. `known` holds `previous`'s references of the changed fields (resolved
+    /// from its tree; default: its overlay). The result's overlay may exceed the limit: the writer compacts it.
     public func checkpoint(
-        delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, executionID: String, ownerID: String,
-        segmentIndex: Int
+        delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, known: [String: FieldRef]? = nil,
+        executionID: String, ownerID: String, segmentIndex: Int
     ) throws -> (manifest: Manifest, blocks: [Block]) {
-        let kept = previous.fields.filter { changes[$0.key] == nil && !removed.contains($0.key) }
+        let overlay = previous.fields.filter { changes[$0.key] == nil && !removed.contains($0.key) }
+        let gone = previous.root == nil ? [] : previous.removedNames.union(removed).subtracting(changes.keys)
         return try checkpoint(
-            changes: changes, keeping: kept, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex,
-            traceID: previous.traceID)
+            changes: changes, known: known ?? previous.fields, overlay: overlay, root: previous.root, removed: gone, previous: previous,
+            executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, traceID: previous.traceID)
     }
 
     private func checkpoint(
-        changes: [String: Data], keeping carried: [String: FieldRef], previous: Manifest?, executionID: String, ownerID: String,
-        segmentIndex: Int, traceID: String?
+        changes: [String: Data], known: [String: FieldRef], overlay carried: [String: FieldRef], root: String?, removed: Set<String>,
+        previous: Manifest?, executionID: String, ownerID: String, segmentIndex: Int, traceID: String?
     ) throws -> (manifest: Manifest, blocks: [Block]) {
         let checkpoints = (previous?.segmentIndex).map { _ in segmentIndex + 1 } ?? 1
         var refs: [String: FieldRef] = [:]
@@ -64,13 +68,15 @@ public struct BatchedDehydrator: Sendable {
         }
         var groups: [Temperature: [(name: String, stored: Data, ref: FieldRef)]] = [:]
         var blocks: [Block] = []
-        for name in changes.keys.sorted() {
-            let raw = changes[name]!
-            let old = previous?.fields[name]
+        for (name, raw) in changes.sorted(by: { $0.key < $1.key }) {
+            let old = known[name]
             let rawHash = Digest.hex(Digest.sha256(raw))
             if var kept = old, kept.sha256 == rawHash, kept.size == raw.count {
-                kept.temperature = registry.classify(name, mutations: kept.mutations, checkpoints: checkpoints)
-                refs[name] = kept
+                // Unchanged: where it is (a tree entry stays in the tree; an overlay entry is carried above).
+                if root == nil || previous?.fields[name] != nil {
+                    kept.temperature = registry.classify(name, mutations: kept.mutations, checkpoints: checkpoints)
+                    refs[name] = kept
+                }
                 continue
             }
             let mutations = (old?.mutations ?? 0) + 1
@@ -104,7 +110,7 @@ public struct BatchedDehydrator: Sendable {
         }
         let manifest = Manifest(
             parentManifestID: previous?.manifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: refs,
-            traceID: traceID)
+            traceID: traceID, root: root, removed: removed)
         return (manifest, blocks)
     }
 }

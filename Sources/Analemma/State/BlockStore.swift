@@ -69,6 +69,11 @@ public actor InMemoryBlockStore: BlockStore {
         return slice
     }
 
+    /// Overwrites a stored block with other bytes (what an attacker with write access to the bucket could do).
+    public func replace(owner: String, hash: String, bytes: Data) {
+        blocks["owners/\(owner)/blocks/\(hash)"] = bytes
+    }
+
     /// Resets the counters (between measured phases).
     public func resetCounters() {
         (puts, bytesWritten, gets, bytesRead) = (0, 0, 0, 0)

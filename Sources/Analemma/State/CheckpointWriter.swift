@@ -18,6 +18,8 @@ public struct CheckpointWriter: Sendable {
     public let references: BlockReferences
     public let gcQueue: any GCQueue
     public let dehydrator: BatchedDehydrator
+    /// Reads and writes manifests' page trees (in the block store).
+    public let pages: ManifestPages
     public let clock: any WallClock
     /// How long a PREPARED manifest may be in flight before recovery treats its writer as dead.
     public let graceMillis: Int64
@@ -31,56 +33,71 @@ public struct CheckpointWriter: Sendable {
         self.references = references
         self.gcQueue = gcQueue
         self.dehydrator = dehydrator
+        self.pages = ManifestPages(store: blocks)
         self.clock = clock
         self.graceMillis = graceMillis
     }
 
-    /// Checkpoints `state` as the next manifest after `previous`, moving the head from `expected`.
+    /// Checkpoints `state` as the next manifest after `previous`, moving the head from `expected`: what changed
+    /// against `previous` (read whole) and what it no longer has, as a delta.
     public func commit(
         _ state: StateBag, previous: Manifest?, expected: ManifestStore.Head, executionID: String, ownerID: String, segmentIndex: Int
     ) async throws -> Manifest {
-        let (manifest, newBlocks) = try dehydrator.checkpoint(
-            state, previous: previous, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
-        return try await commit(manifest, blocks: newBlocks, previous: previous, expected: expected)
+        guard let previous else {
+            let (draft, newBlocks) = try dehydrator.checkpoint(
+                state, previous: nil, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+            return try await commit(draft, blocks: newBlocks, previous: nil, expected: expected)
+        }
+        let known = try await pages.all(previous)
+        let (draft, newBlocks) = try dehydrator.checkpoint(
+            delta: state.fields, removed: Set(known.keys).subtracting(state.fields.keys), previous: previous, known: known,
+            executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex)
+        return try await commit(draft, blocks: newBlocks, previous: previous, expected: expected)
     }
 
-    /// Checkpoints a delta over `previous` (see ``BatchedDehydrator/checkpoint(delta:removed:previous:executionID:ownerID:segmentIndex:)``):
-    /// what a step that hydrated only some fields commits.
+    /// Checkpoints a delta over `previous` (see ``BatchedDehydrator/checkpoint(delta:removed:previous:known:executionID:ownerID:segmentIndex:)``):
+    /// what a step that hydrated only some fields commits. Reads only the changed fields' pages.
     public func commit(
         delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, expected: ManifestStore.Head, segmentIndex: Int
     ) async throws -> Manifest {
-        let (manifest, newBlocks) = try dehydrator.checkpoint(
-            delta: changes, removed: removed, previous: previous, executionID: previous.executionID, ownerID: previous.ownerID,
-            segmentIndex: segmentIndex)
-        return try await commit(manifest, blocks: newBlocks, previous: previous, expected: expected)
+        let (draft, newBlocks) = try dehydrator.checkpoint(
+            delta: changes, removed: removed, previous: previous, known: try await pages.refs(previous, changes.keys),
+            executionID: previous.executionID, ownerID: previous.ownerID, segmentIndex: segmentIndex)
+        return try await commit(draft, blocks: newBlocks, previous: previous, expected: expected)
     }
 
     /// The first checkpoint of `executionID`, continuing another execution's `previous` (continue-as-new): its
-    /// fields with `changes`, every block referenced anew by the new execution, `previous` as its parent.
+    /// fields with `changes`, every block and page it reaches referenced anew by the new execution, `previous` as its parent.
     public func fork(delta changes: [String: Data], previous: Manifest, into executionID: String, segmentIndex: Int) async throws
         -> Manifest
     {
-        let (manifest, newBlocks) = try dehydrator.checkpoint(
-            delta: changes, previous: previous, executionID: executionID, ownerID: previous.ownerID, segmentIndex: segmentIndex)
-        return try await commit(manifest, blocks: newBlocks, previous: previous, expected: .empty)
+        let (draft, newBlocks) = try dehydrator.checkpoint(
+            delta: changes, previous: previous, known: try await pages.refs(previous, changes.keys), executionID: executionID,
+            ownerID: previous.ownerID, segmentIndex: segmentIndex)
+        return try await commit(draft, blocks: newBlocks, previous: previous, expected: .empty)
     }
 
-    private func commit(_ manifest: Manifest, blocks newBlocks: [Block], previous: Manifest?, expected: ManifestStore.Head) async throws
+    private func commit(_ draft: Manifest, blocks fieldBlocks: [Block], previous: Manifest?, expected: ManifestStore.Head) async throws
         -> Manifest
     {
-        let executionID = manifest.executionID
-        let ownerID = manifest.ownerID
+        let executionID = draft.executionID
+        let ownerID = draft.ownerID
+        var (manifest, pageBlocks) = try await pages.compact(draft)
+        let newBlocks = fieldBlocks + pageBlocks
+        // This execution already holds what its parent reached; a fork's first manifest references all it reaches.
+        var needed = Set(draft.fields.values.map(\.block)).union(pageBlocks.map(\.hash))
+        let inherits = previous?.executionID == executionID
+        if inherits, let previous { needed.subtract(previous.fields.values.map(\.block)) }
+        let took = ManifestStore.TakenReferences(needed, reachable: previous != nil && !inherits)
         // The PREPARED manifest is the recovery record: written first, so a crash at any later step leaves a trace
-        // of every block it may have uploaded. Readers never see it: they follow the head.
-        try await manifests.prepare(manifest, now: clock.nowMillis())
+        // of every block it may have uploaded and every reference it may take. Readers never see it: they follow the head.
+        try await manifests.prepare(manifest, took: took, now: clock.nowMillis())
         let store = blocks
         try await withThrowingTaskGroup(of: Void.self) { group in  // a checkpoint's few PUTs, concurrently
             for block in newBlocks { group.addTask { try await store.put(owner: ownerID, hash: block.hash, bytes: block.bytes) } }
             try await group.waitForAll()
         }
-        // This execution already holds what its own parent used; a fork's first manifest references everything.
-        let inherited = previous?.executionID == executionID ? Set(previous!.fields.values.map(\.block)) : []
-        let needed = Set(manifest.fields.values.map(\.block)).subtracting(inherited)
+        if took.reachable { needed.formUnion(try await pages.reachable(manifest)) }
         do {
             try await references.take(owner: ownerID, execution: executionID, hashes: Array(needed))
         } catch let collected as BlockReferences.BlockCollected {
@@ -91,7 +108,15 @@ public struct CheckpointWriter: Sendable {
             try await references.take(owner: ownerID, execution: executionID, hashes: Array(needed))
         }
         try await manifests.commit(manifest, expected: expected)
+        manifest.uploaded = Dictionary(newBlocks.map { ($0.hash, $0.bytes.count) }) { a, _ in a }
         return manifest
+    }
+
+    /// The references a record's commit took (a `reachable` one walks its manifest; pages a crashed commit never
+    /// uploaded took nothing).
+    func taken(_ record: ManifestStore.Record) async throws -> Set<String> {
+        let listed = Set(record.took.hashes)
+        return record.took.reachable ? listed.union(try await pages.reachable(record.manifest, tolerant: true)) : listed
     }
 
     /// Retention: deletes an execution's history. Every block any of its manifests used is released; blocks left
@@ -99,16 +124,18 @@ public struct CheckpointWriter: Sendable {
     /// Safe to run again after a crash. Returns the queued block hashes.
     @discardableResult
     public func deleteHistory(executionID: String, ownerID: String) async throws -> [String] {
-        let all = try await manifests.all(executionID: executionID)
+        let records = try await manifests.records(executionID: executionID)
+        var held = Set<String>()
+        for record in records { held.formUnion(try await taken(record)) }
         var queued: [String] = []
-        for hash in Set(all.flatMap { $0.fields.values.map(\.block) }).sorted() {
+        for hash in held.sorted() {
             _ = try await references.release(owner: ownerID, execution: executionID, hash: hash, now: clock.nowMillis())
             if try await references.count(owner: ownerID, hash: hash) == 0 {
                 try await gcQueue.enqueue(owner: ownerID, hash: hash, reason: "history of \(executionID) deleted")
                 queued.append(hash)
             }
         }
-        try await manifests.deleteExecution(executionID, manifests: all)
+        try await manifests.deleteExecution(executionID, manifests: records.map(\.manifest))
         return queued
     }
 
@@ -130,10 +157,11 @@ public struct CheckpointWriter: Sendable {
         // A commit still in flight (PREPARED within the grace period) may hold the same blocks: leave the aborted
         // records for a later pass rather than release a reference it relies on.
         if records.contains(where: { $0.state == .prepared && $0.preparedAt > now - graceMillis }) { return [] }
-        let live = Set(records.filter { $0.state == .committed }.flatMap { $0.manifest.fields.values.map(\.block) })
+        var live = Set<String>()
+        for record in records where record.state == .committed { live.formUnion(try await taken(record)) }
         var released: Set<String> = []
         for record in aborted {
-            for hash in Set(record.manifest.fields.values.map(\.block)) where !live.contains(hash) {
+            for hash in try await taken(record) where !live.contains(hash) {
                 _ = try await references.release(owner: ownerID, execution: executionID, hash: hash, now: now)
                 released.insert(hash)
             }
@@ -142,7 +170,9 @@ public struct CheckpointWriter: Sendable {
         // A commit that began while we released may have found its reference already held: take it again.
         let known = Set(records.map(\.manifest.manifestID))
         let since = try await manifests.records(executionID: executionID).filter { !known.contains($0.manifest.manifestID) }
-        let retake = released.intersection(since.flatMap { $0.manifest.fields.values.map(\.block) })
+        var heldSince = Set<String>()
+        for record in since { heldSince.formUnion(try await taken(record)) }
+        let retake = released.intersection(heldSince)
         if !retake.isEmpty { try await references.take(owner: ownerID, execution: executionID, hashes: retake.sorted()) }
         var queued: [String] = []
         for hash in released.subtracting(retake).sorted() where try await references.count(owner: ownerID, hash: hash) == 0 {

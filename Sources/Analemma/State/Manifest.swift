@@ -27,19 +27,39 @@ public struct FieldRef: Codable, Sendable, Equatable {
     public var temperature: Temperature
     /// In how many checkpoints this field changed (drives its temperature).
     public var mutations: Int
+
+    public init(
+        block: String, offset: Int, length: Int, size: Int, sha256: String, encoding: String, temperature: Temperature, mutations: Int
+    ) {
+        (self.block, self.offset, self.length, self.size) = (block, offset, length, size)
+        (self.sha256, self.encoding, self.temperature, self.mutations) = (sha256, encoding, temperature, mutations)
+    }
 }
 
-/// A checkpoint: every field's location at one segment, chained to its parent (a Merkle chain: the id is the
-/// SHA-256 of the canonical encoding of everything else, parent id included).
-public struct Manifest: Codable, Sendable, Equatable {
+/// A checkpoint (a commit record): its fields' locations at one segment, chained to its parent (a Merkle chain: the
+/// id is the SHA-256 of the canonical encoding of everything else, parent id and page root included).
+///
+/// The field table is `root` (a content-addressed tree of ``ManifestPage``s in S3, nil for none) overlaid with
+/// `fields` (changed since the tree was last written) and without `removed`. A checkpoint adds its changes to the
+/// overlay; once the overlay holds more than ``ManifestPages/overlayLimit`` entries they are folded into the tree,
+/// which rewrites only the pages on their paths (``ManifestPages/compact(_:)``). The record stays small whatever
+/// the state's size. A manifest written before pages existed is all overlay (no root, no removed) and hashes as it did.
+public struct Manifest: Codable, Sendable {
     public var manifestID: String
     public var parentManifestID: String?
     public var executionID: String
     public var ownerID: String
     public var segmentIndex: Int
+    /// The overlay: fields changed since `root` was written (all of them when there is no root).
     public var fields: [String: FieldRef]
     /// The execution's trace id (absent in manifests written before it was recorded; part of the hashed content).
     public var traceID: String?
+    /// Hash of the root ``ManifestPage`` (a block of the owner), nil when every field is in the overlay.
+    public var root: String?
+    /// Fields of `root` this checkpoint no longer has (sorted; nil when none).
+    public var removed: [String]?
+    /// What the commit that wrote this manifest uploaded (block hash → stored bytes); not stored, not hashed.
+    public var uploaded: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey {
         case manifestID = "manifest_id"
@@ -49,11 +69,13 @@ public struct Manifest: Codable, Sendable, Equatable {
         case segmentIndex = "segment_index"
         case fields
         case traceID = "trace_id"
+        case root
+        case removed
     }
 
     public init(
         parentManifestID: String?, executionID: String, ownerID: String, segmentIndex: Int, fields: [String: FieldRef],
-        traceID: String? = nil
+        traceID: String? = nil, root: String? = nil, removed: Set<String> = []
     ) {
         self.manifestID = ""
         self.traceID = traceID
@@ -62,6 +84,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.ownerID = ownerID
         self.segmentIndex = segmentIndex
         self.fields = fields
+        self.root = root
+        self.removed = root == nil || removed.isEmpty ? nil : removed.sorted()
         self.manifestID = Digest.hex(Digest.sha256(canonicalBytes(includingID: false)))
     }
 
@@ -77,14 +101,27 @@ public struct Manifest: Codable, Sendable, Equatable {
         manifestID
             == Manifest(
                 parentManifestID: parentManifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: fields,
-                traceID: traceID
+                traceID: traceID, root: root, removed: Set(removed ?? [])
             ).manifestID
     }
+
+    /// Whether the field table is all in the record (no page tree to read).
+    public var isFlat: Bool { root == nil }
+
+    /// Names removed from `root` (empty when none).
+    public var removedNames: Set<String> { Set(removed ?? []) }
+}
+
+extension Manifest: Equatable {
+    /// Equal content (what was uploaded to write it is not content).
+    public static func == (a: Manifest, b: Manifest) -> Bool { a.canonicalBytes() == b.canonicalBytes() }
 }
 
 extension Manifest {
-    /// The blocks this manifest uses that `previous` did not (what its checkpoint uploaded), with their stored sizes.
+    /// The blocks this manifest's overlay uses that `previous`'s did not, with their stored sizes (a flat
+    /// manifest's new blocks; what a commit actually uploaded, pages included, is ``uploaded``).
     public func newBlocks(since previous: Manifest?) -> [String: Int] {
+        if !uploaded.isEmpty { return uploaded }
         let old = Set(previous?.fields.values.map(\.block) ?? [])
         var sizes: [String: Int] = [:]
         for ref in fields.values where !old.contains(ref.block) { sizes[ref.block] = max(sizes[ref.block] ?? 0, ref.offset + ref.length) }

@@ -56,18 +56,24 @@ public struct ManifestStore: Sendable {
         return Head(manifestID: item["manifest_id"]?.string, version: item["version"]?.int ?? 0)
     }
 
-    /// Phase 1: the manifest, PREPARED (idempotent: writing the same manifest again is a no-op).
-    public func prepare(_ manifest: Manifest, now: Int64 = SystemWallClock().nowMillis()) async throws {
+    /// Phase 1: the manifest, PREPARED, with the references its commit takes (idempotent: writing the same
+    /// manifest again is a no-op).
+    public func prepare(
+        _ manifest: Manifest, took: TakenReferences = TakenReferences([], reachable: true), now: Int64 = SystemWallClock().nowMillis()
+    )
+        async throws
+    {
         let body = String(decoding: manifest.canonicalBytes(), as: UTF8.self)
+        var item: DynamoItem = [
+            "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body),
+            "state": .s(ManifestState.prepared.rawValue),
+            "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex), "prepared_at": .int(now),
+            "trace_id": .s(manifest.traceID ?? ""),
+        ]
+        item["took"] = .s(took.hashes.joined(separator: " "))
+        if took.reachable { item["took_reachable"] = .int(1) }
         do {
-            try await db.putItem(
-                table: table,
-                item: [
-                    "pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)"), "body": .s(body),
-                    "state": .s(ManifestState.prepared.rawValue),
-                    "owner_id": .s(manifest.ownerID), "segment_index": .int(manifest.segmentIndex), "prepared_at": .int(now),
-                    "trace_id": .s(manifest.traceID ?? ""),
-                ], .init(condition: "attribute_not_exists(pk)"))
+            try await db.putItem(table: table, item: item, .init(condition: "attribute_not_exists(pk)"))
         } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {
             guard e.item?["body"]?.string == body else {
                 throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) exists with different content")
@@ -132,12 +138,35 @@ public struct ManifestStore: Sendable {
         return try Self.decode(items)
     }
 
-    /// One stored manifest with its commit state (`PREPARED`, `COMMITTED`, `ABORTED`) and when it was prepared.
+    /// The block references a commit takes: the listed hashes (what it uploaded or newly uses), and with
+    /// `reachable` everything its manifest reaches (a fork's first manifest, and every manifest written before the
+    /// list was recorded).
+    public struct TakenReferences: Sendable, Equatable {
+        public var hashes: [String]
+        public var reachable: Bool
+
+        public init(_ hashes: some Sequence<String>, reachable: Bool = false) {
+            self.hashes = Set(hashes).sorted()
+            self.reachable = reachable
+        }
+
+        init(_ item: DynamoItem) {
+            guard let took = item["took"]?.string else {
+                self.init([], reachable: true)
+                return
+            }
+            self.init(took.split(separator: " ").map(String.init), reachable: item["took_reachable"] != nil)
+        }
+    }
+
+    /// One stored manifest with its commit state (`PREPARED`, `COMMITTED`, `ABORTED`), when it was prepared and
+    /// which references its commit took.
     public struct Record: Sendable {
         public var manifest: Manifest
         /// Nil for a stored state this version does not know (treated as neither live nor abortable).
         public var state: ManifestState?
         public var preparedAt: Int64
+        public var took: TakenReferences
     }
 
     /// Every manifest record of an execution (recovery decides from their states and ages).
@@ -148,7 +177,7 @@ public struct ManifestStore: Sendable {
             guard let manifest = try Self.decode([item]).first else { return nil }
             return Record(
                 manifest: manifest, state: item["state"]?.string.flatMap(ManifestState.init(rawValue:)),
-                preparedAt: Int64(item["prepared_at"]?.int ?? 0))
+                preparedAt: Int64(item["prepared_at"]?.int ?? 0), took: TakenReferences(item))
         }
     }
 
@@ -159,13 +188,6 @@ public struct ManifestStore: Sendable {
                 table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")],
                 .init(condition: "#s = :aborted", names: ["#s": "state"], values: [":aborted": .s(ManifestState.aborted.rawValue)]))
         } catch let e as AWSError where e.code == "ConditionalCheckFailedException" {}
-    }
-
-    /// Every manifest of an execution, whatever its state (retention walks them all).
-    public func all(executionID: String) async throws -> [Manifest] {
-        let items = try await db.query(
-            table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", .init(values: [":pk": Self.pk(executionID), ":m": .s("M#")]))
-        return try Self.decode(items)
     }
 
     /// Deletes an execution's head and manifests (after its block references were released). Idempotent.
@@ -179,7 +201,11 @@ public struct ManifestStore: Sendable {
     static func decode(_ items: [DynamoItem]) throws -> [Manifest] {
         try items.compactMap { item in
             guard let body = item["body"]?.string else { return nil }
-            return try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
+            let manifest = try JSONDecoder().decode(Manifest.self, from: Data(body.utf8))
+            guard manifest.isIntact, item["sk"]?.string.map({ $0 == "M#" + manifest.manifestID }) ?? true else {
+                throw AnalemmaError(.invalidState, "stored manifest \(manifest.manifestID.prefix(12)) does not match its id")
+            }
+            return manifest
         }
     }
 

@@ -139,10 +139,9 @@ public struct Retention: Sendable {
     /// The cursor status at the execution's committed head (nil: none readable).
     func kernelStatus(_ executionID: String) async throws -> Cursor.Status? {
         let head = try await checkpoints.manifests.head(executionID: executionID)
-        guard let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: executionID, manifestID: id),
-            manifest.fields["cursor"] != nil
+        guard let id = head.manifestID, let manifest = try await checkpoints.manifests.manifest(executionID: executionID, manifestID: id)
         else { return nil }
-        let state = try await StateHydrator(store: checkpoints.blocks).hydrate(manifest, fields: ["cursor"])
+        let state = try await StateHydrator(store: checkpoints.blocks, pages: checkpoints.pages).hydrate(manifest, present: ["cursor"])
         return state["cursor"].flatMap { try? JSONDecoder().decode(Cursor.self, from: $0) }?.status
     }
 }

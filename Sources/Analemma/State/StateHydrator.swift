@@ -10,8 +10,13 @@
 /// most of a block, the block is read once whole. The GETs run concurrently. Every field is checked against its SHA-256.
 public struct StateHydrator: Sendable {
     public let store: any BlockStore
+    /// The manifests' page trees (field references are looked up there when not in the record).
+    public let pages: ManifestPages
 
-    public init(store: any BlockStore) { self.store = store }
+    public init(store: any BlockStore, pages: ManifestPages? = nil) {
+        self.store = store
+        self.pages = pages ?? ManifestPages(store: store)
+    }
 
     /// The state at `manifest` (time travel: any manifest of the chain), or only `fields` of it.
     /// Unknown field names are an error naming them.
@@ -19,25 +24,41 @@ public struct StateHydrator: Sendable {
         guard manifest.isIntact else {
             throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) does not match its id")
         }
-        let names = wanted ?? Array(manifest.fields.keys)
-        if let unknown = names.first(where: { manifest.fields[$0] == nil }) {
+        let table = if let wanted { try await pages.refs(manifest, wanted) } else { try await pages.all(manifest) }
+        if let unknown = wanted?.first(where: { table[$0] == nil }) {
             throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) has no field \(unknown.debugDescription)")
         }
-        var byBlock: [String: [String]] = [:]
-        for name in names { byBlock[manifest.fields[name]!.block, default: []].append(name) }
-        // One GET per job: a whole block when the wanted fields cover most of it, else one ranged GET per field.
-        var jobs: [(block: String, range: Range<Int>?, refs: [(String, FieldRef)])] = []
-        for (block, members) in byBlock.sorted(by: { $0.key < $1.key }) {
-            let refs = members.map { ($0, manifest.fields[$0]!) }
+        return try await read(table, owner: manifest.ownerID)
+    }
+
+    /// Those of `fields` that `manifest` has (the others are left out, not an error).
+    public func hydrate(_ manifest: Manifest, present fields: [String]) async throws -> StateBag {
+        try await read(try await pages.refs(manifest, fields), owner: manifest.ownerID)
+    }
+
+    /// Whether `manifest` has the field `name` (reads at most its path's pages).
+    public func has(_ manifest: Manifest, _ name: String) async throws -> Bool {
+        try await pages.refs(manifest, [name])[name] != nil
+    }
+
+    /// The names of every field at `manifest` (reads the whole tree).
+    public func names(_ manifest: Manifest) async throws -> [String] { try await pages.all(manifest).keys.sorted() }
+
+    private func read(_ table: [String: FieldRef], owner: String) async throws -> StateBag {
+        var byBlock: [String: [(String, FieldRef)]] = [:]
+        for (name, ref) in table { byBlock[ref.block, default: []].append((name, ref)) }
+        // One GET per job: one ranged GET of the span when the wanted fields cover most of it, else one per field.
+        var jobs: [(block: String, range: Range<Int>, refs: [(String, FieldRef)])] = []
+        for (block, refs) in byBlock.sorted(by: { $0.key < $1.key }) {
             let wantedBytes = refs.reduce(0) { $0 + $1.1.length }
-            let blockEnd = manifest.fields.values.filter { $0.block == block }.map { $0.offset + $0.length }.max() ?? 0
-            if refs.count > 1 && wantedBytes * 2 >= blockEnd {
-                jobs.append((block, nil, refs))
+            let start = refs.map(\.1.offset).min() ?? 0
+            let end = refs.map { $0.1.offset + $0.1.length }.max() ?? 0
+            if refs.count > 1 && wantedBytes * 2 >= end - start {
+                jobs.append((block, start..<end, refs))
             } else {
                 for (name, ref) in refs { jobs.append((block, ref.offset..<ref.offset + ref.length, [(name, ref)])) }
             }
         }
-        let owner = manifest.ownerID
         let store = self.store
         var values: [String: Data] = [:]
         try await withThrowingTaskGroup(of: [(String, Data)].self) { group in
@@ -45,7 +66,7 @@ public struct StateHydrator: Sendable {
                 group.addTask {
                     let bytes = try await store.get(owner: owner, hash: job.block, range: job.range)
                     return try job.refs.map { name, ref in
-                        let start = job.range == nil ? ref.offset : 0
+                        let start = ref.offset - job.range.lowerBound
                         guard start + ref.length <= bytes.count else {
                             throw AnalemmaError(
                                 .invalidState, "block \(job.block.prefix(12)) is shorter than field \(name.debugDescription) needs")

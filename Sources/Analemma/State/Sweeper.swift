@@ -63,12 +63,20 @@ public struct Sweeper: Sendable {
             report.abortedCommits += entry.stale
         }
         // 2. Reachability from live manifests (committed, and commits still within their grace period).
-        var reachable = Set<String>()
-        for item in items where [.committed, .prepared].contains(item["state"]?.string.flatMap(ManifestState.init(rawValue:))) {
-            guard let m = try ManifestStore.decode([item]).first else { continue }
+        // A manifest reaches its overlay's blocks, its page tree and the tree's blocks; a subtree already walked
+        // (shared with another manifest: same hash, same content) is not walked again.
+        var reachedBy: [String: Set<String>] = [:]  // owner → block and page hashes
+        for item in items {
+            let state = item["state"]?.string.flatMap(ManifestState.init(rawValue:))
+            guard state == .committed || state == .prepared, let m = try ManifestStore.decode([item]).first else { continue }
             report.liveManifests += 1
-            for ref in m.fields.values { reachable.insert("owners/\(m.ownerID)/blocks/\(ref.block)") }
+            let seen = reachedBy[m.ownerID] ?? []
+            // A commit in flight may not have uploaded its pages yet: what they reach is older and reached otherwise.
+            let reached = try await checkpoints.pages.reachable(m, skipping: seen, tolerant: state == .prepared)
+            reachedBy[m.ownerID] = seen.union(reached)
+            reachedBy[m.ownerID]?.formUnion(ManifestStore.TakenReferences(item).hashes)
         }
+        let reachable = Set(reachedBy.flatMap { owner, hashes in hashes.map { "owners/\(owner)/blocks/\($0)" } })
         report.reachableBlocks = reachable.count
         // 3. Orphans: block objects no live manifest reaches, older than the grace period.
         let prefix = owner.map { "owners/\($0)/blocks/" } ?? "owners/"

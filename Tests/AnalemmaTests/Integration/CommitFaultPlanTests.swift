@@ -59,16 +59,21 @@ struct CommitFaultPlanTests {
         }
     }
 
+    /// Two states with more fields than a record's overlay holds: the first commit writes a page tree, the second
+    /// changes enough of it to fold its overlay into new pages (so every kind of request is in the fault plan).
     static func states(_ execution: String, _ owner: String) throws -> (StateBag, StateBag) {
         var first = try StateBag(executionID: execution, ownerID: owner, traceID: "t")
+        let many = Dictionary(uniqueKeysWithValues: (0..<40).map { ("f\($0)", Data("\($0)".utf8)) })
         try first.merge(
-            ["a": Data("1".utf8), "doc": try JSONEncoder().encode(String(repeating: "orbit ", count: 20_000))], from: .node("n"))
+            many.merging(["a": Data("1".utf8), "doc": try JSONEncoder().encode(String(repeating: "orbit ", count: 20_000))]) { a, _ in a },
+            from: .node("n"))
         var second = first
+        let changed = Dictionary(uniqueKeysWithValues: (0..<35).map { ("f\($0)", Data("\($0 + 100)".utf8)) })
         try second.merge(
-            [
+            changed.merging([
                 "a": Data("2".utf8), "b": Data(#""new""#.utf8),
                 "big": try JSONEncoder().encode(String(repeating: "analemma tide ", count: 9_000)),
-            ],
+            ]) { a, _ in a },
             from: .node("n"))
         return (first, second)
     }
@@ -111,8 +116,9 @@ struct CommitFaultPlanTests {
             try await s3.listObjects(bucket: aws.bucket, prefix: "owners/\(world.owner)/blocks/").map {
                 String($0.key.split(separator: "/").last!)
             })
+        invariants.check(m0.root != nil && manifest.root != nil && manifest.root != m0.root, "the states are paged")
         for m in [m0, manifest] {
-            for hash in Set(m.fields.values.map { (ref: FieldRef) in ref.block }) {
+            for hash in try await healthy.pages.reachable(m) {
                 invariants.check(
                     stored.contains(hash), "failAt \(failAt) ambiguous \(ambiguous): committed manifest points at missing block")
                 invariants.check(
@@ -194,9 +200,8 @@ struct CommitFaultPlanTests {
         let f0 = try await writer.commit(
             fork, previous: m0, expected: .empty, executionID: forkID, ownerID: world.owner, segmentIndex: 1)
         let queued = Set(try await writer.deleteHistory(executionID: world.execution, ownerID: world.owner))
-        let forkBlocks = Set(f0.fields.values.map { (r: FieldRef) in r.block })
-        let parentOnly = Set(m1.fields.values.map { (r: FieldRef) in r.block }).union(m0.fields.values.map { (r: FieldRef) in r.block })
-            .subtracting(forkBlocks)
+        let forkBlocks = try await writer.pages.reachable(f0)
+        let parentOnly = try await writer.pages.reachable(m1).union(try await writer.pages.reachable(m0)).subtracting(forkBlocks)
         #expect(!parentOnly.isEmpty && queued == parentOnly)
         for hash in forkBlocks { #expect(try await writer.references.count(owner: world.owner, hash: hash) == 1) }
         #expect(try await writer.manifests.head(executionID: world.execution) == .empty)

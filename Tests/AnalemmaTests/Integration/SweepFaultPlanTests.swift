@@ -76,7 +76,8 @@ struct SweepFaultPlanTests {
             try await gc.blocks.s3.listObjects(bucket: aws.bucket, prefix: "owners/\(world.owner)/blocks/").map {
                 String($0.key.split(separator: "/").last!)
             })
-        let live = Set(scene.liveManifests.flatMap { $0.fields.values.map(\.block) })
+        var live = Set<String>()  // blocks and pages
+        for m in scene.liveManifests { live.formUnion(try await healthy.pages.reachable(m)) }
         invariants.check(stored == live, "\(label): stored blocks \(stored.count) ≠ live blocks \(live.count) (orphans or lost blocks)")
         invariants.check(!stored.contains(scene.orphan), "\(label): the orphan survived")
         invariants.check(

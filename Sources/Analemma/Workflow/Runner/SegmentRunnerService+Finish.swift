@@ -26,8 +26,8 @@ extension SegmentRunnerService {
     func finalize(_ k: KernelPayload) async throws -> KernelPayload {
         let turn = try await turn(k, .exactly)
         let plan = try await turn.plan()
-        let fields = turn.manifest.fields
-        let names = plan.definition.outputs ?? fields.keys.filter { !StateBag.isProtected($0) }.sorted()
+        var names = plan.definition.outputs ?? []
+        if plan.definition.outputs == nil { names = try await hydrator.names(turn.manifest).filter { !StateBag.isProtected($0) } }
         let (cursor, state) = try await turn.read(names)
         let output = try await payloads.encode(
             state.fields.filter { names.contains($0.key) }, ownerID: k.ownerID, executionID: k.executionID, limit: outputLimit)

@@ -84,7 +84,7 @@ extension SegmentRunnerService {
     func resume(_ k: KernelPayload, response: Data?) async throws -> KernelPayload {
         guard let hitp = k.cursor.hitp else { throw AnalemmaError(.invalidEvent, "resume: the payload's cursor waits for no human") }
         let turn = try await turn(k, .latest)
-        guard turn.manifest.fields["pending_human"] != nil else {
+        guard try await hydrator.has(turn.manifest, "pending_human") else {
             let current = try await turn.current()
             if current.cursor.step > k.cursor.step { return current }  // this answer was already merged (a retry)
             throw AnalemmaError(.invalidState, "resume: no question is pending for node \(hitp.node.debugDescription)")

@@ -67,8 +67,7 @@ extension SegmentRunnerService {
 
     /// The whole cursor a committed manifest stores (the payload's is ``Cursor/inPayload``: commit from this one).
     func storedCursor(_ manifest: Manifest) async throws -> Cursor {
-        guard manifest.fields["cursor"] != nil else { throw AnalemmaError(.invalidState, "state has no readable cursor") }
-        return try Self.decodeCursor(try await hydrator.hydrate(manifest, fields: ["cursor"])["cursor"])
+        try Self.decodeCursor(try await hydrator.hydrate(manifest, present: ["cursor"])["cursor"])
     }
 
     /// The payload for a committed manifest (its cursor and trace id read from state).
@@ -79,7 +78,7 @@ extension SegmentRunnerService {
         if let hit = committedPayloads[key] {
             stored = (hit.traceID, hit.cursor)
         } else {
-            let state = try await hydrator.hydrate(manifest, fields: ["cursor", "trace_id"].filter { manifest.fields[$0] != nil })
+            let state = try await hydrator.hydrate(manifest, present: ["cursor", "trace_id"])
             stored = (state.string("trace_id") ?? k.traceID, try Self.decodeCursor(state["cursor"]))
             committedPayloads.insert(
                 key,

@@ -40,7 +40,7 @@ public struct SegmentRunnerService: LambdaHandler {
         self.mapRuns = mapRuns
         self.workflows = workflows
         self.checkpoints = checkpoints
-        self.hydrator = StateHydrator(store: checkpoints.blocks)
+        self.hydrator = StateHydrator(store: checkpoints.blocks, pages: checkpoints.pages)
         self.payloads = payloads
         self.executor = executor
         self.events = events

@@ -32,8 +32,7 @@ struct Turn {
 
     /// The stored cursor (whole: the payload carries ``Cursor/inPayload``) and those of `names` that state holds.
     func read(_ names: [String]) async throws -> (cursor: Cursor, state: StateBag) {
-        let wanted = Set(names + ["cursor"]).filter { manifest.fields[$0] != nil }
-        let state = try await service.hydrator.hydrate(manifest, fields: wanted.sorted())
+        let state = try await service.hydrator.hydrate(manifest, present: Set(names + ["cursor"]).sorted())
         return (try SegmentRunnerService.decodeCursor(state["cursor"]), state)
     }
 
