@@ -88,7 +88,15 @@ public struct CheckpointWriter: Sendable {
         var needed = Set(draft.fields.values.map(\.block)).union(pageBlocks.map(\.hash))
         let inherits = previous?.executionID == executionID
         if inherits, let previous { needed.subtract(previous.fields.values.map(\.block)) }
-        let took = ManifestStore.TakenReferences(needed, reachable: previous != nil && !inherits)
+        // The record lists what it takes while that stays small; past it (a large state's first tree) it lists the
+        // field blocks and recovery walks the pages that exist (pages uploaded but never linked are the sweeper's).
+        let fork = previous != nil && !inherits
+        let took =
+            needed.count <= ManifestStore.TakenReferences.listLimit
+            ? ManifestStore.TakenReferences(needed, reachable: fork)
+            : ManifestStore.TakenReferences(
+                needed.subtracting(pageBlocks.map(\.hash)).count <= ManifestStore.TakenReferences.listLimit
+                    ? needed.subtracting(pageBlocks.map(\.hash)) : [], reachable: true)
         // The PREPARED manifest is the recovery record: written first, so a crash at any later step leaves a trace
         // of every block it may have uploaded and every reference it may take. Readers never see it: they follow the head.
         try await manifests.prepare(manifest, took: took, now: clock.nowMillis())

@@ -144,6 +144,8 @@ public struct ManifestStore: Sendable {
     public struct TakenReferences: Sendable, Equatable {
         public var hashes: [String]
         public var reachable: Bool
+        /// Most hashes a record lists (65 bytes each: well inside DynamoDB's 400 KB item).
+        public static let listLimit = 1_000
 
         public init(_ hashes: some Sequence<String>, reachable: Bool = false) {
             self.hashes = Set(hashes).sorted()
