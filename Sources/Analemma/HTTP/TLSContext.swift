@@ -16,6 +16,10 @@ public final class TLSContext: @unchecked Sendable {
 
     /// - Parameter caFile: a PEM bundle; nil picks `SSL_CERT_FILE` or a known system path.
     public init(caFile: String? = nil) throws {
+        // `SSL_write` writes with write(2), which raises SIGPIPE when the peer has closed (an idle pooled
+        // connection the server dropped): ignored, so the write fails with EPIPE and the request is retried
+        // instead of the process dying (the plain path sends with MSG_NOSIGNAL).
+        signal(SIGPIPE, SIG_IGN)
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw SocketError("TLS: SSL_CTX_new failed: \(TLSContext.lastError())") }
         self.ctx = ctx
         _ = SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
