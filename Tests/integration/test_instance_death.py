@@ -41,7 +41,7 @@ def test_kill_9_at_seeded_points_every_execution_completes_with_undisturbed_stat
     expected_fields = user_fields(endpoint, baseline_arn)
     steps = len([e for e in sfn.get_execution_history(executionArn=baseline_arn, maxResults=1000)["events"]
                  if e["type"] == "TaskScheduled"])
-    assert steps >= 4
+    assert steps >= 3  # initialize, run (its three segments in a row), finalize
 
     rng = random.Random(SEED)
     killed = []

@@ -2,7 +2,8 @@
 extension SegmentRunnerService {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL` (required),
     /// `GC_DELAY_SECONDS` (default 300), `HISTORY_EVENT_LIMIT` (default 25,000: when an execution continues as a new
-    /// one; lowered only to test it) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
+    /// one; lowered only to test it), `SEGMENTS_PER_INVOCATION` (default 64, 1...256: segments one invocation runs in
+    /// a row, ``SegmentRow``) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
     /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
     public init(
         environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard,
@@ -31,5 +32,10 @@ extension SegmentRunnerService {
             throw AnalemmaError(.invalidConfiguration, "HISTORY_EVENT_LIMIT must be between 100 and 25000 (Step Functions' limit)")
         }
         stepsPerExecution = Cursor.stepsPerExecution(historyLimit: historyLimit)
+        let inRow = try environment.integer("SEGMENTS_PER_INVOCATION", default: SegmentRow().limit)
+        guard (1...256).contains(inRow) else {
+            throw AnalemmaError(.invalidConfiguration, "SEGMENTS_PER_INVOCATION must be between 1 and 256")
+        }
+        row.limit = inRow
     }
 }

@@ -6,13 +6,15 @@
 
 /// `run`: one segment, and the commit every step ends with.
 extension SegmentRunnerService {
-    /// Runs the cursor's segment: hydrates its declared reads, runs its nodes, routes, commits the delta.
-    func run(_ k: KernelPayload) async throws -> KernelPayload {
+    /// Runs the cursor's segment: hydrates its declared reads, runs its nodes, routes, commits the delta. A retry may
+    /// find the head up to `steps` commits on (``Turn/Position/namedWithin(steps:)``); `replayed` then, and the
+    /// payload is the one the first run returned.
+    func run(_ k: KernelPayload, within steps: Int = 1) async throws -> (next: KernelPayload, replayed: Bool) {
         guard k.cursor.status == .continue, let index = k.cursor.segment else {
             throw AnalemmaError(.invalidEvent, "run: the payload's cursor is \(k.cursor.status.rawValue), not continue")
         }
-        let turn = try await turn(k, .named)
-        if let replay = turn.replay { return replay }
+        let turn = try await turn(k, .namedWithin(steps: steps))
+        if let replay = turn.replay { return (replay, true) }
         let plan = try await turn.plan()
         guard let segment = plan.segment(index) else {
             throw AnalemmaError(.invalidEvent, "run: segment \(index) does not exist (the workflow has \(plan.segments.count))")
@@ -37,7 +39,7 @@ extension SegmentRunnerService {
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
             emit(.nodeStarted, k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
             guard let outcome = try await runNode(node, plan: plan, fix: fix, state: state, cursor: &cursor, k) else {
-                return try await endSegment(turn, index, changes, cursor: cursor, exit: id)  // handed to a Distributed Map
+                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id), false)  // handed to a Distributed Map
             }
             try state.merge(outcome.updates, from: .node(id))
             changes.merge(outcome.updates) { _, new in new }
@@ -56,7 +58,7 @@ extension SegmentRunnerService {
             emit(.healSucceeded, k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
-        return try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "")
+        return (try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? ""), false)
     }
 
     /// Runs one node of the segment through its kind. A map that is handed to a Distributed Map returns nil, with the

@@ -27,9 +27,12 @@ extension SegmentRunnerService {
         return found
     }
 
-    /// The head, when it is still where `k` left it. When it moved one step on from `k` (this step already ran and
-    /// committed: a retry), the payload rebuilt from the head; any other move is a concurrent writer.
-    func position(_ k: KernelPayload) async throws -> (manifest: Manifest, head: ManifestStore.Head, replay: KernelPayload?) {
+    /// The head, when it is still where `k` left it. When it moved on from `k` by at most `steps` commits, each the
+    /// parent of the next (this step already ran and committed them: a retry), the payload rebuilt from the head; any
+    /// other move is a concurrent writer.
+    func position(_ k: KernelPayload, within steps: Int = 1) async throws -> (
+        manifest: Manifest, head: ManifestStore.Head, replay: KernelPayload?
+    ) {
         let (manifest, head) = try await latest(k)
         if head.manifestID == k.manifestID {
             guard head.version == k.version else {
@@ -40,17 +43,29 @@ extension SegmentRunnerService {
             try await checkCursor(k, against: manifest)
             return (manifest, head, nil)
         }
-        if head.version > k.version, head.version - 1 == k.version, manifest.parentManifestID == k.manifestID {
-            // A retry of the step that committed the head: the payload must be the one the parent stored.
-            guard let parent = try await self.manifest(k.executionID, k.manifestID) else {
-                throw AnalemmaError(.invalidState, "execution \(k.executionID.debugDescription) lost manifest \(k.manifestID.prefix(12))")
-            }
-            try await checkCursor(k, against: parent)
+        if head.version > k.version, head.version - k.version <= steps,
+            let ancestor = try await ancestor(of: manifest, head.version - k.version),
+            ancestor.manifestID == k.manifestID
+        {
+            // A retry of the step that committed the head: the payload must be the one the ancestor stored.
+            try await checkCursor(k, against: ancestor)
             return (manifest, head, try await payload(at: manifest, head: head, identity: k))
         }
         throw AnalemmaError(
             .concurrentWrite,
             "execution \(k.executionID.debugDescription) moved from version \(k.version) to \(head.version) under this step")
+    }
+
+    /// The manifest `generations` parents back from `manifest` in its execution, if the chain reaches that far.
+    func ancestor(of manifest: Manifest, _ generations: Int) async throws -> Manifest? {
+        var current = manifest
+        for _ in 0..<generations {
+            guard let parent = current.parentManifestID, let found = try await self.manifest(manifest.executionID, parent) else {
+                return nil
+            }
+            current = found
+        }
+        return current
     }
 
     /// A payload's cursor and trace id are what the head it names stored: a forged cursor (another workflow, a map that

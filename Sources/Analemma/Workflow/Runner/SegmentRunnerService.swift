@@ -23,6 +23,8 @@ public struct SegmentRunnerService: LambdaHandler {
     public var outputLimit = 24 * 1024
     /// Steps one execution takes before it continues as a new one (from `HISTORY_EVENT_LIMIT`, Step Functions' 25,000).
     public var stepsPerExecution = Cursor.stepsPerExecution(historyLimit: 25_000)
+    /// How many segments one `run` invocation may take in a row (``SegmentRow``).
+    public var row = SegmentRow()
     /// Where map chunks and chunk results go (the state bucket).
     var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
@@ -78,7 +80,7 @@ public struct SegmentRunnerService: LambdaHandler {
         case .mapChunk(let item): return try await mapChunk(item)
         case .initialize(let executionID, let start):
             payload = try await initialize(executionID: executionID, start: start, traceHeader: context.traceID)
-        case .run(let k): payload = try await run(k)
+        case .run(let k): payload = try await runInRow(k, context: context)
         case .ask(let k, let token): payload = try await ask(k, token: token)
         case .resume(let k, let response): payload = try await resume(k, response: response)
         case .finalize(let k): payload = try await finalize(k)

@@ -12,6 +12,9 @@ struct Turn {
         /// The head the payload names; when the head moved one step on from it (this step already committed: a
         /// Lambda retry), ``replay`` is the payload that first run returned.
         case named
+        /// As `named`, and the head may have moved up to `steps` commits on (a retried `run` that ran segments in a
+        /// row before it died).
+        case namedWithin(steps: Int)
         /// Exactly the head the payload names (`finalize`).
         case exactly
         /// The execution's latest head, of the payload's owner (`resume`, `fail`: they check what they need).
@@ -49,8 +52,9 @@ extension SegmentRunnerService {
     /// Begins a step's turn: the head `k` may stand on at `position`, checked against `k` (owner, version, cursor).
     func turn(_ k: KernelPayload, _ position: Turn.Position) async throws -> Turn {
         switch position {
-        case .named:
-            let (manifest, head, replay) = try await self.position(k)
+        case .named, .namedWithin:
+            let steps = if case .namedWithin(let steps) = position { steps } else { 1 }
+            let (manifest, head, replay) = try await self.position(k, within: steps)
             return Turn(service: self, k: k, manifest: manifest, head: head, replay: replay)
         case .exactly:
             let (manifest, head) = try await latest(k)

@@ -1,0 +1,67 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// Segments in a row: one `run` invocation runs the next segment too while no state-machine step is needed between
+/// them (the cursor still says `continue`: no human, no Distributed Map, no hand-over, not done) and the Lambda
+/// deadline leaves room, checkpointing each. Every segment in a row costs no Step Functions transition of its own (a
+/// segment per invocation costs two: RunSegment and Route).
+///
+/// A retry of an invocation that died in a row finds the head several commits on: it replays from there
+/// (``Turn/Position/namedWithin(steps:)``, bounded by ``SegmentRow/limit``). A segment after the first that fails is
+/// not reported from this invocation: it returns the last committed payload, and the state machine runs the failed
+/// segment again as the first of the next invocation, where its error is retried, healed or caught as always (with the
+/// payload it failed on).
+public struct SegmentRow: Sendable, Equatable {
+    /// Segments one invocation may run in a row (`SEGMENTS_PER_INVOCATION`; 1: one per invocation, as before).
+    public var limit: Int
+    /// Time always left before the deadline when a segment starts, beyond twice the longest segment so far.
+    public var reserveMillis: Int64
+
+    public init(limit: Int = 64, reserveMillis: Int64 = 10_000) {
+        self.limit = limit
+        self.reserveMillis = reserveMillis
+    }
+
+    /// One segment per invocation.
+    public static let single = SegmentRow(limit: 1)
+
+    /// Whether another segment may start after `ran` segments, the last of which left `status`: only a `continue`
+    /// cursor, under the limit, with twice the longest segment so far plus the reserve still before the deadline.
+    public func mayRunAnother(after status: Cursor.Status, ran: Int, longestMillis: Int64, remainingMillis: Int64) -> Bool {
+        guard status == .continue, ran < limit else { return false }
+        let longest = min(max(longestMillis, 0), Int64(Int32.max))
+        return remainingMillis > longest * 2 + reserveMillis
+    }
+}
+
+extension SegmentRunnerService {
+    /// `run` for as many segments in a row as ``row`` and the deadline allow; the payload after the last one. A retry
+    /// that finds its row committed returns what the first run returned, and runs nothing.
+    func runInRow(_ k: KernelPayload, context: LambdaContext) async throws -> KernelPayload {
+        let clock = checkpoints.clock
+        var started = clock.nowMillis()
+        let first = try await run(k, within: row.limit)
+        if first.replayed { return first.next }
+        var payload = first.next
+        var ran = 1
+        var longest = clock.nowMillis() - started
+        while row.mayRunAnother(after: payload.cursor.status, ran: ran, longestMillis: longest, remainingMillis: context.remainingMillis) {
+            await events.flush(requestID: context.requestID)  // the viewer sees each segment as it ends
+            started = clock.nowMillis()
+            do {
+                payload = try await run(payload).next
+            } catch {
+                context.logger.info(
+                    "a segment in a row failed: the state machine runs it again from the last checkpoint",
+                    ["segment": payload.cursor.segment.map(String.init) ?? "", "error": String("\(error)".prefix(512))])
+                return payload
+            }
+            ran += 1
+            longest = max(longest, clock.nowMillis() - started)
+        }
+        return payload
+    }
+}
