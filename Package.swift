@@ -16,14 +16,16 @@ let package = Package(
         .executable(name: "analemma", targets: ["AnalemmaCLI"]),
         .executable(name: "probe", targets: ["probe"]),
         .executable(name: "bench-echo", targets: ["bench-echo"]),
+        .executable(name: "bench-json-echo", targets: ["bench-json-echo"]),
         .executable(name: "aws-bench", targets: ["aws-bench"]),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
         .systemLibrary(name: "CNSS", path: "Sources/CNSS"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(
-            name: "Analemma", dependencies: ["CZlib", "CCrypto", "CNSS"], path: "Sources/Analemma",
+            name: "Analemma", dependencies: ["CZlib", "CCrypto", "CNSS", "CMalloc"], path: "Sources/Analemma",
             exclude: ["Skills/README.md", "GlassBox/README.md"],
             swiftSettings: strict),
         // Tiny Handlers (Functions/<name>/main.swift), packaged as `bootstrap` zips.
@@ -49,6 +51,9 @@ let package = Package(
             swiftSettings: strict),
         // Test-only function: echo with no decoding, for the runtime-loop benchmark.
         .executableTarget(name: "bench-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-echo", swiftSettings: strict),
+        // Test-only function: decodes its event with JSONDecoder and encodes it back, for the large-event benchmark.
+        .executableTarget(
+            name: "bench-json-echo", dependencies: ["Analemma"], path: "Tests/Functions/bench-json-echo", swiftSettings: strict),
         // Fuzz targets (make fuzz: libFuzzer via --sanitize fuzzer); a plain build replays inputs. Never packaged.
         .executableTarget(
             name: "analemma-fuzz", dependencies: ["Analemma"], path: "Tests/Fuzz", exclude: ["seeds.py", "run.py"],

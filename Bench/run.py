@@ -5,6 +5,10 @@
 runtime_loop.*: the Swift runtime loop (bench-echo, a static bootstrap whose handler echoes its event) and a C
 raw-socket client, each against the same loopback Runtime API stand-in (Bench/runtime_standin.c), alternated
 round by round on this machine; ratios compare medians measured in the same run.
+runtime_loop.large_events.*: the same stand-in serving JSON events {"action":"echo","data":"…"} of 1 KB to 1 MB,
+each response checked byte for byte: the C raw-socket floor (c_raw_socket), the Swift runtime loop echoing the JSON
+event (swift_echo: bench-echo) and a Codable handler on it (swift_codable_echo: bench-json-echo, JSONDecoder into a
+typed value and JSONEncoder back), alternated round by round.
 local_stack.*: the local Lambda service and patched moto with the real probe bootstrap.
 workflow.*: the workflow engine (segment-runner bootstrap, StateMachines/workflow.asl.json) on the same stack.
 """
@@ -35,8 +39,9 @@ def compile_c():
         subprocess.run(["cc", "-O2", "-o", os.path.join(BIN, name), os.path.join(HERE, f"{name}.c")], check=True)
 
 
-def standin(client, invocations, spawns):
-    out = subprocess.run([os.path.join(BIN, "runtime_standin"), str(invocations), str(spawns), "--", client],
+def standin(client, invocations, spawns, event_bytes=None):
+    sized = [str(event_bytes)] if event_bytes else []
+    out = subprocess.run([os.path.join(BIN, "runtime_standin"), str(invocations), str(spawns), *sized, "--", client],
                          check=True, capture_output=True, text=True, timeout=600)
     return json.loads(out.stdout)
 
@@ -68,6 +73,32 @@ def runtime_loop(bin_dir, rounds, invocations):
         with zipfile.ZipFile(zipped) as z:
             emit("binary.bench-echo", "stripped_size", z.getinfo("bootstrap").file_size / 2**20, "MiB")
         emit("binary.bench-echo", "zip_size", os.path.getsize(zipped) / 2**20, "MiB")
+
+
+LARGE_EVENTS = {"1KB": 1024, "64KB": 65536, "256KB": 262144, "1MB": 1048576}
+
+
+def large_events(bin_dir, rounds):
+    """Per-invocation time for JSON events of 1 KB to 1 MB: the C floor, our runtime loop's echo and a Codable
+    handler on it, same run."""
+    clients = {"c_raw_socket": os.path.join(BIN, "c_runtime_client"), "swift_echo": os.path.join(bin_dir, "bench-echo"),
+               "swift_codable_echo": os.path.join(bin_dir, "bench-json-echo")}
+    for label, size in LARGE_EVENTS.items():
+        invocations = 2000 if size <= 65536 else 600
+        medians = {name: [] for name in clients}
+        rss = {name: [] for name in clients}
+        for _ in range(rounds):
+            for name, client in clients.items():
+                r = standin(client, invocations, 0, size)
+                medians[name].append(r["median_us"])
+                rss[name].append(r["rss_kb"])
+        for name in clients:
+            emit(f"runtime_loop.large_events.{label}.{name}", "per_invocation_median", statistics.median(medians[name]), "us")
+            emit(f"runtime_loop.large_events.{label}.{name}", "steady_rss", statistics.median(rss[name]) / 1024, "MiB")
+        def ratio(a, b):
+            return statistics.median(x / y for x, y in zip(medians[a], medians[b]))
+        emit(f"runtime_loop.large_events.{label}", "swift_echo_over_c_ratio", ratio("swift_echo", "c_raw_socket"), "x")
+        emit(f"runtime_loop.large_events.{label}", "codable_echo_over_swift_echo_ratio", ratio("swift_codable_echo", "swift_echo"), "x")
 
 
 def local_stack(bin_dir, port=4590):
@@ -316,6 +347,7 @@ def main():
         sys.stdout = Tee(sys.stdout, open(args.out, "w"))
     compile_c()
     runtime_loop(os.path.abspath(args.bin_dir), args.rounds, args.invocations)
+    large_events(os.path.abspath(args.bin_dir), args.rounds)
     sigv4(os.path.abspath(args.bin_dir))
     state_kernel(os.path.abspath(args.bin_dir))
     aggregator(os.path.abspath(args.bin_dir))

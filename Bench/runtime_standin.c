@@ -1,7 +1,9 @@
 /* Loopback stand-in for the Lambda Runtime API, for benchmarking runtime clients.
  *
- *   runtime_standin INVOCATIONS SPAWNS -- CLIENT [ARGS...]
+ *   runtime_standin INVOCATIONS SPAWNS [EVENT_BYTES] -- CLIENT [ARGS...]
  *
+ * The event is a JSON object {"action":"echo","data":"xxx…"} of EVENT_BYTES bytes (default: a 29-byte one); every
+ * response must echo it byte for byte (same length, same bytes), or the stand-in fails.
  * Spawns CLIENT with AWS_LAMBDA_RUNTIME_API pointing here and serves INVOCATIONS next+response round trips on
  * one keep-alive connection, then measures SPAWNS fresh starts (spawn -> first GET /next). Prints one JSON object:
  * per-invocation interval between consecutive GET /next arrivals (median, p99, after 200 warm-up), the client's
@@ -27,11 +29,14 @@ static double now_us(void) {
     return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static char buf[1 << 20];
+static char buf[4 << 20];
 static size_t have;
+static const char *last_body;
+static size_t last_body_len;
 
-/* Reads one request (head + Content-Length body) from fd; returns 0 on EOF. */
-static int read_request(int fd, char *first_line, size_t cap) {
+/* Reads one request (head + Content-Length body) from fd; returns 0 on EOF. The body is compared (memcmp) with
+ * `expect` when given; a mismatch returns -1. */
+static int read_request_expecting(int fd, char *first_line, size_t cap, const char *expect, size_t expect_len) {
     for (;;) {
         char *end = memmem(buf, have, "\r\n\r\n", 4);
         if (end) {
@@ -44,6 +49,9 @@ static int read_request(int fd, char *first_line, size_t cap) {
                 size_t n = eol - buf < (long)cap - 1 ? (size_t)(eol - buf) : cap - 1;
                 memcpy(first_line, buf, n);
                 first_line[n] = 0;
+                last_body = buf + head;
+                last_body_len = body;
+                if (expect && (body != expect_len || memcmp(buf + head, expect, body))) return -1;
                 memmove(buf, buf + head + body, have - head - body);
                 have -= head + body;
                 return 1;
@@ -54,6 +62,8 @@ static int read_request(int fd, char *first_line, size_t cap) {
         have += n;
     }
 }
+
+static int read_request(int fd, char *first_line, size_t cap) { return read_request_expecting(fd, first_line, cap, NULL, 0); }
 
 static void write_all(int fd, const char *p, size_t n) {
     while (n > 0) {
@@ -82,12 +92,13 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5 || strcmp(argv[3], "--") != 0) {
-        fprintf(stderr, "usage: %s INVOCATIONS SPAWNS -- CLIENT [ARGS...]\n", argv[0]);
+    int sized = argc > 4 && strcmp(argv[3], "--") != 0;
+    if (argc < 5 + sized || strcmp(argv[3 + sized], "--") != 0) {
+        fprintf(stderr, "usage: %s INVOCATIONS SPAWNS [EVENT_BYTES] -- CLIENT [ARGS...]\n", argv[0]);
         return 2;
     }
     int invocations = atoi(argv[1]), spawns = atoi(argv[2]);
-    char **client = argv + 4;
+    char **client = argv + 4 + sized;
     int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -95,8 +106,20 @@ int main(int argc, char **argv) {
     if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) || listen(lfd, 8)) { perror("listen"); return 1; }
     getsockname(lfd, (struct sockaddr *)&addr, &len);
     int port = ntohs(addr.sin_port);
-    char line[256], head[512];
+    char line[256], head[640];
     const char *event = "{\"action\":\"echo\",\"value\":42}";
+    size_t event_len = strlen(event);
+    if (sized) {
+        static const char open[] = "{\"action\":\"echo\",\"data\":\"", close[] = "\"}";
+        size_t want = strtoul(argv[3], NULL, 10), fixed = sizeof open - 1 + sizeof close - 1;
+        if (want < fixed || want > sizeof buf / 2) { fprintf(stderr, "standin: EVENT_BYTES out of range\n"); return 2; }
+        char *e = malloc(want);
+        memcpy(e, open, sizeof open - 1);
+        for (size_t k = sizeof open - 1; k < want - (sizeof close - 1); k++) e[k] = "abcdefghijklmnopqrstuvwxyz012345"[k % 32];
+        memcpy(e + want - (sizeof close - 1), close, sizeof close - 1);
+        event = e;
+        event_len = want;
+    }
     double *arrivals = calloc(invocations + 1, sizeof(double));
 
     pid_t pid = spawn(client, port);
@@ -114,11 +137,14 @@ int main(int argc, char **argv) {
                          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-%d\r\n"
                          "Lambda-Runtime-Deadline-Ms: 4102444800000\r\nLambda-Runtime-Invoked-Function-Arn: "
                          "arn:aws:lambda:us-east-1:123456789012:function:bench\r\nLambda-Runtime-Trace-Id: "
-                         "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\r\nContent-Length: %zu\r\n\r\n%s",
-                         i, strlen(event), event);
+                         "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\r\nContent-Length: %zu\r\n\r\n",
+                         i, event_len);
         write_all(fd, head, n);
-        if (!read_request(fd, line, sizeof line) || !strstr(line, "/response")) {
-            fprintf(stderr, "standin: expected POST .../response at %d, got '%s'\n", i, line);
+        write_all(fd, event, event_len);
+        int got = read_request_expecting(fd, line, sizeof line, sized ? event : NULL, event_len);
+        if (got <= 0 || !strstr(line, "/response")) {
+            fprintf(stderr, "standin: expected POST .../response echoing the event at %d, got '%s' (%zu bytes: %.120s)\n", i,
+                    line, last_body_len, last_body ? last_body : "");
             return 1;
         }
         static const char ack[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";

@@ -88,6 +88,13 @@ struct LambdaRuntimeTests {
             ])
     }
 
+    @Test("glibc takes the malloc thresholds that keep event buffers of up to 6 MB on the heap")
+    func memoryTuning() {
+        #expect(
+            MemoryTuning.mmapThreshold > Int32(LambdaLimits.maxResponseBytes) && MemoryTuning.trimThreshold >= MemoryTuning.mmapThreshold)
+        #expect(MemoryTuning.applyForLargeEvents())
+    }
+
     @Test("failures are logged with the request id and error type")
     func logsFailures() async throws {
         let sink = CapturingSink()

@@ -40,6 +40,38 @@ struct SocketHTTPClientTests {
         #expect(r.body.count == size)
     }
 
+    @Test(
+        "a body received in place arrives byte for byte, and the connection goes on serving",
+        arguments: [0, 5, 64 * 1024 - 7, 1024 * 1024 + 3])
+    func receivedInPlace(size: Int) throws {
+        let payload = String((0..<size).map { i in Character(UnicodeScalar(UInt8(97 + i % 26))) })
+        let server = try LoopbackServer { _ in "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\r\n\(payload)" }
+        let client = SocketHTTPClient(host: "127.0.0.1", port: server.port)
+        for _ in 0..<3 {
+            let (head, body) = try client.receive(method: "GET", path: "/event")
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(body == Data(payload.utf8))
+        }
+        #expect(server.connections == 1)
+    }
+
+    @Test("a chunked body asked for in place arrives whole through the ordinary parser")
+    func receivedChunked() throws {
+        let server = try LoopbackServer { _ in "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" }
+        let (_, body) = try SocketHTTPClient(host: "127.0.0.1", port: server.port).receive(method: "GET", path: "/")
+        #expect(body == Data("abcde".utf8))
+    }
+
+    @Test("a connection closed inside a body received in place is an error saying how much arrived")
+    func receivedShort() throws {
+        let server = try LoopbackServer(closeAfter: 1) { _ in "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nonly this" }
+        #expect {
+            try SocketHTTPClient(host: "127.0.0.1", port: server.port).receive(method: "GET", path: "/")
+        } throws: { error in
+            "\(error)".contains("9 of 100000 body bytes")
+        }
+    }
+
     @Test("an unreachable endpoint is an error naming it")
     func refused() throws {
         let server = try LoopbackServer { _ in "" }

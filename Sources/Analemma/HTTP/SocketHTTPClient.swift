@@ -1,6 +1,12 @@
 import CCrypto
 import Glibc
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// A keep-alive HTTP/1.1 client over one blocking POSIX socket: the Runtime API transport.
 ///
 /// Reads have no timeout (the `/next` long poll may wait for hours). Not thread-safe: one owner, one request at a
@@ -9,10 +15,11 @@ import Glibc
 public final class SocketHTTPClient {
     public let host: String
     public let port: UInt16
-    private var fd: Int32 = -1
-    private var inbox: [UInt8] = []
+    var fd: Int32 = -1
+    /// Bytes received and not yet used; kept (with its capacity) from one response to the next.
+    var inbox: [UInt8] = []
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
-    private let hostHeader: String
+    let hostHeader: String
 
     /// Per-read/write timeout; nil (the Runtime API default) waits forever, as the `/next` long poll must.
     public let timeout: Duration?
@@ -50,6 +57,21 @@ public final class SocketHTTPClient {
     public func send(method: String, path: String, headers: [(String, String)] = [], body: UnsafeRawBufferPointer) throws
         -> HTTPResponseMessage
     {
+        try request(method: method, path: path, headers: headers, body: body, intoData: false).0
+    }
+
+    /// Sends a request without a body and receives the response's body in place, into the `Data` returned (one
+    /// allocation, no copy between the socket and the caller) when it is Content-Length framed; the message's own
+    /// `body` is then empty. The Runtime API's events (up to 6 MB) arrive this way.
+    public func receive(method: String, path: String, headers: [(String, String)] = []) throws -> (HTTPResponseMessage, Data) {
+        let (message, data) = try request(
+            method: method, path: path, headers: headers, body: UnsafeRawBufferPointer(start: nil, count: 0), intoData: true)
+        return (message, data ?? Data(message.body))
+    }
+
+    private func request(method: String, path: String, headers: [(String, String)], body: UnsafeRawBufferPointer, intoData: Bool) throws
+        -> (HTTPResponseMessage, Data?)
+    {
         var headBytes: [UInt8] = []
         headBytes.reserveCapacity(128 + path.utf8.count)
         func add(_ s: String) { headBytes.append(contentsOf: s.utf8) }
@@ -76,10 +98,10 @@ public final class SocketHTTPClient {
         add("\r\n")
         let reused = fd >= 0
         do {
-            return try exchange(headBytes, body, bodiless: method == "HEAD")
+            return try exchange(headBytes, body, bodiless: method == "HEAD", intoData: intoData)
         } catch let error as SocketError where reused && error.beforeResponse {
             close()  // the idle keep-alive connection was closed by the peer: one fresh attempt
-            return try exchange(headBytes, body, bodiless: method == "HEAD")
+            return try exchange(headBytes, body, bodiless: method == "HEAD", intoData: intoData)
         }
     }
 
@@ -91,14 +113,25 @@ public final class SocketHTTPClient {
         inbox.removeAll(keepingCapacity: true)
     }
 
-    private func exchange(_ head: [UInt8], _ body: UnsafeRawBufferPointer, bodiless: Bool) throws -> HTTPResponseMessage {
+    private func exchange(_ head: [UInt8], _ body: UnsafeRawBufferPointer, bodiless: Bool, intoData: Bool) throws -> (
+        HTTPResponseMessage, Data?
+    ) {
         if fd < 0 { try connect() }
         try writeAll(head, body)
         while true {
+            if intoData, !bodiless, let framed = try HTTPResponseParser.parseHead(inbox, from: 0), framed.carriesLengthFramedBody,
+                let length = framed.contentLength
+            {
+                let data = try receiveBody(length, at: framed.bodyStart)
+                if framed.closes { close() }
+                return (
+                    HTTPResponseMessage(status: framed.status, headers: framed.headers, body: [], closesConnection: framed.closes), data
+                )
+            }
             if let (response, used) = try HTTPResponseParser.parse(inbox, bodiless: bodiless) {
                 inbox.removeFirst(used)
                 if response.closesConnection { close() }
-                return response
+                return (response, nil)
             }
             let wasEmpty = inbox.isEmpty
             let n = readBuffer.withUnsafeMutableBytes { read(into: $0) }
@@ -110,7 +143,7 @@ public final class SocketHTTPClient {
             } else if n == 0 {
                 if let (response, _) = try HTTPResponseParser.parse(inbox, atEOF: true, bodiless: bodiless) {
                     close()
-                    return response
+                    return (response, nil)
                 }
                 close()
                 throw SocketError("connection closed by \(hostHeader) before a response", beforeResponse: wasEmpty, phase: .receive)
@@ -124,7 +157,7 @@ public final class SocketHTTPClient {
     }
 
     /// One read from the socket (or TLS session): bytes read, 0 at end of stream, -1 with errno set.
-    private func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard let ssl else { return recv(fd, buffer.baseAddress, buffer.count, 0) }
         let n = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
         if n > 0 { return Int(n) }

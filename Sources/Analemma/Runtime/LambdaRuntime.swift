@@ -89,9 +89,11 @@ public enum Lambda {
         _ makeHandler: @Sendable (FunctionEnvironment, Logger) async throws -> H
     ) async -> Never {
         let unpinned = NameService.pinBuiltInModules()  // before any lookup: see NameService
+        let tuned = MemoryTuning.applyForLargeEvents()  // before the first event buffer
         let environment = FunctionEnvironment.current()
         let logger = Logger(environment: environment)
         if !unpinned.isEmpty { logger.log(.warn, "name service not pinned", ["databases": unpinned.joined(separator: ",")]) }
+        if !tuned { logger.log(.warn, "malloc thresholds not set: large events are mapped afresh each invocation") }
         guard let endpoint = environment["AWS_LAMBDA_RUNTIME_API"] else {
             logger.log(.fatal, "AWS_LAMBDA_RUNTIME_API is not set: this binary runs inside Lambda or the local Lambda service")
             exit(1)

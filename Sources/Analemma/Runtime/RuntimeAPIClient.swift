@@ -4,7 +4,8 @@
     import Foundation
 #endif
 
-/// The Runtime API over HTTP (``SocketHTTPClient``), at `AWS_LAMBDA_RUNTIME_API`.
+/// The Runtime API over HTTP (``SocketHTTPClient``), at `AWS_LAMBDA_RUNTIME_API`. An event is received in place
+/// into the `Data` the handler gets, and a response is written from the handler's own buffer: no copy either way.
 ///
 /// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
 public final class RuntimeAPIClient: RuntimeAPI {
@@ -18,11 +19,11 @@ public final class RuntimeAPIClient: RuntimeAPI {
     public func send(_ request: RuntimeRequest) async throws -> RuntimeReply {
         switch request {
         case .next:
-            let r = try http.send(method: "GET", path: Self.base + "/invocation/next")
+            let (r, event) = try http.receive(method: "GET", path: Self.base + "/invocation/next")
             guard r.status == 200 else {
-                throw RuntimeAPIError("GET /invocation/next answered \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
+                throw RuntimeAPIError("GET /invocation/next answered \(r.status): \(String(decoding: event.prefix(300), as: UTF8.self))")
             }
-            return .invocation(try Self.invocation(from: r))
+            return .invocation(try Self.invocation(from: r, payload: event))
         case .response(let id, let body):
             let path = Self.base + "/invocation/" + id + "/response"
             return acknowledged(try body.withUnsafeBytes { try http.send(method: "POST", path: path, body: $0) })
@@ -43,8 +44,8 @@ public final class RuntimeAPIClient: RuntimeAPI {
         .accepted(status: r.status, body: String(decoding: r.body.prefix(1000), as: UTF8.self))
     }
 
-    /// Reads the invocation headers of a `/next` answer.
-    static func invocation(from r: HTTPResponseMessage) throws -> Invocation {
+    /// Reads the invocation headers of a `/next` answer; the event is `payload` (received in place), else its body.
+    static func invocation(from r: HTTPResponseMessage, payload: Data? = nil) throws -> Invocation {
         guard let id = r.value(lowercased: "lambda-runtime-aws-request-id"), !id.isEmpty else {
             throw RuntimeAPIError("/invocation/next answer has no Lambda-Runtime-Aws-Request-Id")
         }
@@ -58,6 +59,6 @@ public final class RuntimeAPIClient: RuntimeAPI {
             clientContext: r.value(lowercased: "lambda-runtime-client-context"),
             cognitoIdentity: r.value(lowercased: "lambda-runtime-cognito-identity"),
             tenantID: r.value(lowercased: "lambda-runtime-aws-tenant-id"),
-            payload: Data(r.body))
+            payload: payload ?? Data(r.body))
     }
 }
