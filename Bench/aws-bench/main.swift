@@ -52,6 +52,9 @@ case "state":
 case "state-commit":
     try await stateCommitBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
     try await manifestScaleBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
+    try await fanOutBenchmark(endpoint: args[2], bucket: args[3])
+case "fan-out":
+    try await fanOutBenchmark(endpoint: args[2], bucket: args[3])
 case "aggregate":
     try await aggregatorBenchmark(
         items: Int(args[2]) ?? 1, endpoint: args.count > 3 ? args[3] : nil, bucket: args.count > 4 ? args[4] : "state",

@@ -29,6 +29,49 @@ struct ChunkingTests {
         #expect(DistributedChunkService.chunkSize(items: items, maxConcurrency: concurrency) == expected)
     }
 
+    @Test("a chunk's frame reads back as itself, at the range its encoding occupies among others")
+    func frames() throws {
+        let chunks: [[Data]] = [[Data(#"{"i":0}"#.utf8), Data("[1,2]".utf8)], [Data(#""x""#.utf8)], [Data("null".utf8), Data("3".utf8)]]
+        var object = Data()
+        var ranges: [Range<Int>] = []
+        var first = 0
+        for (i, c) in chunks.enumerated() {
+            let frame = ChunkFrame(index: i, first: first, items: c).encoded()
+            ranges.append(object.count..<object.count + frame.count)
+            object.append(frame)
+            object.append(UInt8(ascii: "\n"))
+            first += c.count
+        }
+        for (i, r) in ranges.enumerated() {
+            let frame = try ChunkFrame.parse(object.subdata(in: r), index: i, items: 5, chunkSize: 2)
+            #expect(frame.items == chunks[i] && frame.first == [0, 2, 3][i])
+        }
+    }
+
+    @Test(
+        "a range that is not exactly the claimed chunk's frame is refused",
+        arguments: [
+            #"{"chunk":1,"first":0,"items":[1]}"#,  // another chunk's frame
+            #"{"chunk":0,"first":0,"items":[1]}{"chunk":1,"first":1,"items":[2]}"#,  // two frames
+            #"{"chunk":0,"first":0,"items":[1]}"# + "\n" + #"{"#,  // a frame and more
+            #""chunk":0,"first":0,"items":[1]}"#,  // part of one
+            #"{"chunk":0,"first":0,"items":[1],"x":1}"#, #"{"chunk":0,"chunk":0,"items":[1]}"#,  // other members
+            #"{"chunk":0,"first":-1,"items":[1]}"#, #"{"chunk":0,"first":1e300,"items":[1]}"#, #"{"chunk":"0","first":0,"items":[1]}"#,
+            #"{"chunk":0,"first":9,"items":[1]}"#,  // past the map's items
+            #"{"chunk":0,"first":0,"items":[1,2,3]}"#,  // more than chunk_size
+            #"{"chunk":0,"first":0,"items":[]}"#, #"{"chunk":0,"first":0,"items":{}}"#, "[1]", "",
+        ])
+    func forgedFrames(text: String) {
+        #expect(throws: AnalemmaError.self) { try ChunkFrame.parse(Data(text.utf8), index: 0, items: 5, chunkSize: 2) }
+    }
+
+    @Test("a chunk's pointer for redrive names its frame's inclusive byte range")
+    func rangePointer() {
+        let object = S3Location(bucket: "b", key: "owners/o/executions/e/map/m/1/chunks.jsonl")
+        #expect(ChunkRange(offset: 10, length: 5).pointer(object) == "s3://b/owners/o/executions/e/map/m/1/chunks.jsonl#bytes=10-14")
+        #expect(ChunkRange(offset: 10, length: 5).bytes == 10...14)
+    }
+
     @Test("chunk names are 1-based and zero-padded as in the seed")
     func names() {
         #expect(DistributedChunkService.chunkName(0) == "chunk_0001.json")

@@ -42,7 +42,7 @@ def seeds():
             kernel = {"execution_id": "e", "owner_id": "o", "trace_id": "t", "manifest_id": "m", "version": value,
                       "cursor": cursor, "map_agg": {"stats": {"map_run_arn": "a:b", "item_counts": {"failed": value}}}}
             event = json.dumps({"action": action, "kernel": kernel, "execution_id": "e", "task_token": "t",
-                                "item": {"chunk": {"chunk": "s3://b/x", "index": value, "size": value},
+                                "item": {"chunk": {"chunk": "s3://b/x", "index": value, "size": value, "offset": value, "length": value},
                                          "map": cursor["fanout"], "identity": {"execution_id": "e", "owner_id": "o",
                                                                                "trace_id": "t"}, "workflow": "w"},
                                 "start": {"owner_id": "o", "workflow": {}}}).encode()

@@ -30,8 +30,12 @@ def run_map(sfn, engine, chunk_size, tolerance, items, inline_max=INLINE, count=
 
 
 def read_s3(endpoint, pointer):
-    bucket, key = pointer[len("s3://"):].split("/", 1)
-    return json.loads(client("s3", endpoint).get_object(Bucket=bucket, Key=key)["Body"].read())
+    """The JSON at an s3:// pointer; `#bytes=first-last` names a chunk's frame in the items object (its items)."""
+    location, _, fragment = pointer.partition("#bytes=")
+    bucket, key = location[len("s3://"):].split("/", 1)
+    ranged = {"Range": f"bytes={fragment}"} if fragment else {}
+    doc = json.loads(client("s3", endpoint).get_object(Bucket=bucket, Key=key, **ranged)["Body"].read())
+    return doc["items"] if fragment else doc
 
 
 def test_1000_items_chunk_size_1_with_5_failures_completes_with_risk_and_exact_counts(sfn, endpoint, engine):  # noqa: F811
@@ -51,7 +55,8 @@ def test_1000_items_chunk_size_1_with_5_failures_completes_with_risk_and_exact_c
     # failed chunks are kept for redrive; the ItemReader input lists every chunk
     assert read_s3(endpoint, s["failed_chunk_pointers"][0]) == [docs()[3]]
     reader = read_s3(endpoint, s["item_reader"])
-    assert len(reader) == 1000 and reader[0]["size"] == 1 and reader[-1]["chunk"].endswith("chunk_1000.json")
+    assert len(reader) == 1000 and reader[0]["size"] == 1 and {r["chunk"] for r in reader} == {reader[0]["chunk"]}
+    assert reader[0]["chunk"].endswith("/chunks.jsonl") and reader[-1]["index"] == 999 and reader[1]["offset"] > 0
     index = read_s3(endpoint, s["results_index"])
     first = read_s3(endpoint, index[0])
     assert first == {"chunk": 1, "first_index": 0, "items": 1, "failed": [], "results": [{"score": {"id": 0, "words": 0}}]}
@@ -147,6 +152,9 @@ def test_distributed_chunk_size_10_counts_chunks(sfn, endpoint, engine):  # noqa
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="analemma-state", Prefix=prefix).get("Contents", [])]
     mine = [k for k in keys if {t["Value"] for t in s3.get_object_tagging(Bucket="analemma-state", Key=k)["TagSet"]} == {trace}]
     assert any(k.endswith("/items.json") for k in mine) and any("/results/" in k for k in mine), keys[:5]
+    # The fan-out is two objects at any item count: the items (one frame per chunk) and the ItemReader input.
+    written = [k for k in keys if "/results/" not in k]
+    assert sorted(k.rsplit("/", 1)[1] for k in written) == ["chunks.jsonl", "items.json"], written
 
 
 def test_distributed_beyond_tolerance_fails_with_a_clear_record(sfn, endpoint, engine):  # noqa: F811

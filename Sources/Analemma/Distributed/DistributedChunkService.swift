@@ -5,8 +5,9 @@
 #endif
 
 /// Cuts a map's items into chunks and keeps them in S3 under the execution's prefix
-/// (`owners/<owner>/executions/<execution key>/map/<node>/<step>/chunk_0001.json`, …), with the ItemReader input
-/// (`items.json`: a JSON array of `{"chunk", "index", "size"}`) next to them.
+/// (`owners/<owner>/executions/<execution key>/map/<node>/<step>/`): every chunk a ``ChunkFrame`` line of one object,
+/// `chunks.jsonl`, and the ItemReader input (`items.json`: a JSON array of `{"chunk", "index", "size", "offset",
+/// "length"}`, each naming its frame's byte range) next to it. Two PUTs per map at any item count.
 ///
 /// Chunking rule: enough chunks to keep `maxConcurrency` workers busy for about four waves (so a slow chunk does not
 /// hold the map up), but never chunks so small that per-invocation overhead dominates: `ceil(items / (4 ·
@@ -14,6 +15,8 @@
 public struct DistributedChunkService: Sendable {
     public static let maxItemsPerChunk = 1000
     public static let maxChunkBytes = 256 * 1024
+    /// The largest frame a child reads (a chunk is one item when an item is over ``maxChunkBytes``).
+    public static let maxFrameBytes = 64 << 20
 
     public let s3: S3
     public let bucket: String
@@ -66,35 +69,67 @@ public struct DistributedChunkService: Sendable {
         return try StatePointer(bucket: bucket, ownerID: ownerID, path: "executions/\(key)/map/\(safeNode)/\(step)")
     }
 
-    /// Writes the chunks and the ItemReader input; returns where `items.json` is.
+    /// The items object's name under a map's prefix.
+    public static let itemsObject = "chunks.jsonl"
+
+    /// What ``write(_:under:)`` stored: the ItemReader input, the items object and each chunk's range in it.
+    public struct Written: Sendable {
+        public var itemReader: S3Location
+        public var items: S3Location
+        public var ranges: [ChunkRange]
+    }
+
+    /// Writes the chunks (one object of frames) and the ItemReader input.
     @discardableResult
-    public func write(_ chunks: [[Data]], under prefix: StatePointer) async throws -> S3Location {
-        var index: [JSONValue] = []
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (i, chunk) in chunks.enumerated() {
-                let key = prefix.key + "/" + Self.chunkName(i)
-                var body = Data("[".utf8)
-                for (j, item) in chunk.enumerated() {
-                    if j > 0 { body.append(UInt8(ascii: ",")) }
-                    body.append(item)
-                }
-                body.append(UInt8(ascii: "]"))
-                let s3 = self.s3
-                let bucket = self.bucket
-                let tags = tags
-                group.addTask { try await s3.putObject(bucket: bucket, key: key, body: body, contentType: "application/json", tags: tags) }
-                index.append(
-                    .object([
-                        "chunk": .string(S3Location(bucket: bucket, key: key).description), "index": .number(Double(i)),
-                        "size": .number(Double(chunk.count)),
-                    ]))
+    public func write(_ chunks: [[Data]], under prefix: StatePointer) async throws -> Written {
+        var body = Data()
+        var ranges: [ChunkRange] = []
+        var first = 0
+        for (i, chunk) in chunks.enumerated() {
+            let frame = ChunkFrame(index: i, first: first, items: chunk).encoded()
+            guard frame.count <= Self.maxFrameBytes else {
+                throw AnalemmaError(.invalidState, "map item \(first) is over \(Self.maxFrameBytes >> 20) MiB: store it as its own field")
             }
-            try await group.waitForAll()
+            ranges.append(ChunkRange(offset: body.count, length: frame.count))
+            body.append(frame)
+            body.append(UInt8(ascii: "\n"))
+            first += chunk.count
+        }
+        let items = S3Location(bucket: bucket, key: prefix.key + "/" + Self.itemsObject)
+        try await s3.putObject(bucket: bucket, key: items.key, body: body, contentType: "application/jsonl", tags: tags)
+        let index = ranges.enumerated().map { i, r in
+            JSONValue.object([
+                "chunk": .string(items.description), "index": .number(Double(i)), "size": .number(Double(chunks[i].count)),
+                "offset": .number(Double(r.offset)), "length": .number(Double(r.length)),
+            ])
         }
         let key = prefix.key + "/items.json"
         try await s3.putObject(
             bucket: bucket, key: key, body: JSONValue.array(index).jsonData(), contentType: "application/json", tags: tags)
-        return S3Location(bucket: bucket, key: key)
+        return Written(itemReader: S3Location(bucket: bucket, key: key), items: items, ranges: ranges)
+    }
+
+    /// The ranges of chunks `indices` as the ItemReader input at `itemReader` lists them (one GET; nil for a chunk the
+    /// input gives none, as in a map written before the items object).
+    public func ranges(of indices: [Int], itemReader: S3Location) async throws -> [Int: ChunkRange] {
+        guard !indices.isEmpty else { return [:] }
+        let body = try await s3.getObject(bucket: itemReader.bucket, key: itemReader.key).body
+        let entries = try JSONScanner.elements(of: body)
+        var out: [Int: ChunkRange] = [:]
+        for i in indices where entries.indices.contains(i) {
+            let entry = JSONScanner.object(body.subdata(in: entries[i]))
+            if let offset = entry?["offset"].flatMap(ChunkFrame.integer), let length = entry?["length"].flatMap(ChunkFrame.integer) {
+                out[i] = ChunkRange(offset: offset, length: length)
+            }
+        }
+        return out
+    }
+
+    /// Where chunk `index` of the map under `prefix` is, for statistics: its frame's range of the items object, else
+    /// (a map written before it) its own chunk object.
+    public func pointer(chunk index: Int, range: ChunkRange?, prefix: S3Location) -> String {
+        guard let range else { return prefix.appending(Self.chunkName(index)).description }
+        return range.pointer(prefix.appending(Self.itemsObject))
     }
 
     /// `chunk_0001.json`, … (1-based, as in the seed).

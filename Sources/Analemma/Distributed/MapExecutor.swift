@@ -39,6 +39,8 @@ public struct MapExecutor: Sendable {
         public var prefix: StatePointer
         /// `…/items.json`, the ItemReader input.
         public var itemReader: S3Location
+        /// Each chunk's frame in the items object (`…/chunks.jsonl`).
+        public var ranges: [ChunkRange]
     }
 
     /// Cuts the items into chunks and writes them with the ItemReader input.
@@ -53,8 +55,8 @@ public struct MapExecutor: Sendable {
         let size = spec.chunkSize ?? DistributedChunkService.chunkSize(items: count, maxConcurrency: spec.maxConcurrency)
         let cut = try DistributedChunkService.chunks(of: raw, size: size)
         let prefix = try chunks.prefix(ownerID: ownerID, executionID: executionID, node: node.id, step: step)
-        let reader = try await chunks.write(cut, under: prefix)
-        return Prepared(chunks: cut, items: count, chunkSize: size, prefix: prefix, itemReader: reader)
+        let written = try await chunks.write(cut, under: prefix)
+        return Prepared(chunks: cut, items: count, chunkSize: size, prefix: prefix, itemReader: written.itemReader, ranges: written.ranges)
     }
 
     /// Runs a prepared map inside this invocation.
@@ -95,7 +97,11 @@ public struct MapExecutor: Sendable {
                 MapStats.FailedItem(chunk: DistributedChunkService.chunkName(c), index: i, error: String(e.prefix(300)))
             },
             toleratedFailurePercentage: spec.toleratedFailurePercentage, toleratedFailureCount: spec.toleratedFailureCount ?? cut.count,
-            failedChunkPointers: failedChunks.map { prefix.location.appending(DistributedChunkService.chunkName($0.index)).description },
+            failedChunkPointers: failedChunks.map {
+                chunks.pointer(
+                    chunk: $0.index, range: prepared.ranges.indices.contains($0.index) ? prepared.ranges[$0.index] : nil,
+                    prefix: prefix.location)
+            },
             itemReader: itemsPointer.description, resultsIndex: S3Location(bucket: chunks.bucket, key: indexKey).description)
         let overCount = spec.toleratedFailureCount.map { failedChunks.count > $0 } ?? false
         if percent > spec.toleratedFailurePercentage || overCount {  // either threshold, as Step Functions does

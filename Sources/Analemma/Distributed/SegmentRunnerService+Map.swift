@@ -46,23 +46,26 @@ extension SegmentRunnerService {
         let fanout = try await mapInFlight(item)
         let chunkPointer = try StatePointer(parsing: item.chunk.chunk, stateBucket: chunkService.bucket, ownerID: owner)
         let prefix = try StatePointer(S3Location(bucket: chunkService.bucket, key: fanout.prefix), ownerID: owner)
-        guard (0..<fanout.chunks).contains(item.chunk.index),
-            chunkPointer.key == prefix.key + "/" + DistributedChunkService.chunkName(item.chunk.index)
-        else {
-            throw AnalemmaError(
-                .forgedPointer,
-                "chunk \(item.chunk.chunk.debugDescription) (index \(item.chunk.index)) is not one of this map's \(fanout.chunks) chunks")
-        }
+        let range = try chunkRange(item.chunk, pointer: chunkPointer, prefix: prefix, fanout: fanout)
         let definition = try await workflows.get(item.workflow, ownerID: owner)
         guard let node = definition.nodes.first(where: { $0.id == fanout.node && executor.kinds.place(of: $0) == .map }) else {
             throw AnalemmaError(.invalidEvent, "map_chunk: workflow has no map node \(fanout.node.debugDescription)")
         }
         let spec = try MapSpec(node: node, executor: executor)
-        let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: chunkPointer.key).body
-        let items = try JSONScanner.elements(of: body).map { body.subdata(in: $0) }
-        let (first, overflow) = item.chunk.index.multipliedReportingOverflow(by: fanout.chunkSize)
-        guard !overflow else {
-            throw AnalemmaError(.invalidState, "map_chunk: chunk \(item.chunk.index) × \(fanout.chunkSize) items overflows")
+        let items: [Data]
+        let first: Int
+        if let range {  // one ranged GET of the items object, checked to be this chunk's frame
+            let bytes = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: chunkPointer.key, range: range.bytes).body
+            let frame = try ChunkFrame.parse(bytes, index: item.chunk.index, items: fanout.items, chunkSize: fanout.chunkSize)
+            (items, first) = (frame.items, frame.first)
+        } else {  // a map written before the items object: the chunk's own object
+            let body = try await chunkService.s3.getObject(bucket: chunkService.bucket, key: chunkPointer.key).body
+            items = try JSONScanner.elements(of: body).map { body.subdata(in: $0) }
+            let (product, overflow) = item.chunk.index.multipliedReportingOverflow(by: fanout.chunkSize)
+            guard !overflow else {
+                throw AnalemmaError(.invalidState, "map_chunk: chunk \(item.chunk.index) × \(fanout.chunkSize) items overflows")
+            }
+            first = product
         }
         let result = try await MapExecutor(executor: executor, chunks: chunkService.tracing(item.identity.traceID)).runChunk(
             item.chunk.index, items: items, firstIndex: first, spec: spec, prefix: prefix)
@@ -79,6 +82,24 @@ extension SegmentRunnerService {
         return JSONValue.object([
             "chunk": .string(name), "items": .number(Double(items.count)), "result": .string(result.pointer.description),
         ]).jsonData()
+    }
+
+    /// The byte range of the chunk an ItemReader entry names, checked against the map in flight: the items object
+    /// under the map's prefix and a range no larger than a frame can be (nil: a map from before the items object, whose
+    /// entry names the chunk's own object). Anything else is `Analemma.ForgedPointer`.
+    func chunkRange(_ chunk: MapChunkItem.Chunk, pointer: StatePointer, prefix: StatePointer, fanout: Cursor.FanOut) throws -> ChunkRange? {
+        let refused = AnalemmaError(
+            .forgedPointer,
+            "chunk \(chunk.chunk.prefix(300).debugDescription) (index \(chunk.index)) is not one of this map's \(fanout.chunks) chunks")
+        guard (0..<fanout.chunks).contains(chunk.index) else { throw refused }
+        guard let offset = chunk.offset, let length = chunk.length else {
+            guard pointer.key == prefix.key + "/" + DistributedChunkService.chunkName(chunk.index) else { throw refused }
+            return nil
+        }
+        guard pointer.key == prefix.key + "/" + DistributedChunkService.itemsObject, offset >= 0, offset <= 1 << 40,
+            (1...DistributedChunkService.maxFrameBytes).contains(length)
+        else { throw refused }
+        return ChunkRange(offset: offset, length: length)
     }
 
     /// The map a `map_chunk` item claims, as the execution's stored state holds it: the head must belong to the
@@ -146,13 +167,15 @@ extension SegmentRunnerService {
         try await chunkService.tracing(traceID).s3.putObject(
             bucket: index.bucket, key: index.key, body: files.jsonData(), contentType: "application/json", tags: [("trace_id", traceID)])
         let failed = run.counts.failed + run.counts.timedOut
+        let reader = S3Location(bucket: fanout.bucket, key: fanout.key)
+        let ranges = try await chunkService.ranges(of: failures.chunks, itemReader: reader)
         return MapStats(
             status: failed == 0 ? .completed : .completedWithRisk, mode: .distributed, items: fanout.items, chunks: fanout.chunks,
             chunkSize: fanout.chunkSize, succeededChunks: run.counts.succeeded, failedChunks: failed, failedItemsCount: failures.count,
             failedItems: failures.listed, toleratedFailurePercentage: fanout.toleratedFailurePercentage,
             toleratedFailureCount: fanout.toleratedFailureCount ?? fanout.chunks,
-            failedChunkPointers: failures.chunks.map { base.appending(DistributedChunkService.chunkName($0)).description },
-            itemReader: S3Location(bucket: fanout.bucket, key: fanout.key).description, resultsIndex: index.description,
+            failedChunkPointers: failures.chunks.map { chunkService.pointer(chunk: $0, range: ranges[$0], prefix: base) },
+            itemReader: reader.description, resultsIndex: index.description,
             mapRunArn: run.arn, manifest: S3Location(bucket: chunkService.bucket, key: run.resultPrefix + "manifest.json").description)
     }
 

@@ -54,8 +54,11 @@ public final class SocketTransport: HTTPTransport {
     private let caFile: String?
     private let maxIdlePerHost: Int
 
+    /// Idle connections kept per host by default; ``ConcurrentRequests`` keeps as many requests in flight.
+    public static let defaultMaxIdlePerHost = 16
+
     /// - Parameter caFile: PEM bundle for HTTPS; nil uses `SSL_CERT_FILE` or the system's (see ``TLSContext``).
-    public init(maxIdlePerHost: Int = 16, caFile: String? = nil) {
+    public init(maxIdlePerHost: Int = SocketTransport.defaultMaxIdlePerHost, caFile: String? = nil) {
         self.maxIdlePerHost = maxIdlePerHost
         self.caFile = caFile
     }

@@ -101,9 +101,7 @@ public struct CheckpointWriter: Sendable {
         // of every block it may have uploaded and every reference it may take. Readers never see it: they follow the head.
         try await manifests.prepare(manifest, took: took, now: clock.nowMillis())
         let store = blocks
-        try await withThrowingTaskGroup(of: Void.self) { group in  // a checkpoint's few PUTs, concurrently
-            for block in newBlocks { group.addTask { try await store.put(owner: ownerID, hash: block.hash, bytes: block.bytes) } }
-            try await group.waitForAll()
+        try await ConcurrentRequests.forEach(newBlocks) { block in try await store.put(owner: ownerID, hash: block.hash, bytes: block.bytes)
         }
         if took.reachable { needed.formUnion(try await pages.reachable(manifest)) }
         do {

@@ -76,10 +76,14 @@ public enum SegmentEvent: Sendable {
 
 /// A Distributed Map item as the workflow state machine's `ItemSelector` builds it.
 public struct MapChunkItem: Decodable, Sendable {
+    /// An ItemReader entry: the items object, the chunk's index and size, its frame's byte range (absent in maps
+    /// written before the items object, whose chunks are objects of their own).
     public struct Chunk: Decodable, Sendable {
         public var chunk: String
         public var index: Int
         public var size: Int
+        public var offset: Int?
+        public var length: Int?
     }
     public struct Identity: Decodable, Sendable {
         public var executionID: String

@@ -9,11 +9,11 @@
 /// deadline leaves room, checkpointing each. Every segment in a row costs no Step Functions transition of its own (a
 /// segment per invocation costs two: RunSegment and Route).
 ///
-/// A retry of an invocation that died in a row finds the head several commits on: it replays from there
-/// (``Turn/Position/namedWithin(steps:)``, bounded by ``SegmentRow/limit``). A segment after the first that fails is
-/// not reported from this invocation: it returns the last committed payload, and the state machine runs the failed
-/// segment again as the first of the next invocation, where its error is retried, healed or caught as always (with the
-/// payload it failed on).
+/// A segment of a row that fails fails the invocation as a lone segment would (nothing runs twice behind the
+/// state machine's back), though the state machine still holds the payload the row began with: the steps that
+/// follow find the head up to ``SegmentRow/limit`` commits on and stand on it (``Turn/Position/namedWithin(steps:)``):
+/// a Retry replays to the row's last checkpoint and runs the failed segment from there, Heal heals the segment the
+/// head's cursor names, RecordFailure records it (it always reads the latest head).
 public struct SegmentRow: Sendable, Equatable {
     /// Segments one invocation may run in a row (`SEGMENTS_PER_INVOCATION`; 1: one per invocation, as before).
     public var limit: Int
@@ -51,14 +51,7 @@ extension SegmentRunnerService {
         while row.mayRunAnother(after: payload.cursor.status, ran: ran, longestMillis: longest, remainingMillis: context.remainingMillis) {
             await events.flush(requestID: context.requestID)  // the viewer sees each segment as it ends
             started = clock.nowMillis()
-            do {
-                payload = try await run(payload).next
-            } catch {
-                context.logger.info(
-                    "a segment in a row failed: the state machine runs it again from the last checkpoint",
-                    ["segment": payload.cursor.segment.map(String.init) ?? "", "error": String("\(error)".prefix(512))])
-                return payload
-            }
+            payload = try await run(payload).next
             ran += 1
             longest = max(longest, clock.nowMillis() - started)
         }

@@ -44,9 +44,11 @@ extension SegmentRunnerService {
 
     func heal(_ k: KernelPayload, caught: SegmentEvent.Caught) async throws -> KernelPayload {
         let message = Self.message(fromCause: caught.cause) ?? caught.type
-        let turn = try await turn(k, .named)
-        if let replay = turn.replay { return replay }  // this heal already ran (a retry)
+        // The head may be a row of segments on from `k` (one of them failed) and, when this heal already ran (a
+        // retry), one step more: its pending round is then this very error's.
+        let turn = try await turn(k, .namedWithin(steps: row.limit + 1))
         var (cursor, state) = try await turn.read(["heal"])
+        if let replay = turn.replay, try Self.healPending(state["heal"], code: caught.type, message: message) { return replay }
         let plan = try await self.plan(cursor, ownerID: k.ownerID)
         guard let nodes = plan.segment(cursor.segment)?.nodes, let last = nodes.last else { return try await fail(k, caught: caught) }
         let failed = Self.failedNode(message, among: nodes) ?? last
@@ -84,6 +86,12 @@ extension SegmentRunnerService {
                 "instruction": String(answer.text.prefix(512)),
             ])
         return try await turn.commit(["heal": CanonicalJSON.encode(record)], cursor: cursor)
+    }
+
+    /// Whether `heal` holds a pending round for exactly this error (the heal that committed it already ran).
+    static func healPending(_ heal: Data?, code: String, message: String) throws -> Bool {
+        guard let heal, let active = try JSONDecoder().decode(HealRecord.self, from: heal).active else { return false }
+        return active.outcome == .pending && active.errorCode == code && active.errorMessage == String(message.prefix(4096))
     }
 
     /// What the model is asked for a fix: the node, the error, the run so far.

@@ -1,0 +1,25 @@
+/// Requests run concurrently, at most as many at once as the connection pool keeps per host: a burst (a large
+/// state's first checkpoint writes thousands of pages) then reuses its connections instead of opening one per
+/// request, each a TLS handshake on AWS.
+public enum ConcurrentRequests {
+    /// Requests in flight at once: the pool's idle connections per host.
+    public static let limit = SocketTransport.defaultMaxIdlePerHost
+
+    /// Runs `body` for every element, at most `limit` at a time; the first error cancels the rest and is thrown.
+    public static func forEach<Element: Sendable>(
+        _ elements: [Element], limit: Int = ConcurrentRequests.limit, _ body: @escaping @Sendable (Element) async throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func start() {
+                let element = elements[next]
+                group.addTask { try await body(element) }
+                next += 1
+            }
+            while next < min(max(limit, 1), elements.count) { start() }
+            while try await group.next() != nil {
+                if next < elements.count { start() }
+            }
+        }
+    }
+}
