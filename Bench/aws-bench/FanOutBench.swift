@@ -5,12 +5,7 @@ import Foundation
 /// (what `run` does) against the baseline of one object per chunk (the previous layout, 16 PUTs in flight), and one
 /// child's read of its chunk (one ranged GET), counted by request and byte, same run.
 func fanOutBenchmark(endpoint: String, bucket: String) async throws {
-    let counting = CountingTransport()
-    let env = FunctionEnvironment([
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
-    ])
-    let client = AWSClient(
-        credentials: try AWSCredentials(environment: env), region: "us-east-1", environment: env, transport: counting)
+    let (counting, client) = try countingClient(endpoint)
     let s3 = try S3(client: client)
     let service = DistributedChunkService(s3: s3, bucket: bucket)
     let clock = ContinuousClock()

@@ -43,14 +43,20 @@ final class CountingTransport: HTTPTransport, @unchecked Sendable {
     }
 }
 
-/// The state workload committed through the real protocol on the local stack, with the two baselines.
-func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: String, refsTable: String) async throws {
+/// A client of the local stack at `endpoint` whose every request is counted.
+func countingClient(_ endpoint: String) throws -> (CountingTransport, AWSClient) {
     let counting = CountingTransport()
     let env = FunctionEnvironment([
         "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
     ])
     let client = AWSClient(
         credentials: try AWSCredentials(environment: env), region: "us-east-1", environment: env, transport: counting)
+    return (counting, client)
+}
+
+/// The state workload committed through the real protocol on the local stack, with the two baselines.
+func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: String, refsTable: String) async throws {
+    let (counting, client) = try countingClient(endpoint)
     let s3 = try S3(client: client)
     let db = try DynamoDB(client: client)
     let writer = CheckpointWriter(
