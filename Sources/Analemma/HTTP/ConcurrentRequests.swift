@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Requests run concurrently, at most as many at once as the connection pool keeps per host: a burst (a large
 /// state's first checkpoint writes thousands of pages) then reuses its connections instead of opening one per
 /// request, each a TLS handshake on AWS.
@@ -21,5 +23,17 @@ public enum ConcurrentRequests {
                 if next < elements.count { start() }
             }
         }
+    }
+
+    /// `body`'s results for every element, in the elements' order, at most `limit` running at a time.
+    public static func map<Element: Sendable, Result: Sendable>(
+        _ elements: [Element], limit: Int = ConcurrentRequests.limit, _ body: @escaping @Sendable (Element) async throws -> Result
+    ) async throws -> [Result] {
+        let results = Mutex<[Int: Result]>([:])
+        try await forEach(Array(elements.enumerated()), limit: limit) { i, element in
+            let result = try await body(element)
+            results.withLock { $0[i] = result }
+        }
+        return results.withLock { r in elements.indices.compactMap { r[$0] } }
     }
 }

@@ -57,13 +57,48 @@ public struct CheckpointWriter: Sendable {
 
     /// Checkpoints a delta over `previous` (see ``BatchedDehydrator/checkpoint(delta:removed:previous:known:executionID:ownerID:segmentIndex:)``):
     /// what a step that hydrated only some fields commits. Reads only the changed fields' pages.
+    /// Fields in `appendOnly` store only the items they gained (``AppendLists``).
     public func commit(
-        delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, expected: ManifestStore.Head, segmentIndex: Int
+        delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, expected: ManifestStore.Head, segmentIndex: Int,
+        appendOnly: Set<String> = []
     ) async throws -> Manifest {
-        let (draft, newBlocks) = try dehydrator.checkpoint(
-            delta: changes, removed: removed, previous: previous, known: try await pages.refs(previous, changes.keys),
-            executionID: previous.executionID, ownerID: previous.ownerID, segmentIndex: segmentIndex)
+        let known = try await pages.refs(previous, changes.keys)
+        let (plain, lists, listBlocks) = try await appending(
+            changes, appendOnly, known: known, owner: previous.ownerID, segmentIndex: segmentIndex)
+        var (draft, newBlocks) = try dehydrator.checkpoint(
+            delta: plain, removed: removed, previous: previous, known: known, executionID: previous.executionID, ownerID: previous.ownerID,
+            segmentIndex: segmentIndex)
+        if !lists.isEmpty {
+            draft = Manifest(
+                parentManifestID: draft.parentManifestID, executionID: draft.executionID, ownerID: draft.ownerID,
+                segmentIndex: draft.segmentIndex, fields: draft.fields.merging(lists) { _, list in list }, traceID: draft.traceID,
+                root: draft.root, removed: draft.removedNames)
+            newBlocks += listBlocks
+        }
         return try await commit(draft, blocks: newBlocks, previous: previous, expected: expected)
+    }
+
+    /// `changes` split into plain fields and the append-only lists' new references and chunks (an unchanged list is
+    /// left where it is; a value that is not a non-empty array is a plain field).
+    func appending(_ changes: [String: Data], _ appendOnly: Set<String>, known: [String: FieldRef], owner: String, segmentIndex: Int)
+        async throws -> (plain: [String: Data], lists: [String: FieldRef], blocks: [Block])
+    {
+        var plain = changes
+        var lists: [String: FieldRef] = [:]
+        var blocks: [Block] = []
+        for name in appendOnly.intersection(changes.keys).sorted() {
+            guard let value = changes[name] else { continue }
+            switch try await pages.lists.write(value, known: known[name], owner: owner) {
+            case .plain: continue
+            case .unchanged: plain[name] = nil
+            case .appended(var ref, let block):
+                ref.temperature = dehydrator.registry.classify(name, mutations: ref.mutations, checkpoints: segmentIndex + 1)
+                lists[name] = ref
+                blocks.append(block)
+                plain[name] = nil
+            }
+        }
+        return (plain, lists, blocks)
     }
 
     /// The first checkpoint of `executionID`, continuing another execution's `previous` (continue-as-new): its

@@ -27,12 +27,33 @@ public struct FieldRef: Codable, Sendable, Equatable {
     public var temperature: Temperature
     /// In how many checkpoints this field changed (drives its temperature).
     public var mutations: Int
+    /// For an append-only list (`encoding` ``ListShape/encoding``): its chunks; `block` is the last one and `sha256`
+    /// the ``ListDigest`` of its items.
+    public var list: ListShape?
 
     public init(
-        block: String, offset: Int, length: Int, size: Int, sha256: String, encoding: String, temperature: Temperature, mutations: Int
+        block: String, offset: Int, length: Int, size: Int, sha256: String, encoding: String, temperature: Temperature, mutations: Int,
+        list: ListShape? = nil
     ) {
         (self.block, self.offset, self.length, self.size) = (block, offset, length, size)
         (self.sha256, self.encoding, self.temperature, self.mutations) = (sha256, encoding, temperature, mutations)
+        self.list = list
+    }
+}
+
+/// The shape of an append-only list field's chunk chain (see ``ListChunk``).
+public struct ListShape: Codable, Sendable, Equatable {
+    /// The `encoding` of a list field's reference.
+    public static let encoding = "list"
+    public var items: Int
+    public var chunks: Int
+    /// Hex SHA-256 of the chunk that completes the base (it lists the base's chunks); nil while the base grows.
+    public var base: String?
+    /// The dictionary length every chunk from the base's on is compressed against.
+    public var dictionary: Int?
+
+    public init(items: Int, chunks: Int, base: String? = nil, dictionary: Int? = nil) {
+        (self.items, self.chunks, self.base, self.dictionary) = (items, chunks, base, dictionary)
     }
 }
 

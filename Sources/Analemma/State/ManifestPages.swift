@@ -49,10 +49,13 @@ public struct ManifestPages: Sendable {
 
     public let store: any BlockStore
     let cache: ImmutableCache<ManifestPage>
+    /// The append-only list fields' chunk chains (in the same store).
+    public let lists: AppendLists
 
     public init(store: any BlockStore, cacheCapacity: Int = 4096) {
         self.store = store
         self.cache = ImmutableCache(capacity: cacheCapacity)
+        self.lists = AppendLists(store: store, cacheCapacity: cacheCapacity)
     }
 
     /// A field's path in the trie.
@@ -134,13 +137,19 @@ public struct ManifestPages: Sendable {
         return (pages, fields)
     }
 
-    /// Every block `manifest` reaches: its pages and every field's block (see ``tree(owner:root:skipping:tolerant:)``).
+    /// Every block `manifest` reaches: its pages, every field's block and every chunk of its list fields (see
+    /// ``tree(owner:root:skipping:tolerant:)`` and ``AppendLists/chain(_:owner:skipping:tolerant:)``).
     public func reachable(_ manifest: Manifest, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> Set<String> {
         var blocks = Set(manifest.fields.values.map(\.block))
+        var refs = Array(manifest.fields.values)
         if let root = manifest.root {
             let (pages, fields) = try await tree(owner: manifest.ownerID, root: root, skipping: seen, tolerant: tolerant)
             blocks.formUnion(pages)
             blocks.formUnion(fields.values.map(\.block))
+            refs += fields.values
+        }
+        for ref in refs where ref.list != nil {
+            blocks.formUnion(try await lists.chain(ref, owner: manifest.ownerID, skipping: seen, tolerant: tolerant))
         }
         return blocks
     }

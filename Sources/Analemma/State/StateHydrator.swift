@@ -41,12 +41,28 @@ public struct StateHydrator: Sendable {
         try await pages.refs(manifest, [name])[name] != nil
     }
 
+    /// The last `count` items of the append-only list field `name` at `manifest` (each raw JSON): reads the chunks
+    /// that hold them and, once per container, the list's base. A plain array field is read whole.
+    public func last(_ count: Int, of name: String, at manifest: Manifest) async throws -> [Data] {
+        guard let ref = try await pages.refs(manifest, [name])[name] else {
+            throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) has no field \(name.debugDescription)")
+        }
+        if ref.encoding == ListShape.encoding {
+            return try await pages.lists.last(count, of: ref, owner: manifest.ownerID, field: name).map { Data($0) }
+        }
+        let value = try await read([name: ref], owner: manifest.ownerID)[name] ?? Data()
+        return try JSONScanner.elements(of: value).suffix(max(0, count)).map { value.subdata(in: $0) }
+    }
+
     /// The names of every field at `manifest` (reads the whole tree).
     public func names(_ manifest: Manifest) async throws -> [String] { try await pages.all(manifest).keys.sorted() }
 
     private func read(_ table: [String: FieldRef], owner: String) async throws -> StateBag {
         var byBlock: [String: [(String, FieldRef)]] = [:]
-        for (name, ref) in table { byBlock[ref.block, default: []].append((name, ref)) }
+        var lists: [(String, FieldRef)] = []
+        for (name, ref) in table {
+            if ref.encoding == ListShape.encoding { lists.append((name, ref)) } else { byBlock[ref.block, default: []].append((name, ref)) }
+        }
         // One GET per job: one ranged GET of the span when the wanted fields cover most of it, else one per field.
         var jobs: [(block: String, range: Range<Int>, refs: [(String, FieldRef)])] = []
         for (block, refs) in byBlock.sorted(by: { $0.key < $1.key }) {
@@ -74,6 +90,9 @@ public struct StateHydrator: Sendable {
                         return (name, try BlockCodec.decode(bytes.subdata(in: start..<start + ref.length), ref: ref, field: name))
                     }
                 }
+            }
+            for (name, ref) in lists {
+                group.addTask { [pages] in [(name, try await pages.lists.value(ref, owner: owner, field: name))] }
             }
             for try await decoded in group { for (name, value) in decoded { values[name] = value } }
         }

@@ -18,9 +18,13 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     /// The input fields the workflow reads. Declared, every field a node or an edge reads must be written by a node
     /// or be one of these (a typo is a validation error, never an empty value), and the input must provide them.
     public var inputs: [String]?
+    /// Fields that only grow (message lists, logs): each is a JSON array, and a checkpoint stores only the items
+    /// it gained (``AppendLists``). A value that does not extend the stored list is stored whole (never lost).
+    public var appendOnly: [String]?
 
     enum CodingKeys: String, CodingKey {
         case workflowID = "workflow_id"
+        case appendOnly = "append_only"
         case version, entry, nodes, edges, outputs, budget, inputs
     }
 

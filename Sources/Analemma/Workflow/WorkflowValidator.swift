@@ -55,6 +55,9 @@ public enum WorkflowValidator {
                 problems.append(Problem(node: edge.from, message: "edge #\(i): max_traversals must be 1–\(WorkflowLimits.maxTraversals)"))
             }
         }
+        for field in w.appendOnly ?? [] where StateBag.isProtected(field) || field.isEmpty {
+            problems.append(Problem(node: w.entry, message: "append_only names \(field.debugDescription), which is not a workflow field"))
+        }
         if let inputs = w.inputs {  // declared inputs: every read is written by a node or declared
             let known = Set(inputs).union(w.nodes.flatMap { $0.writes ?? [] }).union(StateBag.protectedFields)
             for node in w.nodes {

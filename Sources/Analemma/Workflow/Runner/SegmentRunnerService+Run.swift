@@ -39,7 +39,7 @@ extension SegmentRunnerService {
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
             emit(.nodeStarted, k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
             guard let outcome = try await runNode(node, plan: plan, fix: fix, state: state, cursor: &cursor, k) else {
-                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id), false)  // handed to a Distributed Map
+                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id, plan: plan), false)  // to a Distributed Map
             }
             try state.merge(outcome.updates, from: .node(id))
             changes.merge(outcome.updates) { _, new in new }
@@ -58,7 +58,7 @@ extension SegmentRunnerService {
             emit(.healSucceeded, k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
-        return (try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? ""), false)
+        return (try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "", plan: plan), false)
     }
 
     /// Runs one node of the segment through its kind. A map that is handed to a Distributed Map returns nil, with the
@@ -79,10 +79,12 @@ extension SegmentRunnerService {
     }
 
     /// Commits a segment's changes one step on and reports where it ended.
-    func endSegment(_ turn: Turn, _ index: Int, _ changes: [String: Data], cursor: Cursor, exit: String) async throws -> KernelPayload {
+    func endSegment(_ turn: Turn, _ index: Int, _ changes: [String: Data], cursor: Cursor, exit: String, plan: Plan) async throws
+        -> KernelPayload
+    {
         var cursor = cursor
         cursor.step += 1
-        let out = try await turn.commit(changes, cursor: cursor)
+        let out = try await turn.commit(changes, cursor: cursor, appendOnly: Set(plan.definition.appendOnly ?? []))
         emit(.segmentFinished, out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit])
         return out
     }
@@ -129,13 +131,13 @@ extension SegmentRunnerService {
     /// Commits `changes` plus the cursor over `manifest` and returns the next payload.
     func commit(
         _ changes: [String: Data], removing removed: Set<String> = [], cursor: Cursor, over manifest: Manifest, head: ManifestStore.Head,
-        _ k: KernelPayload
+        _ k: KernelPayload, appendOnly: Set<String> = []
     ) async throws -> KernelPayload {
         var changes = changes
         let cursor = cursor.handingOver(in: k.executionID, afterSteps: stepsPerExecution)
         changes["cursor"] = try CanonicalJSON.encode(cursor)
         let next = try await checkpoints.commit(
-            delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step)
+            delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step, appendOnly: appendOnly)
         manifests.insert(next.executionID + "#" + next.manifestID, next)
         if let traceID = next.traceID {  // the trace id the manifest itself carries, never the payload's word
             committedPayloads.insert(

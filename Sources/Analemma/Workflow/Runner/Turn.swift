@@ -40,8 +40,10 @@ struct Turn {
     }
 
     /// Commits `changes` and `cursor` over the head and returns the next payload.
-    func commit(_ changes: [String: Data], removing removed: Set<String> = [], cursor: Cursor) async throws -> KernelPayload {
-        try await service.commit(changes, removing: removed, cursor: cursor, over: manifest, head: head, k)
+    func commit(_ changes: [String: Data], removing removed: Set<String> = [], cursor: Cursor, appendOnly: Set<String> = []) async throws
+        -> KernelPayload
+    {
+        try await service.commit(changes, removing: removed, cursor: cursor, over: manifest, head: head, k, appendOnly: appendOnly)
     }
 
     /// The payload the head stands for (its cursor and trace id as stored).
