@@ -49,7 +49,7 @@ extension AppendLists {
         }
         var stream: [UInt8] = []
         var items: [[UInt8]] = []
-        items.reserveCapacity(shape.items)
+        items.reserveCapacity(min(shape.items, ListChunk.maxItems))
         var digest = ListDigest()
         for index in 0..<shape.chunks {
             guard let chunk = found[index], chunk.before == items.count else {

@@ -57,7 +57,7 @@ public struct AppendLists: Sendable {
         let rawBefore = ranges[0..<start].reduce(0) { $0 + $1.count }
         let completesBase =
             shape?.base == nil && index > 0 && (rawBefore >= Deflate.maxDictionary || index == ListChunk.baseChunks)
-        let dictionary = shape?.dictionary ?? min(Deflate.maxDictionary, rawBefore)
+        let dictionary = min(Deflate.maxDictionary, shape?.dictionary ?? rawBefore)
         var prefix: [UInt8] = []
         prefix.reserveCapacity(dictionary)
         for r in ranges where prefix.count < dictionary { prefix += bytes[r].prefix(dictionary - prefix.count) }
@@ -67,13 +67,13 @@ public struct AppendLists: Sendable {
         let skipStart = completesBase ? 0 : (index > 0 && index % ListChunk.milestone == 0 ? index - ListChunk.milestone : index)
         let skip = try await hashes(skipStart..<index, endingAt: known?.block, owner: owner)
         let chunk = ListChunk(
-            index: index, before: start, dictionary: dictionary, lengths: added.map(\.count), previous: index > 0 ? known?.block : nil,
+            index: index, before: start, dictionary: prefix.count, lengths: added.map(\.count), previous: index > 0 ? known?.block : nil,
             skipStart: skipStart, skip: skip, payload: try Deflate.compress(items, dictionary: prefix[...]))
         let block = chunk.block()
         chunks.insert(owner + "#" + block.hash, chunk)
         let next = ListShape(
             items: ranges.count, chunks: index + 1, base: completesBase ? block.hash : shape?.base,
-            dictionary: completesBase ? dictionary : shape?.dictionary)
+            dictionary: completesBase ? prefix.count : shape?.dictionary)
         let size = 2 + ranges.reduce(0) { $0 + $1.count } + ranges.count - 1
         let ref = FieldRef(
             block: block.hash, offset: 0, length: block.bytes.count, size: size, sha256: digest.hex, encoding: ListShape.encoding,
