@@ -19,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium python3-venv
 STACK := $(PY) Deploy/local/stack.py
 
-.PHONY: schema catalogue continue-as-new chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
+.PHONY: api-check schema catalogue continue-as-new chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
 INPUT ?= {"topic": "solar power"}
 OWNER ?= demo
@@ -85,7 +85,12 @@ aws-integration: deps build
 	  || status=$$?; \
 	kill $$(cat .local/auth/tls/proxy.pid) 2>/dev/null; $(STACK) down --state-dir .local/auth; exit $$status
 
-test: lint unit integration continue-as-new aws-integration
+test: lint unit api-check integration continue-as-new aws-integration
+
+# The library's public API as a user's package sees it (Tests/ExternalConsumer: a custom skill, a typed handler,
+# the segment runner): `package` declarations are invisible there, so this fails when the API loses what users need.
+api-check: apt-deps
+	swift build --package-path Tests/ExternalConsumer --scratch-path .build-consumer
 
 # Continue-as-new on a stack whose history limit is lowered (the segment runner follows it): a 600-segment loop
 # here, 10,000 segments in `make reliability` (CONTINUE_LONG=1).
@@ -212,4 +217,4 @@ lint-template: $(VENV)/.stamp
 	$(PY) Deploy/lint_policies.py
 
 clean:
-	rm -rf .build .build-fuzz .local Deploy/dist Bench/bin
+	rm -rf .build .build-fuzz .build-consumer .local Deploy/dist Bench/bin

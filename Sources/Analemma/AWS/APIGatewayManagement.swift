@@ -7,14 +7,14 @@
 /// API Gateway Management API for WebSocket APIs (`@connections`): post to, inspect and drop connections.
 ///
 /// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
-public struct APIGatewayManagement: Sendable {
-    public let client: AWSClient
-    public let endpoint: AWSEndpoint
+package struct APIGatewayManagement: Sendable {
+    package let client: AWSClient
+    package let endpoint: AWSEndpoint
     /// The stage path (`/production`), from the callback URL.
-    public let stagePath: String
+    package let stagePath: String
 
     /// `callbackURL` is `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` (or a local endpoint).
-    public init(client: AWSClient, callbackURL: String) throws {
+    package init(client: AWSClient, callbackURL: String) throws {
         self.client = client
         endpoint = try AWSEndpoint(url: callbackURL, source: "callback URL")
         let afterScheme = callbackURL.split(separator: "://", maxSplits: 1).last.map(String.init) ?? ""
@@ -23,9 +23,9 @@ public struct APIGatewayManagement: Sendable {
     }
 
     /// The connection is gone (410): drop it from the registry.
-    public struct ConnectionGone: Error, Sendable, Equatable {
-        public let connectionID: String
-        public init(connectionID: String) { self.connectionID = connectionID }
+    package struct ConnectionGone: Error, Sendable, Equatable {
+        package let connectionID: String
+        package init(connectionID: String) { self.connectionID = connectionID }
     }
 
     func call(_ method: String, _ connectionID: String, body: Data = Data(), operation: String) async throws -> HTTPResponse {
@@ -40,17 +40,17 @@ public struct APIGatewayManagement: Sendable {
     }
 
     /// PostToConnection (API Gateway's limit: 128 KB per message).
-    public func post(to connectionID: String, data: Data) async throws {
+    package func post(to connectionID: String, data: Data) async throws {
         _ = try await call("POST", connectionID, body: data, operation: "execute-api:PostToConnection")
     }
 
     /// DeleteConnection.
-    public func delete(_ connectionID: String) async throws {
+    package func delete(_ connectionID: String) async throws {
         _ = try await call("DELETE", connectionID, operation: "execute-api:DeleteConnection")
     }
 
     /// GetConnection: the raw JSON description (`connectedAt`, `identity`, `lastActiveAt`).
-    public func get(_ connectionID: String) async throws -> Data {
+    package func get(_ connectionID: String) async throws -> Data {
         try await call("GET", connectionID, operation: "execute-api:GetConnection").body
     }
 }

@@ -5,18 +5,18 @@
 #endif
 
 /// The one signed-request pipeline every service client uses: endpoint → sign → send → decode errors → retry.
-public struct AWSClient: Sendable {
-    public let credentials: AWSCredentials
-    public let region: String
-    public let environment: FunctionEnvironment
-    public let transport: any HTTPTransport
-    public let retry: RetryPolicy
-    public let clock: any WallClock
-    public let sleeper: any Sleeper
+package struct AWSClient: Sendable {
+    package let credentials: AWSCredentials
+    package let region: String
+    package let environment: FunctionEnvironment
+    package let transport: any HTTPTransport
+    package let retry: RetryPolicy
+    package let clock: any WallClock
+    package let sleeper: any Sleeper
     /// Per-attempt timeout.
-    public let timeout: Duration
+    package let timeout: Duration
 
-    public init(
+    package init(
         credentials: AWSCredentials, region: String, environment: FunctionEnvironment = FunctionEnvironment([:]),
         transport: any HTTPTransport = SocketTransport(), retry: RetryPolicy = RetryPolicy(), clock: any WallClock = SystemWallClock(),
         sleeper: any Sleeper = TaskSleeper(), timeout: Duration = .seconds(30)
@@ -32,7 +32,7 @@ public struct AWSClient: Sendable {
     }
 
     /// A client from the Lambda environment: credentials, `AWS_REGION`, endpoint overrides.
-    public init(environment: FunctionEnvironment, transport: any HTTPTransport = SocketTransport()) throws {
+    package init(environment: FunctionEnvironment, transport: any HTTPTransport = SocketTransport()) throws {
         self.init(
             credentials: try AWSCredentials(environment: environment),
             region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1", environment: environment,
@@ -40,7 +40,7 @@ public struct AWSClient: Sendable {
     }
 
     /// The endpoint for a service (`serviceID` as in `AWS_ENDPOINT_URL_<SERVICE>`).
-    public func endpoint(serviceID: String, prefix: String) throws -> AWSEndpoint {
+    package func endpoint(serviceID: String, prefix: String) throws -> AWSEndpoint {
         try AWSEndpoint.resolve(serviceID: serviceID, prefix: prefix, region: region, environment: environment)
     }
 
@@ -48,7 +48,7 @@ public struct AWSClient: Sendable {
     /// failure of a non-idempotent call becomes ``AmbiguousFailure`` instead of a blind retry.
     /// - Parameters:
     ///   - deadlineMillis: no attempt starts after this (epoch ms), e.g. `LambdaContext.deadlineMillis`.
-    public func send(
+    package func send(
         _ request: HTTPRequest, signingName: String, operation: String, idempotent: Bool, payload: SigV4.Payload = .signed,
         deadlineMillis: Int64? = nil
     ) async throws -> HTTPResponse {
@@ -64,7 +64,7 @@ public struct AWSClient: Sendable {
 
     /// Runs `attempt` until it returns or fails for good: every retry of the project's AWS calls goes through here.
     /// One catch, one decision (``RetryDecision``), the policy's backoff and attempt budget, never past the deadline.
-    public func retrying<T>(
+    package func retrying<T>(
         operation: String, idempotent: Bool, deadlineMillis: Int64? = nil, _ attempt: () async throws -> T
     ) async throws -> T {
         var attempts = 0

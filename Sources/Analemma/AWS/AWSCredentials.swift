@@ -1,17 +1,17 @@
 /// Access key, secret and (for Lambda's role credentials) session token.
-public struct AWSCredentials: Sendable, Equatable {
-    public var accessKeyID: String
-    public var secretAccessKey: String
-    public var sessionToken: String?
+package struct AWSCredentials: Sendable, Equatable {
+    package var accessKeyID: String
+    package var secretAccessKey: String
+    package var sessionToken: String?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+    package init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
     }
 
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: what Lambda provides to every function.
-    public init(environment: FunctionEnvironment) throws {
+    package init(environment: FunctionEnvironment) throws {
         self.init(
             accessKeyID: try environment.require("AWS_ACCESS_KEY_ID", "AWS credentials"),
             secretAccessKey: try environment.require("AWS_SECRET_ACCESS_KEY", "AWS credentials"),

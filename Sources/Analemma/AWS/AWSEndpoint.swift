@@ -1,14 +1,14 @@
 /// Where a service is reached: the SDK convention `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then AWS.
 ///
 /// https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
-public struct AWSEndpoint: Sendable, Equatable {
-    public var scheme: String
-    public var host: String
-    public var port: Int?
+package struct AWSEndpoint: Sendable, Equatable {
+    package var scheme: String
+    package var host: String
+    package var port: Int?
     /// True for a custom endpoint (local stack, VPC endpoint): S3 then uses path-style addressing.
-    public var isCustom: Bool
+    package var isCustom: Bool
 
-    public init(scheme: String, host: String, port: Int? = nil, isCustom: Bool) {
+    package init(scheme: String, host: String, port: Int? = nil, isCustom: Bool) {
         self.scheme = scheme
         self.host = host
         self.port = port
@@ -16,7 +16,7 @@ public struct AWSEndpoint: Sendable, Equatable {
     }
 
     /// Parses `http(s)://host[:port][/]`; anything else is an `Analemma.InvalidConfiguration` error naming `source`.
-    public init(url: String, source: String) throws {
+    package init(url: String, source: String) throws {
         let parts = url.split(separator: "://", maxSplits: 1)
         guard parts.count == 2, parts[0] == "http" || parts[0] == "https" else {
             throw AnalemmaError(.invalidConfiguration, "\(source)=\(url.debugDescription) is not an http(s):// URL")
@@ -36,7 +36,7 @@ public struct AWSEndpoint: Sendable, Equatable {
     }
 
     /// Resolves `service` (its SDK id, e.g. `S3`, `DynamoDB`, `SQS`, `SFN`) with endpoint prefix `prefix`.
-    public static func resolve(serviceID: String, prefix: String, region: String, environment: FunctionEnvironment) throws -> AWSEndpoint {
+    package static func resolve(serviceID: String, prefix: String, region: String, environment: FunctionEnvironment) throws -> AWSEndpoint {
         let specific = "AWS_ENDPOINT_URL_" + serviceID.uppercased().replacing(" ", with: "_")
         if let url = environment[specific], !url.isEmpty { return try AWSEndpoint(url: url, source: specific) }
         if let url = environment["AWS_ENDPOINT_URL"], !url.isEmpty { return try AWSEndpoint(url: url, source: "AWS_ENDPOINT_URL") }

@@ -6,25 +6,25 @@
 
 /// An error answered by an AWS service: code (`__type` after `#` for JSON services, `<Code>` for S3), message,
 /// HTTP status and request id; the raw body is kept when it cannot be parsed.
-public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var service: String
-    public var code: String
-    public var message: String
-    public var status: Int
-    public var requestID: String?
-    public var rawBody: String?
+package struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var service: String
+    package var code: String
+    package var message: String
+    package var status: Int
+    package var requestID: String?
+    package var rawBody: String?
     /// DynamoDB `TransactionCanceledException`: one reason per action, in request order (`"None"` when it passed).
-    public var cancellationReasons: [CancellationReason]
+    package var cancellationReasons: [CancellationReason]
     /// DynamoDB `ConditionalCheckFailedException` with `ReturnValuesOnConditionCheckFailure`: the item as it was.
-    public var item: DynamoItem?
+    package var item: DynamoItem?
     /// How long the service asked callers to wait (`Retry-After`, whole seconds, 0–3,600).
-    public var retryAfter: Duration?
+    package var retryAfter: Duration?
 
-    public struct CancellationReason: Sendable, Equatable, Codable {
-        public var code: String?
-        public var message: String?
+    package struct CancellationReason: Sendable, Equatable, Codable {
+        package var code: String?
+        package var message: String?
         /// The item as it was, for a failed condition (`ReturnValuesOnConditionCheckFailure: ALL_OLD`).
-        public var item: DynamoItem?
+        package var item: DynamoItem?
         enum CodingKeys: String, CodingKey {
             case code = "Code"
             case message = "Message"
@@ -32,7 +32,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         "\(service) \(status) \(code): \(message)\(requestID.map { " (request id \($0))" } ?? "")"
     }
 
@@ -44,14 +44,14 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     ]
 
     /// The service did not process the request (429, or a throttling code): always safe to retry.
-    public var isThrottling: Bool { status == 429 || Self.throttlingCodes.contains(code) }
+    package var isThrottling: Bool { status == 429 || Self.throttlingCodes.contains(code) }
 
     /// A write that lost a race and was applied to nothing, so retrying it is safe whatever the call:
     /// DynamoDB's `TransactionConflictException`, a transaction cancelled only for conflicts (or throttling) of its
     /// items, and S3's `409 ConditionalRequestConflict` for concurrent conditional writes of one key ("retry").
     /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
     /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html
-    public var isConflict: Bool {
+    package var isConflict: Bool {
         if code == "TransactionConflictException" { return true }
         if status == 409 && code == "ConditionalRequestConflict" { return true }
         guard code == "TransactionCanceledException", !cancellationReasons.isEmpty else { return false }
@@ -61,10 +61,10 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A server-side failure (5xx): the request may or may not have been applied.
-    public var isServerError: Bool { status >= 500 }
+    package var isServerError: Bool { status >= 500 }
 
     /// Decodes an error response of a JSON (awsJSON 1.0, REST-JSON) or XML (S3) service.
-    public static func decode(service: String, response: HTTPResponse) -> AWSError {
+    package static func decode(service: String, response: HTTPResponse) -> AWSError {
         let requestID = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
         var error = AWSError(
             service: service, code: "HTTP\(response.status)", message: "", status: response.status, requestID: requestID,
@@ -115,8 +115,8 @@ private struct JSONErrorBody: Decodable {
 
 /// A non-idempotent call failed after it may have reached the service (timeout, dropped connection, 5xx).
 /// It was not retried blindly: the caller decides (read back, or retry with an idempotency token).
-public struct AmbiguousFailure: Error, Sendable, CustomStringConvertible {
-    public let operation: String
-    public let underlying: String
-    public var description: String { "\(operation) may or may not have been applied: \(underlying)" }
+package struct AmbiguousFailure: Error, Sendable, CustomStringConvertible {
+    package let operation: String
+    package let underlying: String
+    package var description: String { "\(operation) may or may not have been applied: \(underlying)" }
 }

@@ -8,13 +8,13 @@
 /// `X-Amz-Target: <prefix>.<Action>`, JSON in and out.
 ///
 /// https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
-public struct AWSJSONService: Sendable {
-    public let client: AWSClient
-    public let signingName: String
-    public let targetPrefix: String
-    public let endpoint: AWSEndpoint
+package struct AWSJSONService: Sendable {
+    package let client: AWSClient
+    package let signingName: String
+    package let targetPrefix: String
+    package let endpoint: AWSEndpoint
 
-    public init(client: AWSClient, serviceID: String, signingName: String, endpointPrefix: String, targetPrefix: String) throws {
+    package init(client: AWSClient, serviceID: String, signingName: String, endpointPrefix: String, targetPrefix: String) throws {
         self.client = client
         self.signingName = signingName
         self.targetPrefix = targetPrefix
@@ -22,7 +22,7 @@ public struct AWSJSONService: Sendable {
     }
 
     /// Calls `action` with `input`; `idempotent` says whether an ambiguous failure may be retried.
-    public func call<Input: Encodable, Output: Decodable>(
+    package func call<Input: Encodable, Output: Decodable>(
         _ action: String, _ input: Input, idempotent: Bool, deadlineMillis: Int64? = nil, as: Output.Type = Output.self
     ) async throws -> Output {
         let request = HTTPRequest(
@@ -45,6 +45,6 @@ public struct AWSJSONService: Sendable {
 }
 
 /// An operation with no interesting output.
-public struct Empty: Codable, Sendable, Equatable {
-    public init() {}
+package struct Empty: Codable, Sendable, Equatable {
+    package init() {}
 }

@@ -1,13 +1,13 @@
 /// DynamoDB transactions and batches.
 extension DynamoDB {
     /// One action of a TransactWriteItems call.
-    public enum TransactWrite: Sendable, Encodable {
+    package enum TransactWrite: Sendable, Encodable {
         case put(table: String, item: DynamoItem, Expression = Expression())
         case update(table: String, key: DynamoItem, update: String, Expression = Expression())
         case delete(table: String, key: DynamoItem, Expression = Expression())
         case conditionCheck(table: String, key: DynamoItem, Expression)
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: DynamicKey.self)
             switch self {
             case .put(let table, let item, let e): try c.encode(WriteInput(table, item: item, e), forKey: DynamicKey("Put"))
@@ -22,7 +22,7 @@ extension DynamoDB {
 
     /// The 100-action limit of one TransactWriteItems call.
     /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
-    public static let maxTransactionActions = 100
+    package static let maxTransactionActions = 100
 
     struct TransactWriteInput: Encodable {
         var TransactItems: [TransactWrite]
@@ -32,7 +32,7 @@ extension DynamoDB {
     /// TransactWriteItems. With a `clientRequestToken` (≤36 chars) the call is idempotent for 10 minutes and is
     /// retried after ambiguous failures; without one it is not. A cancelled transaction throws ``AWSError`` with
     /// `cancellationReasons` — one per action, in order — naming which condition failed.
-    public func transactWrite(_ actions: [TransactWrite], clientRequestToken: String? = nil) async throws {
+    package func transactWrite(_ actions: [TransactWrite], clientRequestToken: String? = nil) async throws {
         guard !actions.isEmpty, actions.count <= Self.maxTransactionActions else {
             throw AWSError(
                 service: "dynamodb", code: "ValidationException",
@@ -54,18 +54,18 @@ extension DynamoDB {
     }
 
     /// TransactGetItems: a consistent snapshot of up to 100 items (nil where absent), in request order.
-    public func transactGet(_ keys: [(table: String, key: DynamoItem)]) async throws -> [DynamoItem?] {
+    package func transactGet(_ keys: [(table: String, key: DynamoItem)]) async throws -> [DynamoItem?] {
         let input = TransactGetInput(TransactItems: keys.map { .init(Get: KeyInput(TableName: $0.table, Key: $0.key)) })
         let output = try await service.call("TransactGetItems", input, idempotent: true, as: TransactGetOutput.self)
         return (output.Responses ?? []).map(\.Item)
     }
 
     /// One BatchWriteItem request: a put or a delete.
-    public enum BatchWrite: Sendable, Encodable, Equatable {
+    package enum BatchWrite: Sendable, Encodable, Equatable {
         case put(DynamoItem)
         case delete(key: DynamoItem)
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: DynamicKey.self)
             switch self {
             case .put(let item): try c.encode(["Item": item], forKey: DynamicKey("PutRequest"))
@@ -88,7 +88,7 @@ extension DynamoDB {
     /// (unprocessed items are throughput the table did not have: throttling) until none remain or the policy gives up,
     /// then the error names how many are left.
     /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
-    public func batchWrite(table: String, _ writes: [BatchWrite]) async throws {
+    package func batchWrite(table: String, _ writes: [BatchWrite]) async throws {
         var pending = writes
         while !pending.isEmpty {
             var chunk = Array(pending.prefix(25))

@@ -1,20 +1,20 @@
 /// Amazon DynamoDB over awsJSON 1.0 (`DynamoDB_20120810.*`).
 ///
 /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Operations_Amazon_DynamoDB.html
-public struct DynamoDB: Sendable {
-    public let service: AWSJSONService
+package struct DynamoDB: Sendable {
+    package let service: AWSJSONService
 
-    public init(client: AWSClient) throws {
+    package init(client: AWSClient) throws {
         service = try AWSJSONService(
             client: client, serviceID: "DynamoDB", signingName: "dynamodb", endpointPrefix: "dynamodb", targetPrefix: "DynamoDB_20120810")
     }
 
     /// Condition and expression parts shared by writes.
-    public struct Expression: Sendable, Encodable {
-        public var condition: String?
-        public var names: [String: String]?
-        public var values: DynamoItem?
-        public init(condition: String? = nil, names: [String: String]? = nil, values: DynamoItem? = nil) {
+    package struct Expression: Sendable, Encodable {
+        package var condition: String?
+        package var names: [String: String]?
+        package var values: DynamoItem?
+        package init(condition: String? = nil, names: [String: String]? = nil, values: DynamoItem? = nil) {
             self.condition = condition
             self.names = names
             self.values = values
@@ -33,7 +33,7 @@ public struct DynamoDB: Sendable {
     }
 
     /// GetItem; nil when there is no such item.
-    public func getItem(
+    package func getItem(
         table: String, key: DynamoItem, consistentRead: Bool = true, projection: String? = nil, names: [String: String]? = nil
     )
         async throws -> DynamoItem?
@@ -73,13 +73,13 @@ public struct DynamoDB: Sendable {
 
     /// PutItem. A conditional put is idempotent for retries (a replay fails its condition instead of writing twice).
     /// On `ConditionalCheckFailedException` the existing item is in the error's raw body (`ALL_OLD`).
-    public func putItem(table: String, item: DynamoItem, _ expression: Expression = Expression()) async throws {
+    package func putItem(table: String, item: DynamoItem, _ expression: Expression = Expression()) async throws {
         let _: Empty = try await service.call("PutItem", WriteInput(table, item: item, expression), idempotent: true)
     }
 
     /// UpdateItem, returning the item's new attributes. Unconditional updates (e.g. `ADD`) are not retried after
     /// an ambiguous failure; give a condition to make them retryable.
-    public func updateItem(table: String, key: DynamoItem, update: String, _ expression: Expression = Expression()) async throws
+    package func updateItem(table: String, key: DynamoItem, update: String, _ expression: Expression = Expression()) async throws
         -> DynamoItem
     {
         let input = WriteInput(table, key: key, update: update, expression, returnNew: true)
@@ -88,7 +88,7 @@ public struct DynamoDB: Sendable {
     }
 
     /// DeleteItem (idempotent: deleting twice leaves the same state).
-    public func deleteItem(table: String, key: DynamoItem, _ expression: Expression = Expression()) async throws {
+    package func deleteItem(table: String, key: DynamoItem, _ expression: Expression = Expression()) async throws {
         let _: Empty = try await service.call("DeleteItem", WriteInput(table, key: key, expression), idempotent: true)
     }
 
@@ -110,7 +110,7 @@ public struct DynamoDB: Sendable {
     }
 
     /// Query, following `LastEvaluatedKey` until every page is read (or `maxItems`).
-    public func query(
+    package func query(
         table: String, index: String? = nil, keyCondition: String, filter: String? = nil, _ expression: Expression = Expression(),
         pageSize: Int? = nil, ascending: Bool = true, maxItems: Int = .max
     ) async throws -> [DynamoItem] {
@@ -140,7 +140,7 @@ public struct DynamoDB: Sendable {
 
     /// Scan, following `LastEvaluatedKey` until every page is read (the sweeper's full pass).
     /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html
-    public func scan(table: String, filter: String? = nil, _ expression: Expression = Expression(), pageSize: Int? = nil) async throws
+    package func scan(table: String, filter: String? = nil, _ expression: Expression = Expression(), pageSize: Int? = nil) async throws
         -> [DynamoItem]
     {
         var items: [DynamoItem] = []

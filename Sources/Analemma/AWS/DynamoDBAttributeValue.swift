@@ -7,7 +7,7 @@
 /// A DynamoDB attribute value, as the wire writes it (`{"S": "…"}`, `{"N": "1"}`, …).
 ///
 /// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html
-public indirect enum AttributeValue: Codable, Sendable, Equatable, Hashable {
+package indirect enum AttributeValue: Codable, Sendable, Equatable, Hashable {
     case s(String)
     case n(String)
     case b(Data)
@@ -23,7 +23,7 @@ public indirect enum AttributeValue: Codable, Sendable, Equatable, Hashable {
         case S, N, B, BOOL, NULL, M, L, SS, NS, BS
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         guard let key = c.allKeys.first else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "attribute value with no type key"))
@@ -42,7 +42,7 @@ public indirect enum AttributeValue: Codable, Sendable, Equatable, Hashable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         switch self {
         case .s(let v): try c.encode(v, forKey: .S)
@@ -59,11 +59,11 @@ public indirect enum AttributeValue: Codable, Sendable, Equatable, Hashable {
     }
 
     /// A number from an integer.
-    public static func int<I: BinaryInteger>(_ v: I) -> AttributeValue { .n(String(v)) }
+    package static func int<I: BinaryInteger>(_ v: I) -> AttributeValue { .n(String(v)) }
 
-    public var string: String? { if case .s(let v) = self { v } else { nil } }
-    public var int: Int? { if case .n(let v) = self { Int(v) } else { nil } }
+    package var string: String? { if case .s(let v) = self { v } else { nil } }
+    package var int: Int? { if case .n(let v) = self { Int(v) } else { nil } }
 }
 
 /// An item: attribute name → value.
-public typealias DynamoItem = [String: AttributeValue]
+package typealias DynamoItem = [String: AttributeValue]

@@ -2,17 +2,17 @@
 /// honouring `Retry-After`, never sleeping past the caller's deadline (the Lambda invocation's).
 ///
 /// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
-public struct RetryPolicy: Sendable {
-    public var maxAttempts: Int
+package struct RetryPolicy: Sendable {
+    package var maxAttempts: Int
     /// Attempts for a write conflict (DynamoDB `TransactionConflict`, S3 409): it applied nothing and clears as soon
     /// as the other writer finishes, so it gets more tries than throttling (up to about 26 s of jittered backoff in all).
-    public var conflictAttempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
+    package var conflictAttempts: Int
+    package var baseDelay: Duration
+    package var maxDelay: Duration
     /// Time kept free before the deadline: no attempt starts later than `deadline - reserve`.
-    public var reserve: Duration
+    package var reserve: Duration
 
-    public init(
+    package init(
         maxAttempts: Int = 5, conflictAttempts: Int = 12, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
         reserve: Duration = .milliseconds(500)
     ) {
@@ -24,16 +24,16 @@ public struct RetryPolicy: Sendable {
     }
 
     /// No retries at all.
-    public static let none = RetryPolicy(maxAttempts: 1, conflictAttempts: 1)
+    package static let none = RetryPolicy(maxAttempts: 1, conflictAttempts: 1)
 
     /// How many attempts a call that failed with `error` gets in all.
-    public func attempts(after error: any Error) -> Int {
+    package func attempts(after error: any Error) -> Int {
         (error as? AWSError)?.isConflict == true ? max(maxAttempts, conflictAttempts) : maxAttempts
     }
 
     /// The wait before attempt `attempt + 1` (attempt counts from 0): uniform in [0, min(max, base·2^attempt)],
     /// and at least `retryAfter` when the service asked for it. `unit` is a random number in [0, 1).
-    public func delay(afterAttempt attempt: Int, retryAfter: Duration?, unit: Double) -> Duration {
+    package func delay(afterAttempt attempt: Int, retryAfter: Duration?, unit: Double) -> Duration {
         let cap = min(maxDelay, baseDelay * (1 << min(attempt, 20)))
         let jittered = cap * unit
         guard let retryAfter else { return jittered }
@@ -69,12 +69,12 @@ extension RetryDecision {
 }
 
 /// Suspends for a duration (one method, so retry loops are testable without waiting).
-public protocol Sleeper: Sendable {
+package protocol Sleeper: Sendable {
     func sleep(for duration: Duration) async throws
 }
 
 /// `Task.sleep`.
-public struct TaskSleeper: Sleeper {
-    public init() {}
-    public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
+package struct TaskSleeper: Sleeper {
+    package init() {}
+    package func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 }

@@ -9,14 +9,14 @@ import Glibc
 /// S3 operations with XML bodies: batch delete, tagging, listing.
 extension S3 {
     /// A key DeleteObjects could not delete, with S3's reason.
-    public struct DeleteFailure: Sendable, Equatable {
-        public var key: String
-        public var code: String
-        public var message: String
+    package struct DeleteFailure: Sendable, Equatable {
+        package var key: String
+        package var code: String
+        package var message: String
     }
 
     /// DeleteObjects in batches of 1,000 (S3's limit); returns the keys it could not delete (not thrown).
-    public func deleteObjects(bucket: String, keys: [String]) async throws -> [DeleteFailure] {
+    package func deleteObjects(bucket: String, keys: [String]) async throws -> [DeleteFailure] {
         var failures: [DeleteFailure] = []
         for start in stride(from: 0, to: keys.count, by: 1000) {
             let batch = keys[start..<min(keys.count, start + 1000)]
@@ -46,7 +46,7 @@ extension S3 {
     }
 
     /// GetObjectTagging: the object's tags in S3's order.
-    public func getObjectTagging(bucket: String, key: String) async throws -> [(String, String)] {
+    package func getObjectTagging(bucket: String, key: String) async throws -> [(String, String)] {
         let r = try await send(request("GET", bucket: bucket, key: key, query: [("tagging", "")]), "GetObjectTagging")
         return XMLScanner.elements(named: "Tag", in: String(decoding: r.body, as: UTF8.self)).map {
             (XMLScanner.firstText(of: "Key", in: $0) ?? "", XMLScanner.firstText(of: "Value", in: $0) ?? "")
@@ -54,7 +54,7 @@ extension S3 {
     }
 
     /// PutObjectTagging: replaces the object's tags (S3 allows at most 10).
-    public func putObjectTagging(bucket: String, key: String, tags: [(String, String)]) async throws {
+    package func putObjectTagging(bucket: String, key: String, tags: [(String, String)]) async throws {
         var xml = #"<?xml version="1.0" encoding="UTF-8"?><Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>"#
         for (k, v) in tags { xml += "<Tag><Key>\(XMLScanner.escape(k))</Key><Value>\(XMLScanner.escape(v))</Value></Tag>" }
         xml += "</TagSet></Tagging>"
@@ -70,12 +70,12 @@ extension S3 {
     }
 
     /// One listed object.
-    public struct Listed: Sendable, Equatable {
-        public var key: String
-        public var size: Int
-        public var etag: String?
+    package struct Listed: Sendable, Equatable {
+        package var key: String
+        package var size: Int
+        package var etag: String?
         /// `LastModified` as epoch milliseconds (nil if absent or unreadable).
-        public var lastModifiedMillis: Int64? = nil
+        package var lastModifiedMillis: Int64? = nil
     }
 
     /// `2026-11-25T19:06:31.000Z` → epoch milliseconds (UTC; whole seconds are enough for ages).
@@ -90,7 +90,7 @@ extension S3 {
     }
 
     /// ListObjectsV2 under `prefix`, following continuation tokens (or stopping at `maxKeys`).
-    public func listObjects(bucket: String, prefix: String = "", pageSize: Int = 1000, maxKeys: Int = .max) async throws -> [Listed] {
+    package func listObjects(bucket: String, prefix: String = "", pageSize: Int = 1000, maxKeys: Int = .max) async throws -> [Listed] {
         var listed: [Listed] = []
         var token: String?
         repeat {

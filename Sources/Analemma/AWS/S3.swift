@@ -7,11 +7,11 @@
 /// Amazon S3 over REST/XML: path-style addressing for custom endpoints, virtual-hosted for AWS.
 ///
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
-public struct S3: Sendable {
-    public let client: AWSClient
-    public let endpoint: AWSEndpoint
+package struct S3: Sendable {
+    package let client: AWSClient
+    package let endpoint: AWSEndpoint
 
-    public init(client: AWSClient) throws {
+    package init(client: AWSClient) throws {
         self.client = client
         self.endpoint = try client.endpoint(serviceID: "S3", prefix: "s3")
     }
@@ -44,7 +44,7 @@ public struct S3: Sendable {
     }
 
     /// Write preconditions for PutObject.
-    public enum Precondition: Sendable, Equatable {
+    package enum Precondition: Sendable, Equatable {
         case none
         /// `If-None-Match: *`: create only (a second writer gets `PreconditionFailed`).
         case createOnly
@@ -54,7 +54,7 @@ public struct S3: Sendable {
 
     /// PutObject; returns the ETag. A failed precondition is ``AWSError`` `PreconditionFailed` (412).
     @discardableResult
-    public func putObject(
+    package func putObject(
         bucket: String, key: String, body: Data, precondition: Precondition = .none, contentType: String? = nil,
         contentEncoding: String? = nil,
         tags: [(String, String)] = [], deadlineMillis: Int64? = nil
@@ -76,17 +76,17 @@ public struct S3: Sendable {
     }
 
     /// An object's bytes and what S3 said about them.
-    public struct Object: Sendable {
-        public var body: Data
-        public var etag: String?
-        public var contentEncoding: String?
-        public var contentType: String?
+    package struct Object: Sendable {
+        package var body: Data
+        package var etag: String?
+        package var contentEncoding: String?
+        package var contentType: String?
         /// `Content-Range` of a ranged read, e.g. `bytes 0-9/1000`.
-        public var contentRange: String?
+        package var contentRange: String?
     }
 
     /// GetObject, optionally a byte range (inclusive). Missing keys are ``AWSError`` `NoSuchKey` (404).
-    public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil, deadlineMillis: Int64? = nil) async throws -> Object
+    package func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil, deadlineMillis: Int64? = nil) async throws -> Object
     {
         let headers = range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound)")] } ?? []
         let r = try await send(request("GET", bucket: bucket, key: key, headers: headers), "GetObject", deadlineMillis: deadlineMillis)
@@ -96,14 +96,14 @@ public struct S3: Sendable {
     }
 
     /// HeadObject metadata.
-    public struct Head: Sendable {
-        public var contentLength: Int
-        public var etag: String?
-        public var contentEncoding: String?
+    package struct Head: Sendable {
+        package var contentLength: Int
+        package var etag: String?
+        package var contentEncoding: String?
     }
 
     /// HeadObject; nil when there is no such object.
-    public func headObject(bucket: String, key: String) async throws -> Head? {
+    package func headObject(bucket: String, key: String) async throws -> Head? {
         do {
             let r = try await send(request("HEAD", bucket: bucket, key: key), "HeadObject")
             return Head(
@@ -115,7 +115,7 @@ public struct S3: Sendable {
     }
 
     /// DeleteObject (idempotent: deleting a missing key succeeds).
-    public func deleteObject(bucket: String, key: String) async throws {
+    package func deleteObject(bucket: String, key: String) async throws {
         _ = try await send(request("DELETE", bucket: bucket, key: key), "DeleteObject")
     }
 }

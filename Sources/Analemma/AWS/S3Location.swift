@@ -1,16 +1,16 @@
 /// An S3 object by bucket and key, written `s3://<bucket>/<key>` wherever a pointer is stored, logged or shown.
 /// A pointer into an owner's state is a ``StatePointer`` (which checks the owner); this is the plain address.
-public struct S3Location: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public var bucket: String
-    public var key: String
+package struct S3Location: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package var bucket: String
+    package var key: String
 
-    public init(bucket: String, key: String) {
+    package init(bucket: String, key: String) {
         self.bucket = bucket
         self.key = key
     }
 
     /// Parses `s3://<bucket>/<key>`; anything else is `Analemma.ForgedPointer`.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         guard text.hasPrefix("s3://"), let slash = text.dropFirst(5).firstIndex(of: "/") else {
             throw AnalemmaError(.forgedPointer, "not an s3:// pointer: \(String(text.prefix(300)).debugDescription)")
         }
@@ -18,8 +18,8 @@ public struct S3Location: Sendable, Equatable, Hashable, CustomStringConvertible
         key = String(text[text.index(after: slash)...])
     }
 
-    public var description: String { "s3://\(bucket)/\(key)" }
+    package var description: String { "s3://\(bucket)/\(key)" }
 
     /// The object `path` below this one's key (`key/path`).
-    public func appending(_ path: String) -> S3Location { S3Location(bucket: bucket, key: key + "/" + path) }
+    package func appending(_ path: String) -> S3Location { S3Location(bucket: bucket, key: key + "/" + path) }
 }

@@ -7,9 +7,9 @@
 /// AWS Signature Version 4, as a pure function of (request, credentials, region, service, time).
 ///
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
-public enum SigV4 {
+package enum SigV4 {
     /// How the payload enters the signature.
-    public enum Payload: Sendable {
+    package enum Payload: Sendable {
         /// SHA-256 of the body (every service).
         case signed
         /// `UNSIGNED-PAYLOAD` (S3 only; over TLS the body is still integrity-protected).
@@ -22,7 +22,7 @@ public enum SigV4 {
     ]
 
     /// Returns `request` with `X-Amz-Date`, `X-Amz-Security-Token`, `x-amz-content-sha256` (S3) and `Authorization`.
-    public static func sign(
+    package static func sign(
         _ request: HTTPRequest, credentials: AWSCredentials, region: String, service: String, unixTime: Int64,
         payload: Payload = .signed
     ) -> HTTPRequest {
@@ -46,7 +46,7 @@ public enum SigV4 {
     }
 
     /// The canonical request and its signed-header list.
-    public static func canonicalRequest(_ request: HTTPRequest, service: String, payloadHash: String) -> (String, String) {
+    package static func canonicalRequest(_ request: HTTPRequest, service: String, payloadHash: String) -> (String, String) {
         var headers: [String: [String]] = [:]
         for (name, value) in request.headers {
             let lowered = name.lowercased()

@@ -7,13 +7,13 @@
 /// AWS Step Functions over awsJSON 1.0 (`AWSStepFunctions.*`).
 ///
 /// https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
-public struct StepFunctions: Sendable {
-    public let service: AWSJSONService
+package struct StepFunctions: Sendable {
+    package let service: AWSJSONService
     /// The state machine whose executions this role is granted (nil: none named). `AccessDenied` on one of its
     /// executions is a misconfigured role, not a foreign id (``isForeign(_:executionArn:)``).
-    public let stateMachineARN: String?
+    package let stateMachineARN: String?
 
-    public init(client: AWSClient, stateMachineARN: String? = nil) throws {
+    package init(client: AWSClient, stateMachineARN: String? = nil) throws {
         service = try AWSJSONService(
             client: client, serviceID: "SFN", signingName: "states", endpointPrefix: "states", targetPrefix: "AWSStepFunctions")
         self.stateMachineARN = stateMachineARN
@@ -24,41 +24,41 @@ public struct StepFunctions: Sendable {
         var name: String?
         var input: String?
     }
-    public struct Started: Decodable, Sendable {
-        public var executionArn: String
+    package struct Started: Decodable, Sendable {
+        package var executionArn: String
     }
 
     /// StartExecution. A named start is idempotent (same name and input returns the running execution) and is
     /// retried after ambiguous failures; an unnamed one is not.
-    public func startExecution(stateMachineArn: String, name: String? = nil, input: String = "{}") async throws -> Started {
+    package func startExecution(stateMachineArn: String, name: String? = nil, input: String = "{}") async throws -> Started {
         try await service.call(
             "StartExecution", StartInput(stateMachineArn: stateMachineArn, name: name, input: input), idempotent: name != nil)
     }
 
-    public struct Execution: Decodable, Sendable {
-        public var executionArn: String
-        public var status: String
-        public var input: String?
-        public var output: String?
-        public var error: String?
-        public var cause: String?
-        public var name: String?
+    package struct Execution: Decodable, Sendable {
+        package var executionArn: String
+        package var status: String
+        package var input: String?
+        package var output: String?
+        package var error: String?
+        package var cause: String?
+        package var name: String?
         /// Epoch seconds, once the execution closed.
-        public var stopDate: Double?
+        package var stopDate: Double?
         /// `REDRIVABLE`, `NOT_REDRIVABLE` or `REDRIVABLE_BY_MAP_RUN` (closed executions).
-        public var redriveStatus: String?
+        package var redriveStatus: String?
     }
     struct ArnInput: Encodable { var executionArn: String }
 
-    public func describeExecution(_ executionArn: String) async throws -> Execution {
+    package func describeExecution(_ executionArn: String) async throws -> Execution {
         try await service.call("DescribeExecution", ArnInput(executionArn: executionArn), idempotent: true)
     }
 
-    public struct HistoryEvent: Decodable, Sendable {
-        public struct MapRunStarted: Decodable, Sendable { public var mapRunArn: String }
-        public var id: Int
-        public var type: String
-        public var mapRunStartedEventDetails: MapRunStarted?
+    package struct HistoryEvent: Decodable, Sendable {
+        package struct MapRunStarted: Decodable, Sendable { package var mapRunArn: String }
+        package var id: Int
+        package var type: String
+        package var mapRunStartedEventDetails: MapRunStarted?
     }
     struct HistoryInput: Encodable {
         var executionArn: String
@@ -71,7 +71,7 @@ public struct StepFunctions: Sendable {
     }
 
     /// GetExecutionHistory, every page.
-    public func executionHistory(_ executionArn: String) async throws -> [HistoryEvent] {
+    package func executionHistory(_ executionArn: String) async throws -> [HistoryEvent] {
         var events: [HistoryEvent] = []
         var token: String?
         repeat {
@@ -96,42 +96,42 @@ public struct StepFunctions: Sendable {
     struct TaskHeartbeat: Encodable { var taskToken: String }
 
     /// SendTaskSuccess (a token completes once; a replay fails with `TaskTimedOut`/`InvalidToken`, never twice).
-    public func sendTaskSuccess(token: String, output: String) async throws {
+    package func sendTaskSuccess(token: String, output: String) async throws {
         let _: Empty = try await service.call("SendTaskSuccess", TaskSuccess(taskToken: token, output: output), idempotent: true)
     }
 
-    public func sendTaskFailure(token: String, error: String?, cause: String?) async throws {
+    package func sendTaskFailure(token: String, error: String?, cause: String?) async throws {
         let _: Empty = try await service.call(
             "SendTaskFailure", TaskFailure(taskToken: token, error: error, cause: cause), idempotent: true)
     }
 
-    public func sendTaskHeartbeat(token: String) async throws {
+    package func sendTaskHeartbeat(token: String) async throws {
         let _: Empty = try await service.call("SendTaskHeartbeat", TaskHeartbeat(taskToken: token), idempotent: true)
     }
 
-    public struct MapRun: Decodable, Sendable {
-        public struct Counts: Decodable, Sendable {
-            public var pending, running, succeeded, failed, timedOut, aborted, total: Int
-            public var resultsWritten: Int?
+    package struct MapRun: Decodable, Sendable {
+        package struct Counts: Decodable, Sendable {
+            package var pending, running, succeeded, failed, timedOut, aborted, total: Int
+            package var resultsWritten: Int?
         }
-        public var mapRunArn: String
+        package var mapRunArn: String
         /// The execution the map run belongs to.
-        public var executionArn: String?
-        public var status: String
-        public var itemCounts: Counts
-        public var executionCounts: Counts
-        public var toleratedFailurePercentage: Double?
-        public var toleratedFailureCount: Int?
+        package var executionArn: String?
+        package var status: String
+        package var itemCounts: Counts
+        package var executionCounts: Counts
+        package var toleratedFailurePercentage: Double?
+        package var toleratedFailureCount: Int?
     }
     struct MapRunInput: Encodable { var mapRunArn: String }
 
-    public func describeMapRun(_ mapRunArn: String) async throws -> MapRun {
+    package func describeMapRun(_ mapRunArn: String) async throws -> MapRun {
         try await service.call("DescribeMapRun", MapRunInput(mapRunArn: mapRunArn), idempotent: true)
     }
 }
 
 /// Reads a Distributed Map run (one method: map_done's binding is testable without the network).
-public protocol MapRunSource: Sendable {
+package protocol MapRunSource: Sendable {
     func describeMapRun(_ mapRunArn: String) async throws -> StepFunctions.MapRun
 }
 

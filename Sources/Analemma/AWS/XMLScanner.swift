@@ -1,16 +1,16 @@
 /// Just enough XML for S3's responses: element text by name, in document order, entities decoded.
 ///
 /// S3 answers are flat, namespace-default documents; this scans text, it does not validate.
-public enum XMLScanner {
+package enum XMLScanner {
     /// Text content of every `<name>…</name>` (leaf elements), in order.
-    public static func texts(of name: String, in xml: String) -> [String] {
+    package static func texts(of name: String, in xml: String) -> [String] {
         elements(named: name, in: xml).map(decodeEntities)
     }
 
-    public static func firstText(of name: String, in xml: String) -> String? { texts(of: name, in: xml).first }
+    package static func firstText(of name: String, in xml: String) -> String? { texts(of: name, in: xml).first }
 
     /// Raw inner XML of every `<name>…</name>` (for nested records such as `<Contents>`).
-    public static func elements(named name: String, in xml: String) -> [String] {
+    package static func elements(named name: String, in xml: String) -> [String] {
         var out: [String] = []
         let open = "<\(name)>"
         let openWithAttributes = "<\(name) "
@@ -34,7 +34,7 @@ public enum XMLScanner {
         return out
     }
 
-    public static func decodeEntities(_ s: String) -> String {
+    package static func decodeEntities(_ s: String) -> String {
         guard s.contains("&") else { return s }
         var out = ""
         var i = s.startIndex
@@ -68,7 +68,7 @@ public enum XMLScanner {
     }
 
     /// Escapes text for an XML element body.
-    public static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {

@@ -1,20 +1,20 @@
 /// Numbers from outside (a workflow, an event, a model's or a human's answer), checked where they are parsed:
 /// finite, integral where they must be, inside documented bounds — never a trapping conversion.
-public enum Bounded {
+package enum Bounded {
     /// `value` as an `Int` when it is finite, integral and inside `range`; nil otherwise.
-    public static func integer(_ value: Double, in range: ClosedRange<Int>) -> Int? {
+    package static func integer(_ value: Double, in range: ClosedRange<Int>) -> Int? {
         guard value.isFinite, value == value.rounded(), let n = Int(exactly: value), range.contains(n) else { return nil }
         return n
     }
 
     /// `value` when it is finite and inside `range`; nil otherwise.
-    public static func number(_ value: Double, in range: ClosedRange<Double>) -> Double? {
+    package static func number(_ value: Double, in range: ClosedRange<Double>) -> Double? {
         value.isFinite && range.contains(value) ? value : nil
     }
 
     /// The integer at `key` of a node's config: nil when absent; a located `InvalidWorkflow` when it is not an
     /// integer inside `range`.
-    public static func integer(_ config: [String: JSONValue]?, _ key: String, in range: ClosedRange<Int>, node: String) throws -> Int? {
+    package static func integer(_ config: [String: JSONValue]?, _ key: String, in range: ClosedRange<Int>, node: String) throws -> Int? {
         guard let value = config?[key] else { return nil }
         guard case .number(let n) = value, let i = integer(n, in: range) else {
             throw AnalemmaError(
@@ -26,7 +26,7 @@ public enum Bounded {
     }
 
     /// The number at `key` of a node's config: nil when absent; a located `InvalidWorkflow` when outside `range`.
-    public static func number(_ config: [String: JSONValue]?, _ key: String, in range: ClosedRange<Double>, node: String) throws -> Double?
+    package static func number(_ config: [String: JSONValue]?, _ key: String, in range: ClosedRange<Double>, node: String) throws -> Double?
     {
         guard let value = config?[key] else { return nil }
         guard case .number(let n) = value, let x = number(n, in: range) else {

@@ -4,12 +4,12 @@ import CZlib
 /// list's chunks are stored (each chunk compressed against the list's first bytes, see ``ListChunk``).
 ///
 /// zlib manual, `deflateSetDictionary` / `inflateSetDictionary`: https://www.zlib.net/manual.html
-public enum Deflate {
+package enum Deflate {
     /// The longest dictionary deflate can use (its window).
-    public static let maxDictionary = 32 * 1024
+    package static let maxDictionary = 32 * 1024
 
     /// Compresses `input` at level 9 against the last ``maxDictionary`` bytes of `dictionary`.
-    public static func compress(_ input: [UInt8], dictionary: ArraySlice<UInt8> = []) throws -> [UInt8] {
+    package static func compress(_ input: [UInt8], dictionary: ArraySlice<UInt8> = []) throws -> [UInt8] {
         var stream = z_stream()
         var rc = deflateInit2_(&stream, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw Gzip.Failure(message: "deflateInit2 returned \(rc)") }
@@ -36,7 +36,7 @@ public enum Deflate {
 
     /// Decompresses `input` (compressed against `dictionary`); it must produce exactly `count` bytes and end there
     /// (a longer or shorter stream, or trailing bytes, is corrupt).
-    public static func decompress(_ input: [UInt8], dictionary: ArraySlice<UInt8> = [], count: Int) throws -> [UInt8] {
+    package static func decompress(_ input: [UInt8], dictionary: ArraySlice<UInt8> = [], count: Int) throws -> [UInt8] {
         var stream = z_stream()
         var rc = inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw Gzip.Failure(message: "inflateInit2 returned \(rc)") }

@@ -7,9 +7,9 @@ import CCrypto
 #endif
 
 /// SHA-256 and HMAC-SHA256 from OpenSSL libcrypto (never hand-rolled).
-public enum Digest {
+package enum Digest {
     /// SHA-256 of `bytes` (32 bytes).
-    public static func sha256<Bytes: RawBytes>(_ bytes: Bytes) -> [UInt8] {
+    package static func sha256<Bytes: RawBytes>(_ bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeBytes { p in
             out.withUnsafeMutableBufferPointer { o in _ = SHA256(p.baseAddress?.assumingMemoryBound(to: UInt8.self), p.count, o.baseAddress)
@@ -19,7 +19,7 @@ public enum Digest {
     }
 
     /// HMAC-SHA256 of `message` under `key` (32 bytes).
-    public static func hmacSHA256<K: RawBytes, M: RawBytes>(key: K, _ message: M) -> [UInt8] {
+    package static func hmacSHA256<K: RawBytes, M: RawBytes>(key: K, _ message: M) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32
         key.withUnsafeBytes { k in
@@ -35,7 +35,7 @@ public enum Digest {
     }
 
     /// Lower-case hexadecimal of `bytes`.
-    public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+    package static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
@@ -48,7 +48,7 @@ public enum Digest {
 }
 
 /// `[UInt8]`, `Data` and slices: anything whose bytes are contiguous in memory.
-public protocol RawBytes {
+package protocol RawBytes {
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 extension Array: RawBytes where Element == UInt8 {}

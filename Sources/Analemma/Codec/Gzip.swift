@@ -1,15 +1,15 @@
 import CZlib
 
 /// gzip (RFC 1952) compression through system zlib.
-public enum Gzip {
+package enum Gzip {
     /// A zlib failure, with zlib's return code.
-    public struct Failure: Error, Equatable, CustomStringConvertible {
-        public let message: String
-        public var description: String { "gzip: \(message)" }
+    package struct Failure: Error, Equatable, CustomStringConvertible {
+        package let message: String
+        package var description: String { "gzip: \(message)" }
     }
 
     /// Compresses `input` at `level` (1 fastest … 9 smallest).
-    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    package static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         var stream = z_stream()
         // deflateInit2 is a C macro; call the function it expands to. windowBits 15 + 16 = gzip wrapper.
         var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
@@ -31,7 +31,7 @@ public enum Gzip {
     }
 
     /// Decompresses one gzip member; refuses output larger than `limit` bytes (decompression bombs).
-    public static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws -> [UInt8] {
+    package static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws -> [UInt8] {
         var stream = z_stream()
         var rc = inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw Failure(message: "inflateInit2 returned \(rc)") }

@@ -7,28 +7,28 @@
 /// The co-design assistant (user space): a plain-language description in, a workflow definition out. The model
 /// drafts JSON; the orchestrator's own checks validate it; their errors go back to the model for a bounded number of
 /// repairs, in one exchange on one model.
-public struct CoDesigner: Sendable {
-    public struct Outcome: Sendable {
+package struct CoDesigner: Sendable {
+    package struct Outcome: Sendable {
         /// The valid definition's JSON, when one was reached.
-        public var workflow: Data?
+        package var workflow: Data?
         /// Model turns used (1 = valid at the first draft).
-        public var rounds: Int
+        package var rounds: Int
         /// What was still wrong with the last draft, when none was valid.
-        public var problems: [String]
-        public var model: String?
+        package var problems: [String]
+        package var model: String?
     }
 
-    public let model: any LanguageModel
-    public let executor: NodeExecutor
-    public let maxRepairs: Int
+    package let model: any LanguageModel
+    package let executor: NodeExecutor
+    package let maxRepairs: Int
 
-    public init(model: any LanguageModel, executor: NodeExecutor = NodeExecutor(), maxRepairs: Int = 3) {
+    package init(model: any LanguageModel, executor: NodeExecutor = NodeExecutor(), maxRepairs: Int = 3) {
         self.model = model
         self.executor = executor
         self.maxRepairs = maxRepairs
     }
 
-    public func design(_ description: String) async throws -> Outcome {
+    package func design(_ description: String) async throws -> Outcome {
         let prompt = Self.instructions(executor) + "\n\nThe workflow to design:\n" + description
         var request = ModelRequest(
             nodeID: "codesign", prompt: prompt,

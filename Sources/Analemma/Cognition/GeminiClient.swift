@@ -7,8 +7,8 @@
 /// `generateContent` over HTTPS: the Gemini Developer API (`x-goog-api-key`) or Vertex AI (bearer token).
 /// Errors map to stable codes: 429 / `RESOURCE_EXHAUSTED` → `ModelThrottled`, 5xx or transport → `ModelUnavailable`,
 /// other 4xx → `ModelError`, a blocked prompt or answer → `ModelBlocked`, `MAX_TOKENS` → `ModelTruncated`.
-public struct GeminiClient: Sendable {
-    public enum API: Sendable, Equatable {
+package struct GeminiClient: Sendable {
+    package enum API: Sendable, Equatable {
         /// `POST {endpoint}/v1beta/models/{model}:generateContent` with `x-goog-api-key`.
         case developer(endpoint: AWSEndpoint, key: String)
         /// `POST {endpoint}/v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent`
@@ -16,18 +16,18 @@ public struct GeminiClient: Sendable {
         case vertex(endpoint: AWSEndpoint, project: String, location: String, token: String)
     }
 
-    public let api: API
-    public let transport: any HTTPTransport
-    public let timeout: Duration
+    package let api: API
+    package let transport: any HTTPTransport
+    package let timeout: Duration
 
-    public init(api: API, transport: any HTTPTransport = SocketTransport(), timeout: Duration = .seconds(120)) {
+    package init(api: API, transport: any HTTPTransport = SocketTransport(), timeout: Duration = .seconds(120)) {
         self.api = api
         self.transport = transport
         self.timeout = timeout
     }
 
     /// The HTTP request for `model` (exact bytes: what the fixture tests compare).
-    public func httpRequest(model: String, _ request: GeminiWire.Request) -> HTTPRequest {
+    package func httpRequest(model: String, _ request: GeminiWire.Request) -> HTTPRequest {
         let endpoint: AWSEndpoint
         let path: String
         var headers: [(String, String)] = [("Content-Type", "application/json")]
@@ -49,7 +49,7 @@ public struct GeminiClient: Sendable {
     }
 
     /// One call to `model`.
-    public func generate(model: String, _ request: GeminiWire.Request) async throws -> GeminiWire.Response {
+    package func generate(model: String, _ request: GeminiWire.Request) async throws -> GeminiWire.Response {
         let response: HTTPResponse
         do { response = try await transport.send(httpRequest(model: model, request), timeout: timeout) } catch let e as TransportError {
             throw AnalemmaError(.modelUnavailable, "model \(model): \(e)")
@@ -78,18 +78,18 @@ public struct GeminiClient: Sendable {
 
 /// `llm` nodes through the router and a Gemini client: the router's candidates in order, falling back to the next
 /// on throttling or unavailability (a fresh call each, never mid-conversation).
-public struct RoutedModel: LanguageModel {
-    public let router: ModelRouter
-    public let client: GeminiClient
-    public let clock: any WallClock
+package struct RoutedModel: LanguageModel {
+    package let router: ModelRouter
+    package let client: GeminiClient
+    package let clock: any WallClock
 
-    public init(router: ModelRouter, client: GeminiClient, clock: any WallClock = SystemWallClock()) {
+    package init(router: ModelRouter, client: GeminiClient, clock: any WallClock = SystemWallClock()) {
         self.router = router
         self.client = client
         self.clock = clock
     }
 
-    public func generate(_ request: ModelRequest) async throws -> ModelResponse {
+    package func generate(_ request: ModelRequest) async throws -> ModelResponse {
         let hints = request.hints
         func int(_ key: String) -> Int? {
             if case .number(let n)? = hints[key] { return Bounded.integer(n, in: 0...Int(Int32.max)) } else { return nil }

@@ -6,16 +6,16 @@
 
 /// The `generateContent` wire format, shared by the Gemini Developer API and Vertex AI.
 /// https://ai.google.dev/api/generate-content · https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest
-public enum GeminiWire {
+package enum GeminiWire {
     /// A request body. `contents` entries are kept as raw JSON so model turns (with thought signatures) are sent
     /// back byte for byte.
-    public struct Request: Sendable, Equatable {
-        public var contents: [Data]
-        public var systemInstruction: String?
-        public var generationConfig: [String: JSONValue]
-        public var tools: Data?
+    package struct Request: Sendable, Equatable {
+        package var contents: [Data]
+        package var systemInstruction: String?
+        package var generationConfig: [String: JSONValue]
+        package var tools: Data?
 
-        public init(contents: [Data], systemInstruction: String? = nil, generationConfig: [String: JSONValue] = [:], tools: Data? = nil) {
+        package init(contents: [Data], systemInstruction: String? = nil, generationConfig: [String: JSONValue] = [:], tools: Data? = nil) {
             self.contents = contents
             self.systemInstruction = systemInstruction
             self.generationConfig = generationConfig
@@ -23,12 +23,12 @@ public enum GeminiWire {
         }
 
         /// A user turn with one text part.
-        public static func userTurn(_ text: String) -> Data {
+        package static func userTurn(_ text: String) -> Data {
             JSONValue.object(["role": .string("user"), "parts": .array([.object(["text": .string(text)])])]).jsonData()
         }
 
         /// A turn as Gemini `contents` bytes (a model turn exactly as it was received).
-        public static func turn(_ t: ModelTurn) -> Data {
+        package static func turn(_ t: ModelTurn) -> Data {
             switch t {
             case .user(let text): return userTurn(text)
             case .model(let raw): return raw
@@ -41,7 +41,7 @@ public enum GeminiWire {
         }
 
         /// `tools`: one `functionDeclarations` list.
-        public static func tools(_ declarations: [ToolDeclaration]) -> Data? {
+        package static func tools(_ declarations: [ToolDeclaration]) -> Data? {
             guard !declarations.isEmpty else { return nil }
             let list = declarations.map { d in
                 JSONValue.object(["name": .string(d.name), "description": .string(d.description), "parameters": d.parameters])
@@ -50,7 +50,7 @@ public enum GeminiWire {
         }
 
         /// The body: keys in a fixed order, raw turns inserted as they are.
-        public func body() -> Data {
+        package func body() -> Data {
             var out = Data(#"{"contents":["#.utf8)
             for (i, turn) in contents.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -75,21 +75,21 @@ public enum GeminiWire {
     }
 
     /// What the service answered (the parts the kernel needs; the model turn is kept raw).
-    public struct Response: Sendable, Equatable {
-        public var text: String
+    package struct Response: Sendable, Equatable {
+        package var text: String
         /// The candidate's `content` exactly as received (to send back in a later turn).
-        public var content: Data?
-        public var finishReason: String?
-        public var blockReason: String?
-        public var promptTokens: Int
-        public var outputTokens: Int
-        public var thoughtTokens: Int
-        public var cachedTokens: Int
-        public var modelVersion: String?
-        public var functionCalls: [FunctionCall] = []
+        package var content: Data?
+        package var finishReason: String?
+        package var blockReason: String?
+        package var promptTokens: Int
+        package var outputTokens: Int
+        package var thoughtTokens: Int
+        package var cachedTokens: Int
+        package var modelVersion: String?
+        package var functionCalls: [FunctionCall] = []
 
         /// Parses a `GenerateContentResponse`; text parts (not thoughts) are joined.
-        public static func parse(_ body: Data) throws -> Response {
+        package static func parse(_ body: Data) throws -> Response {
             guard let top = try? JSONValue(json: body), case .object(let o) = top else {
                 throw AnalemmaError(
                     .modelError, "model response is not a JSON object: \(String(decoding: body.prefix(200), as: UTF8.self))")
@@ -133,7 +133,7 @@ public enum GeminiWire {
     }
 
     /// A Google API error body: `{"error": {"code", "message", "status"}}`.
-    public static func errorStatus(_ body: Data) -> (status: String?, message: String?) {
+    package static func errorStatus(_ body: Data) -> (status: String?, message: String?) {
         guard let v = try? JSONValue(json: body) else { return (nil, nil) }
         var status: String?
         var message: String?

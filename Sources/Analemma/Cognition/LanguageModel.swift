@@ -19,20 +19,20 @@ public struct ToolDeclaration: Sendable, Equatable {
 }
 
 /// A function call the model asked for.
-public struct FunctionCall: Sendable, Equatable {
-    public var name: String
-    public var args: JSONValue
+package struct FunctionCall: Sendable, Equatable {
+    package var name: String
+    package var args: JSONValue
 }
 
 /// One turn of a multi-turn exchange.
-public enum ModelTurn: Sendable, Equatable {
+package enum ModelTurn: Sendable, Equatable {
     case user(String)
     /// The model's own turn, verbatim (thought signatures must go back unchanged).
     case model(Data)
     /// The results of the function calls of the previous model turn, in order.
     case toolResults([(name: String, response: JSONValue)])
 
-    public static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         switch (a, b) {
         case (.user(let x), .user(let y)): x == y
         case (.model(let x), .model(let y)): x == y
@@ -43,18 +43,18 @@ public enum ModelTurn: Sendable, Equatable {
 }
 
 /// One model call as a node asks for it.
-public struct ModelRequest: Sendable, Equatable {
-    public var nodeID: String
-    public var prompt: String
+package struct ModelRequest: Sendable, Equatable {
+    package var nodeID: String
+    package var prompt: String
     /// The node's hints (`complexity`, `model`, `max_output_tokens`, …), as written in its config.
-    public var hints: [String: JSONValue]
+    package var hints: [String: JSONValue]
     /// The exchange so far (empty: one user turn with `prompt`).
-    public var turns: [ModelTurn] = []
-    public var tools: [ToolDeclaration] = []
+    package var turns: [ModelTurn] = []
+    package var tools: [ToolDeclaration] = []
     /// A later turn of an exchange: stay on the pinned model, no fallback.
-    public var continuing = false
+    package var continuing = false
 
-    public init(nodeID: String, prompt: String, hints: [String: JSONValue] = [:]) {
+    package init(nodeID: String, prompt: String, hints: [String: JSONValue] = [:]) {
         self.nodeID = nodeID
         self.prompt = prompt
         self.hints = hints
@@ -62,25 +62,25 @@ public struct ModelRequest: Sendable, Equatable {
 }
 
 /// What a model answered, with what the glass-box reports about the call.
-public struct ModelResponse: Sendable, Equatable {
-    public var text: String
-    public var model: String
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public var thoughtTokens = 0
-    public var cachedTokens = 0
-    public var finishReason: String?
+package struct ModelResponse: Sendable, Equatable {
+    package var text: String
+    package var model: String
+    package var inputTokens: Int
+    package var outputTokens: Int
+    package var thoughtTokens = 0
+    package var cachedTokens = 0
+    package var finishReason: String?
     /// Why this model (the router's decision) and the models tried before it.
-    public var route: String?
-    public var fallbacks: [String] = []
-    public var estimatedCostUSD: Double?
-    public var latencyMillis: Int?
+    package var route: String?
+    package var fallbacks: [String] = []
+    package var estimatedCostUSD: Double?
+    package var latencyMillis: Int?
     /// The model's turn verbatim (for the next turn of an exchange).
-    public var content: Data?
+    package var content: Data?
     /// Functions the model asked to call (tool use); empty for a final answer.
-    public var functionCalls: [FunctionCall] = []
+    package var functionCalls: [FunctionCall] = []
 
-    public init(text: String, model: String, inputTokens: Int, outputTokens: Int) {
+    package init(text: String, model: String, inputTokens: Int, outputTokens: Int) {
         self.text = text
         self.model = model
         self.inputTokens = inputTokens
@@ -89,16 +89,16 @@ public struct ModelResponse: Sendable, Equatable {
 }
 
 /// The one method `llm` nodes need. The cognition issue adds the Gemini client and the router behind it.
-public protocol LanguageModel: Sendable {
+package protocol LanguageModel: Sendable {
     func generate(_ request: ModelRequest) async throws -> ModelResponse
 }
 
 /// A deterministic stand-in (`MODEL_PROVIDER=standin`, the default until a real provider is configured): answers
 /// `[standin] <prompt>` so workflows run end to end offline and tests can check what the node sent.
-public struct StandInModel: LanguageModel {
-    public init() {}
+package struct StandInModel: LanguageModel {
+    package init() {}
 
-    public func generate(_ request: ModelRequest) async throws -> ModelResponse {
+    package func generate(_ request: ModelRequest) async throws -> ModelResponse {
         let text = "[standin] " + request.prompt
         return ModelResponse(
             text: text, model: "standin", inputTokens: (request.prompt.utf8.count + 3) / 4, outputTokens: (text.utf8.count + 3) / 4)

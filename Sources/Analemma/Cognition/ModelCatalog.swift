@@ -6,23 +6,23 @@
 
 /// The models a deployment may use, with what routing needs: tier, context window, typical latency, prices,
 /// retirement date. Configuration (`MODEL_CATALOG`), never code: model ids retire.
-public struct ModelCatalog: Codable, Sendable, Equatable {
-    public enum Tier: String, Codable, Sendable, Comparable, CaseIterable {
+package struct ModelCatalog: Codable, Sendable, Equatable {
+    package enum Tier: String, Codable, Sendable, Comparable, CaseIterable {
         case low, medium, high
-        public static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+        package static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
     }
 
-    public struct Model: Codable, Sendable, Equatable {
-        public var id: String
-        public var tier: Tier
-        public var contextTokens: Int
-        public var maxOutputTokens: Int
+    package struct Model: Codable, Sendable, Equatable {
+        package var id: String
+        package var tier: Tier
+        package var contextTokens: Int
+        package var maxOutputTokens: Int
         /// Typical time to a full answer of a few hundred tokens.
-        public var latencyMillis: Int
-        public var inputUSDPerMillion: Double
-        public var outputUSDPerMillion: Double
+        package var latencyMillis: Int
+        package var inputUSDPerMillion: Double
+        package var outputUSDPerMillion: Double
         /// `YYYY-MM-DD` from which the provider no longer serves the id.
-        public var retires: String?
+        package var retires: String?
 
         enum CodingKeys: String, CodingKey {
             case id, tier, retires
@@ -33,22 +33,22 @@ public struct ModelCatalog: Codable, Sendable, Equatable {
             case outputUSDPerMillion = "output_usd_per_mtok"
         }
 
-        public func estimatedCost(inputTokens: Int, outputTokens: Int) -> Double {
+        package func estimatedCost(inputTokens: Int, outputTokens: Int) -> Double {
             (Double(inputTokens) * inputUSDPerMillion + Double(outputTokens) * outputUSDPerMillion) / 1_000_000
         }
     }
 
-    public var models: [Model]
+    package var models: [Model]
     /// Ids known to be retired (or retiring) and their dates, so a pinned one is warned about.
-    public var retired: [String: String]?
+    package var retired: [String: String]?
 
-    public init(models: [Model], retired: [String: String]? = nil) {
+    package init(models: [Model], retired: [String: String]? = nil) {
         self.models = models
         self.retired = retired
     }
 
     /// Parses `MODEL_CATALOG`; problems are `Analemma.InvalidConfiguration` naming the entry.
-    public static func parse(_ json: String) throws -> ModelCatalog {
+    package static func parse(_ json: String) throws -> ModelCatalog {
         let catalog: ModelCatalog
         do { catalog = try JSONDecoder().decode(ModelCatalog.self, from: Data(json.utf8)) } catch {
             throw AnalemmaError(.invalidConfiguration, "MODEL_CATALOG is not a model catalog: \(error)")
@@ -66,12 +66,12 @@ public struct ModelCatalog: Codable, Sendable, Equatable {
     }
 
     /// The retirement date of `id` if the catalog knows one.
-    public func retirement(of id: String) -> String? {
+    package func retirement(of id: String) -> String? {
         models.first { $0.id == id }?.retires ?? retired?[id]
     }
 
     /// Warnings for start-up: catalog models already retired on `today` (`YYYY-MM-DD`) or within 30 days.
-    public func warnings(today: String, soon: String) -> [String] {
+    package func warnings(today: String, soon: String) -> [String] {
         models.compactMap { m in
             guard let date = m.retires else { return nil }
             if date <= today { return "model \(m.id) retired on \(date): requests to it fail; routing skips it" }

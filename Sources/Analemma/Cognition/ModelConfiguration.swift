@@ -1,11 +1,11 @@
 import Glibc
 
 /// Builds the `LanguageModel` a function uses from its environment.
-public enum ModelConfiguration {
+package enum ModelConfiguration {
     /// `MODEL_PROVIDER`: `standin` (deterministic, offline), `gemini` (`GEMINI_API_KEY`, `GEMINI_ENDPOINT`) or
     /// `vertex` (`VERTEX_PROJECT`, `VERTEX_LOCATION`, `VERTEX_ACCESS_TOKEN`, `VERTEX_ENDPOINT`); the real providers
     /// route over `MODEL_CATALOG`. Catalog models retired or retiring within 30 days are logged as warnings.
-    public static func languageModel(
+    package static func languageModel(
         environment: FunctionEnvironment, logger: Logger, clock: any WallClock = SystemWallClock(),
         transport: any HTTPTransport = SocketTransport()
     ) throws -> any LanguageModel {
@@ -40,7 +40,7 @@ public enum ModelConfiguration {
     }
 
     /// `YYYY-MM-DD` (UTC) of an epoch-milliseconds time.
-    public static func date(_ millis: Int64) -> String {
+    package static func date(_ millis: Int64) -> String {
         var t = time_t(millis / 1000)
         var parts = tm()
         gmtime_r(&t, &parts)

@@ -1,27 +1,27 @@
 /// Chooses models for a call, best first: the cheapest model of the lowest tier that meets the node's declared
 /// complexity, whose context window holds the prompt plus the answer, and (when the node sets a latency budget)
 /// that is fast enough; the rest that qualify follow as fallbacks. A node may pin a model (`model` hint).
-public struct ModelRouter: Sendable {
-    public struct Decision: Sendable, Equatable {
-        public var model: ModelCatalog.Model
-        public var reason: String
-        public var estimatedCostUSD: Double
+package struct ModelRouter: Sendable {
+    package struct Decision: Sendable, Equatable {
+        package var model: ModelCatalog.Model
+        package var reason: String
+        package var estimatedCostUSD: Double
     }
 
-    public let catalog: ModelCatalog
+    package let catalog: ModelCatalog
     /// Today as `YYYY-MM-DD` (retired models are skipped).
-    public let today: String
+    package let today: String
 
-    public init(catalog: ModelCatalog, today: String) {
+    package init(catalog: ModelCatalog, today: String) {
         self.catalog = catalog
         self.today = today
     }
 
     /// Rough token estimate: ~4 bytes of text per token.
-    public static func estimateTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
+    package static func estimateTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
 
     /// The candidates for a prompt of `promptTokens`, best first. None fitting is `Analemma.ModelError`.
-    public func route(
+    package func route(
         complexity: ModelCatalog.Tier = .medium, promptTokens: Int, maxOutputTokens: Int? = nil, latencyBudgetMillis: Int? = nil,
         pinned: String? = nil
     ) throws -> [Decision] {

@@ -11,22 +11,22 @@
 /// execution's object therefore reads no other chunk's items under this chunk's name (a range inside an item would
 /// have to be a whole frame naming this chunk: the owner's own items, which they could have mapped anyway), and the
 /// object itself is found only under the map's prefix in the execution's stored state.
-public struct ChunkFrame: Sendable, Equatable {
+package struct ChunkFrame: Sendable, Equatable {
     /// The chunk's index (0-based).
-    public var index: Int
+    package var index: Int
     /// The map-wide index of its first item.
-    public var first: Int
+    package var first: Int
     /// Its items, as raw JSON.
-    public var items: [Data]
+    package var items: [Data]
 
-    public init(index: Int, first: Int, items: [Data]) {
+    package init(index: Int, first: Int, items: [Data]) {
         self.index = index
         self.first = first
         self.items = items
     }
 
     /// The frame's JSON line, without its newline.
-    public func encoded() -> Data {
+    package func encoded() -> Data {
         var out = Data("{\"chunk\":\(index),\"first\":\(first),\"items\":[".utf8)
         for (j, item) in items.enumerated() {
             if j > 0 { out.append(UInt8(ascii: ",")) }
@@ -38,7 +38,7 @@ public struct ChunkFrame: Sendable, Equatable {
 
     /// The frame in `bytes` (exactly one, nothing around it), which must be chunk `index` of a map of `items` items
     /// in chunks of at most `chunkSize` items; anything else is `Analemma.ForgedPointer` (nothing runs on it).
-    public static func parse(_ bytes: Data, index: Int, items: Int, chunkSize: Int) throws -> ChunkFrame {
+    package static func parse(_ bytes: Data, index: Int, items: Int, chunkSize: Int) throws -> ChunkFrame {
         let refused = AnalemmaError(.forgedPointer, "map_chunk: the range read is not chunk \(index)'s frame")
         guard let members = try? JSONScanner.members(of: bytes), members.count == 3,
             case let fields = Dictionary(members.map { ($0.key, bytes.subdata(in: $0.range)) }, uniquingKeysWith: { a, _ in a }),
@@ -59,18 +59,18 @@ public struct ChunkFrame: Sendable, Equatable {
 
 /// Where a chunk's frame is in the items object: the pointer children and redrive read (`s3://…/chunks.jsonl`) and
 /// its byte range. Written as `s3://bucket/key#bytes=first-last` (inclusive, as in an HTTP `Range`) in statistics.
-public struct ChunkRange: Sendable, Equatable, Codable {
-    public var offset: Int
-    public var length: Int
+package struct ChunkRange: Sendable, Equatable, Codable {
+    package var offset: Int
+    package var length: Int
 
-    public init(offset: Int, length: Int) {
+    package init(offset: Int, length: Int) {
         self.offset = offset
         self.length = length
     }
 
     /// The inclusive byte range for a ranged GET.
-    public var bytes: ClosedRange<Int> { offset...(offset + max(length, 1) - 1) }
+    package var bytes: ClosedRange<Int> { offset...(offset + max(length, 1) - 1) }
 
     /// `s3://bucket/key#bytes=first-last`.
-    public func pointer(_ object: S3Location) -> String { "\(object)#bytes=\(bytes.lowerBound)-\(bytes.upperBound)" }
+    package func pointer(_ object: S3Location) -> String { "\(object)#bytes=\(bytes.lowerBound)-\(bytes.upperBound)" }
 }

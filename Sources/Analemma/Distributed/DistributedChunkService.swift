@@ -12,32 +12,32 @@
 /// Chunking rule: enough chunks to keep `maxConcurrency` workers busy for about four waves (so a slow chunk does not
 /// hold the map up), but never chunks so small that per-invocation overhead dominates: `ceil(items / (4 ·
 /// concurrency))`, at least 1, and at most 1,000 items or 256 KB of items per chunk. A node's `chunk_size` overrides.
-public struct DistributedChunkService: Sendable {
-    public static let maxItemsPerChunk = 1000
-    public static let maxChunkBytes = 256 * 1024
+package struct DistributedChunkService: Sendable {
+    package static let maxItemsPerChunk = 1000
+    package static let maxChunkBytes = 256 * 1024
     /// The largest frame a child reads (a chunk is one item when an item is over ``maxChunkBytes``).
-    public static let maxFrameBytes = 64 << 20
+    package static let maxFrameBytes = 64 << 20
 
-    public let s3: S3
-    public let bucket: String
+    package let s3: S3
+    package let bucket: String
     /// Tags every object it writes with the execution's trace id (chunk files belong to one execution alone).
-    public var traceID: String?
+    package var traceID: String?
     var tags: [(String, String)] { traceID.map { [("trace_id", $0)] } ?? [] }
 
-    public init(s3: S3, bucket: String) {
+    package init(s3: S3, bucket: String) {
         self.s3 = s3
         self.bucket = bucket
     }
 
     /// Items per chunk for `items` items and `maxConcurrency` workers.
-    public static func chunkSize(items: Int, maxConcurrency: Int) -> Int {
+    package static func chunkSize(items: Int, maxConcurrency: Int) -> Int {
         guard items > 0 else { return 1 }
         let waves = 4 * max(1, maxConcurrency)
         return min(maxItemsPerChunk, max(1, (items + waves - 1) / waves))
     }
 
     /// The raw items of a JSON array, cut into chunks of at most `size` items and `maxChunkBytes` bytes.
-    public static func chunks(of array: Data, size: Int) throws -> [[Data]] {
+    package static func chunks(of array: Data, size: Int) throws -> [[Data]] {
         let ranges: [Range<Int>]
         do { ranges = try JSONScanner.elements(of: array) } catch {
             throw AnalemmaError(.invalidState, "map items are not a JSON array: \(error)")
@@ -60,7 +60,7 @@ public struct DistributedChunkService: Sendable {
     }
 
     /// The S3 prefix of one map run (`step` keeps re-runs of a node in a loop apart).
-    public func prefix(ownerID: String, executionID: String, node: String, step: Int) throws -> StatePointer {
+    package func prefix(ownerID: String, executionID: String, node: String, step: Int) throws -> StatePointer {
         let key = StatePointer.executionKey(executionID)
         let safeNode = String(
             node.unicodeScalars.map { c in
@@ -70,18 +70,18 @@ public struct DistributedChunkService: Sendable {
     }
 
     /// The items object's name under a map's prefix.
-    public static let itemsObject = "chunks.jsonl"
+    package static let itemsObject = "chunks.jsonl"
 
     /// What ``write(_:under:)`` stored: the ItemReader input, the items object and each chunk's range in it.
-    public struct Written: Sendable {
-        public var itemReader: S3Location
-        public var items: S3Location
-        public var ranges: [ChunkRange]
+    package struct Written: Sendable {
+        package var itemReader: S3Location
+        package var items: S3Location
+        package var ranges: [ChunkRange]
     }
 
     /// Writes the chunks (one object of frames) and the ItemReader input.
     @discardableResult
-    public func write(_ chunks: [[Data]], under prefix: StatePointer) async throws -> Written {
+    package func write(_ chunks: [[Data]], under prefix: StatePointer) async throws -> Written {
         var body = Data()
         var ranges: [ChunkRange] = []
         var first = 0
@@ -111,7 +111,7 @@ public struct DistributedChunkService: Sendable {
 
     /// The ranges of chunks `indices` as the ItemReader input at `itemReader` lists them (one GET; nil for a chunk the
     /// input gives none, as in a map written before the items object).
-    public func ranges(of indices: [Int], itemReader: S3Location) async throws -> [Int: ChunkRange] {
+    package func ranges(of indices: [Int], itemReader: S3Location) async throws -> [Int: ChunkRange] {
         guard !indices.isEmpty else { return [:] }
         let body = try await s3.getObject(bucket: itemReader.bucket, key: itemReader.key).body
         let entries = try JSONScanner.elements(of: body)
@@ -127,13 +127,13 @@ public struct DistributedChunkService: Sendable {
 
     /// Where chunk `index` of the map under `prefix` is, for statistics: its frame's range of the items object, else
     /// (a map written before it) its own chunk object.
-    public func pointer(chunk index: Int, range: ChunkRange?, prefix: S3Location) -> String {
+    package func pointer(chunk index: Int, range: ChunkRange?, prefix: S3Location) -> String {
         guard let range else { return prefix.appending(Self.chunkName(index)).description }
         return range.pointer(prefix.appending(Self.itemsObject))
     }
 
     /// `chunk_0001.json`, … (1-based, as in the seed).
-    public static func chunkName(_ index: Int) -> String {
+    package static func chunkName(_ index: Int) -> String {
         let n = String(index + 1)
         return "chunk_" + String(repeating: "0", count: max(0, 4 - n.count)) + n + ".json"
     }
@@ -141,7 +141,7 @@ public struct DistributedChunkService: Sendable {
 
 extension DistributedChunkService {
     /// The same service, tagging what it writes with `traceID`.
-    public func tracing(_ traceID: String) -> DistributedChunkService {
+    package func tracing(_ traceID: String) -> DistributedChunkService {
         var copy = self
         copy.traceID = traceID
         return copy

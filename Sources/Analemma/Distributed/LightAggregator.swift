@@ -7,13 +7,13 @@
 /// The light aggregator: a Distributed Map's statistics from its ResultWriter `manifest.json` and `DescribeMapRun`
 /// counts only. It never downloads result files, so its memory and bytes read depend on the number of result files,
 /// not on the number of items.
-public struct LightAggregator: Sendable {
-    public let s3: S3
-    public let stepFunctions: StepFunctions
+package struct LightAggregator: Sendable {
+    package let s3: S3
+    package let stepFunctions: StepFunctions
     /// Manifests are refused outside this bucket (the state bucket).
-    public let bucket: String
+    package let bucket: String
 
-    public init(s3: S3, stepFunctions: StepFunctions, bucket: String) {
+    package init(s3: S3, stepFunctions: StepFunctions, bucket: String) {
         self.s3 = s3
         self.stepFunctions = stepFunctions
         self.bucket = bucket
@@ -22,7 +22,7 @@ public struct LightAggregator: Sendable {
     /// Statistics: counts, result files by status, the manifest pointer, bytes read.
     /// The map run must belong to `executionID` (DescribeMapRun says so) and its manifest must be the ResultWriter's
     /// own (`map-runs/<map run id>/manifest.json` in the state bucket): anything else is refused before any read.
-    public func aggregate(mapRunArn: String, executionID: String, manifestBucket: String, manifestKey: String) async throws -> MapAggregate
+    package func aggregate(mapRunArn: String, executionID: String, manifestBucket: String, manifestKey: String) async throws -> MapAggregate
     {
         let runID = mapRunArn.split(separator: ":").last.map(String.init) ?? ""
         let location = S3Location(bucket: manifestBucket, key: manifestKey)
@@ -67,16 +67,21 @@ public struct LightAggregator: Sendable {
 /// The `light-aggregator` Tiny Handler: `{"map_run": <the Map state's ResultWriter output>, "execution_id",
 /// "trace_id"}` in, ``LightAggregator`` statistics out.
 public struct LightAggregatorService: LambdaHandler {
-    public let aggregator: LightAggregator
-    public let events: any EventSink
+    package let aggregator: LightAggregator
+    package let events: any EventSink
 
-    public init(aggregator: LightAggregator, events: any EventSink) {
+    package init(aggregator: LightAggregator, events: any EventSink) {
         self.aggregator = aggregator
         self.events = events
     }
 
+    /// Builds the function on the system's sockets (HTTP, TLS); the settings are those of the next initialiser.
+    public init(environment: FunctionEnvironment, logger: Logger) throws {
+        try self.init(environment: environment, logger: logger, transport: SocketTransport())
+    }
+
     /// Reads `STATE_BUCKET` and the AWS settings from the function environment.
-    public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
+    package init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport) throws {
         let client = try AWSClient(environment: environment, transport: transport)
         self.init(
             aggregator: LightAggregator(

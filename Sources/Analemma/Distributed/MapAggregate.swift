@@ -7,10 +7,10 @@
 /// What the light aggregator returns for a finished Distributed Map, and `map_done` reads back (the state machine
 /// passes it as `kernel.map_agg.stats`). `map_done` trusts none of it but the map run's ARN and its FAILED result
 /// files, and those only after DescribeMapRun and the ResultWriter prefix agree (`verifiedMapRun`).
-public struct MapAggregate: Codable, Sendable, Equatable {
+package struct MapAggregate: Codable, Sendable, Equatable {
     /// Item or child-execution counts (DescribeMapRun's).
-    public struct Counts: Codable, Sendable, Equatable {
-        public var succeeded, failed, pending, running, timedOut, aborted, total: Int
+    package struct Counts: Codable, Sendable, Equatable {
+        package var succeeded, failed, pending, running, timedOut, aborted, total: Int
         enum CodingKeys: String, CodingKey {
             case succeeded, failed, pending, running, aborted, total
             case timedOut = "timed_out"
@@ -23,19 +23,19 @@ public struct MapAggregate: Codable, Sendable, Equatable {
 
     /// One ResultWriter result file, as the ResultWriter manifest lists it.
     /// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
-    public struct ResultFile: Codable, Sendable, Equatable {
-        public var key: String
+    package struct ResultFile: Codable, Sendable, Equatable {
+        package var key: String
         /// Bytes; a size that is not a whole number of bytes up to 1 TiB reads as 1 TiB (too large to fetch).
-        public var size: Int?
+        package var size: Int?
         enum CodingKeys: String, CodingKey {
             case key = "Key"
             case size = "Size"
         }
-        public init(key: String, size: Int?) {
+        package init(key: String, size: Int?) {
             self.key = key
             self.size = size
         }
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             key = try c.decode(String.self, forKey: .key)
             if c.contains(.size), try !c.decodeNil(forKey: .size) {
@@ -45,18 +45,18 @@ public struct MapAggregate: Codable, Sendable, Equatable {
         static let largest = 1 << 40
     }
 
-    public var mapRunArn: String?
-    public var status: String?
-    public var bucket: String?
+    package var mapRunArn: String?
+    package var status: String?
+    package var bucket: String?
     /// The ResultWriter manifest.
-    public var manifest: String?
-    public var itemCounts: Counts?
-    public var executionCounts: Counts?
+    package var manifest: String?
+    package var itemCounts: Counts?
+    package var executionCounts: Counts?
     /// The manifest's result files by status (`SUCCEEDED`, `FAILED`, `PENDING`).
-    public var resultFiles: [String: [ResultFile]]?
-    public var resultBytes: Int?
+    package var resultFiles: [String: [ResultFile]]?
+    package var resultBytes: Int?
     /// Bytes the aggregator read (the manifest only).
-    public var bytesRead: Int?
+    package var bytesRead: Int?
 
     enum CodingKeys: String, CodingKey {
         case status, bucket, manifest
@@ -68,10 +68,10 @@ public struct MapAggregate: Codable, Sendable, Equatable {
         case bytesRead = "bytes_read"
     }
 
-    public init() {}
+    package init() {}
 
     /// Decodes `kernel.map_agg.stats`; anything that is not this shape is `Analemma.InvalidEvent`.
-    public static func decode(_ raw: Data) throws -> MapAggregate {
+    package static func decode(_ raw: Data) throws -> MapAggregate {
         do { return try JSONDecoder().decode(MapAggregate.self, from: raw) } catch {
             throw AnalemmaError(.invalidEvent, "map_done: kernel.map_agg.stats is not the light aggregator's statistics: \(error)")
         }

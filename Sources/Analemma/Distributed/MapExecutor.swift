@@ -7,21 +7,21 @@
 /// Runs a `map` node: items cut into chunks (kept in S3, with the ItemReader input), each item through the
 /// sub-workflow, chunk results written to S3, success/failure/tolerance counted per chunk as in the seed.
 /// Within tolerance with failures the map completes "with risk" and lists the failed items for redrive.
-public struct MapExecutor: Sendable {
-    public let executor: NodeExecutor
-    public let chunks: DistributedChunkService
+package struct MapExecutor: Sendable {
+    package let executor: NodeExecutor
+    package let chunks: DistributedChunkService
     /// Chunks run at once inside one invocation (the distributed path raises this to the node's max_concurrency).
-    public var inlineConcurrency = 8
+    package var inlineConcurrency = 8
 
-    public init(executor: NodeExecutor, chunks: DistributedChunkService) {
+    package init(executor: NodeExecutor, chunks: DistributedChunkService) {
         self.executor = executor
         self.chunks = chunks
     }
 
-    public struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// The statistics written into the node's target field.
-        public var stats: MapStats
-        public var completedWithRisk: Bool
+        package var stats: MapStats
+        package var completedWithRisk: Bool
     }
 
     struct ChunkResult: Sendable {
@@ -32,19 +32,19 @@ public struct MapExecutor: Sendable {
     }
 
     /// A map's items cut and stored: what the inline and the distributed path both start from.
-    public struct Prepared: Sendable {
-        public var chunks: [[Data]]
-        public var items: Int
-        public var chunkSize: Int
-        public var prefix: StatePointer
+    package struct Prepared: Sendable {
+        package var chunks: [[Data]]
+        package var items: Int
+        package var chunkSize: Int
+        package var prefix: StatePointer
         /// `…/items.json`, the ItemReader input.
-        public var itemReader: S3Location
+        package var itemReader: S3Location
         /// Each chunk's frame in the items object (`…/chunks.jsonl`).
-        public var ranges: [ChunkRange]
+        package var ranges: [ChunkRange]
     }
 
     /// Cuts the items into chunks and writes them with the ItemReader input.
-    public func prepare(
+    package func prepare(
         _ node: WorkflowDefinition.Node, spec: MapSpec, items raw: Data?, ownerID: String, executionID: String, step: Int
     ) async throws -> Prepared {
         guard let raw else {
@@ -60,7 +60,7 @@ public struct MapExecutor: Sendable {
     }
 
     /// Runs a prepared map inside this invocation.
-    public func runInline(_ node: WorkflowDefinition.Node, spec: MapSpec, _ prepared: Prepared) async throws -> Outcome {
+    package func runInline(_ node: WorkflowDefinition.Node, spec: MapSpec, _ prepared: Prepared) async throws -> Outcome {
         let cut = prepared.chunks
         let count = prepared.items
         let size = prepared.chunkSize

@@ -6,13 +6,13 @@
 
 /// Streams a map's results for a later step or a command: the results index (a list of chunk result files), then
 /// each chunk file in turn, so memory holds one chunk at a time whatever the item count.
-public struct MapResultReader: Sendable {
-    public let s3: S3
+package struct MapResultReader: Sendable {
+    package let s3: S3
 
-    public init(s3: S3) { self.s3 = s3 }
+    package init(s3: S3) { self.s3 = s3 }
 
     /// Calls `body` with each item's index and raw result (`null` for a failed item), in item order.
-    public func forEach(index pointer: String, _ body: (Int, Data) async throws -> Void) async throws {
+    package func forEach(index pointer: String, _ body: (Int, Data) async throws -> Void) async throws {
         let indexLocation = try S3Location(parsing: pointer)
         let bucket = indexLocation.bucket
         let index = try await s3.getObject(bucket: bucket, key: indexLocation.key).body

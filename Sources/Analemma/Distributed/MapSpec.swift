@@ -6,29 +6,29 @@
 
 /// A `map` node's configuration: which field holds the items, the sub-workflow each item runs through, how items
 /// are cut into chunks and how many failed chunks are tolerated.
-public struct MapSpec: Sendable {
+package struct MapSpec: Sendable {
     /// The state field holding the JSON array of items (one of the node's reads).
-    public var items: String
+    package var items: String
     /// The field name each item gets inside the sub-workflow (default `item`).
-    public var itemField: String
+    package var itemField: String
     /// The per-item sub-workflow (`skill`, `llm`, `route` nodes; no `hitp`, no nested `map`).
-    public var workflow: WorkflowDefinition
+    package var workflow: WorkflowDefinition
     /// Items per chunk; nil: the chunking rule (``DistributedChunkService/chunkSize(items:maxConcurrency:)``).
-    public var chunkSize: Int?
-    public var maxConcurrency: Int
+    package var chunkSize: Int?
+    package var maxConcurrency: Int
     /// Percentage of chunks that may fail before the map fails (0–100).
-    public var toleratedFailurePercentage: Double
+    package var toleratedFailurePercentage: Double
     /// How many chunks may fail before the map fails; nil: no count limit. With both, exceeding either fails the map
     /// (as Step Functions does).
-    public var toleratedFailureCount: Int?
+    package var toleratedFailureCount: Int?
     /// The node's single write: where the map's statistics and result pointers go.
-    public var target: String
+    package var target: String
     /// Up to this many chunks the map runs inline in its segment; above, on a Step Functions Distributed Map
     /// (default 300, the seed's switch-over point).
-    public var inlineMaxChunks: Int
+    package var inlineMaxChunks: Int
 
     /// Parses and checks a map node's config; every problem names the node.
-    public init(node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
+    package init(node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
         func bad(_ why: String) -> AnalemmaError { AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): \(why)") }
         let config = node.config ?? [:]
         guard case .string(let items)? = config["items"], (node.reads ?? []).contains(items) else {

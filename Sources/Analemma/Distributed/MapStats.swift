@@ -7,43 +7,43 @@
 /// A map node's statistics - its write - the same for an inline map and a Distributed Map: one type, built by
 /// ``MapExecutor`` (inline) and `map_done` (distributed), summarised into `map_finished` events (the viewer reads
 /// ``summary``'s keys), streamed by `analemma results` through ``resultsIndex``.
-public struct MapStats: Codable, Sendable, Equatable {
+package struct MapStats: Codable, Sendable, Equatable {
     /// One failed item: its chunk, its index among all items (when known) and why.
-    public struct FailedItem: Codable, Sendable, Equatable {
-        public var chunk: String
-        public var index: Int?
-        public var error: String
+    package struct FailedItem: Codable, Sendable, Equatable {
+        package var chunk: String
+        package var index: Int?
+        package var error: String
     }
 
-    public enum Mode: String, Codable, Sendable { case inline, distributed }
-    public enum Status: String, Codable, Sendable {
+    package enum Mode: String, Codable, Sendable { case inline, distributed }
+    package enum Status: String, Codable, Sendable {
         case completed = "COMPLETED"
         case completedWithRisk = "COMPLETED_WITH_RISK"
     }
 
-    public var status: Status
-    public var mode: Mode
-    public var items: Int
-    public var chunks: Int
-    public var chunkSize: Int
-    public var succeededChunks: Int
-    public var failedChunks: Int
-    public var failedItemsCount: Int
+    package var status: Status
+    package var mode: Mode
+    package var items: Int
+    package var chunks: Int
+    package var chunkSize: Int
+    package var succeededChunks: Int
+    package var failedChunks: Int
+    package var failedItemsCount: Int
     /// The first ``listedFailures`` failed items.
-    public var failedItems: [FailedItem]
-    public var toleratedFailurePercentage: Double
-    public var toleratedFailureCount: Int
+    package var failedItems: [FailedItem]
+    package var toleratedFailurePercentage: Double
+    package var toleratedFailureCount: Int
     /// The failed chunks' input files (their items; each chunk's results are in `…/results/<chunk>`).
-    public var failedChunkPointers: [String]
-    public var itemReader: String
+    package var failedChunkPointers: [String]
+    package var itemReader: String
     /// A JSON array of every chunk's result file, in item order (``MapResultReader``).
-    public var resultsIndex: String
+    package var resultsIndex: String
     /// Distributed maps: the map run and its ResultWriter manifest.
-    public var mapRunArn: String?
-    public var manifest: String?
+    package var mapRunArn: String?
+    package var manifest: String?
 
     /// How many failed items are listed by name (the count is always exact).
-    public static let listedFailures = 100
+    package static let listedFailures = 100
 
     enum CodingKeys: String, CodingKey {
         case status, mode, items, chunks, manifest
@@ -61,15 +61,15 @@ public struct MapStats: Codable, Sendable, Equatable {
     }
 
     /// The keys `map_finished` carries (and the viewer shows).
-    public static let summaryKeys = [
+    package static let summaryKeys = [
         "status", "mode", "items", "chunks", "chunk_size", "succeeded_chunks", "failed_chunks", "failed_items_count",
     ]
 
     /// The canonical JSON of the stats (the node's write).
-    public func jsonData() throws -> Data { try CanonicalJSON.encode(self) }
+    package func jsonData() throws -> Data { try CanonicalJSON.encode(self) }
 
     /// `map_finished`'s attributes: ``summaryKeys`` of this value, as text.
-    public func summary(node: String) throws -> [String: String] {
+    package func summary(node: String) throws -> [String: String] {
         var out = ["node": node]
         if case .object(let o) = try JSONValue(json: jsonData()) {
             for key in Self.summaryKeys { if let v = o[key] { out[key] = v.text } }

@@ -1,7 +1,7 @@
 extension ErrorCode {
     /// What happens to a step that ends with a code: the one decision the kernel and the state machines share
     /// (`ErrorCodeTests` holds `StateMachines/workflow.asl.json`'s Retry and Catch lists to it).
-    public enum Disposition: String, Sendable, CaseIterable {
+    package enum Disposition: String, Sendable, CaseIterable {
         /// Nothing was committed and a new attempt can succeed: the state machine retries the step (bounded).
         case retry
         /// The node's own work failed: the state machine hands the step to Heal (one repair attempt).
@@ -13,7 +13,7 @@ extension ErrorCode {
     }
 
     /// This code's disposition.
-    public var disposition: Disposition {
+    package var disposition: Disposition {
         switch self {
         case .transient, .modelThrottled, .modelUnavailable: .retry
         case .skillFailed, .modelTruncated: .heal
@@ -26,7 +26,7 @@ extension ErrorCode {
     }
 
     /// The codes of one disposition, as the ASL names them.
-    public static func codes(_ disposition: Disposition) -> Set<String> {
+    package static func codes(_ disposition: Disposition) -> Set<String> {
         Set(allCases.filter { $0.disposition == disposition }.map(\.rawValue))
     }
 }

@@ -60,7 +60,7 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.
     /// https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
-    public static let lambdaServiceErrors = [
+    package static let lambdaServiceErrors = [
         "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException",
     ]
 
@@ -68,13 +68,13 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     /// the service lost it: `Lambda.Unknown`). Every kernel step replays safely from stored state, so the state
     /// machines retry these a bounded number of times (their own Retry entry) before the Catch.
     /// https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
-    public static let instanceDeathErrors = ["Runtime.ExitError", "Sandbox.Timedout", "Lambda.Unknown"]
+    package static let instanceDeathErrors = ["Runtime.ExitError", "Sandbox.Timedout", "Lambda.Unknown"]
 
     /// Errors of the `ContinueAsNew` state's StartExecution (Step Functions' own integration, `StepFunctions.<code>`):
     /// throttling and client errors are retried; `ExecutionAlreadyExists` means a retry already started the next
     /// execution (its name is deterministic), so the chain carries on.
     /// https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html
-    public static let startExecutionErrors = [
+    package static let startExecutionErrors = [
         "StepFunctions.ThrottlingException", "StepFunctions.SdkClientException", "StepFunctions.ExecutionAlreadyExistsException",
     ]
 }
@@ -104,12 +104,12 @@ public struct AnalemmaError: CodedError, Equatable, CustomStringConvertible {
 
 /// An error that knows which execution it concerns: the runtime loop's `invocation failed` line carries these ids
 /// (`trace_id`, `execution_id`, `owner_id`), while the error reported to Lambda stays the wrapped one's.
-public struct ScopedError: CodedError, CustomStringConvertible {
-    public let error: any Error
-    public let scope: [(String, String)]
+package struct ScopedError: CodedError, CustomStringConvertible {
+    package let error: any Error
+    package let scope: [(String, String)]
 
     /// Wraps `error` with the ids that are known (empty ones are left out); an already scoped error keeps its scope.
-    public static func wrap(_ error: any Error, traceID: String?, executionID: String?, ownerID: String?) -> any Error {
+    package static func wrap(_ error: any Error, traceID: String?, executionID: String?, ownerID: String?) -> any Error {
         if error is ScopedError { return error }
         let scope = [("trace_id", traceID), ("execution_id", executionID), ("owner_id", ownerID)].compactMap { key, value in
             value.flatMap { $0.isEmpty ? nil : (key, $0) }
@@ -117,7 +117,7 @@ public struct ScopedError: CodedError, CustomStringConvertible {
         return scope.isEmpty ? error : ScopedError(error: error, scope: scope)
     }
 
-    public var errorType: String { RuntimeErrorPayload(error).errorType }
-    public var errorMessage: String { RuntimeErrorPayload(error).errorMessage }
-    public var description: String { "\(error)" }
+    package var errorType: String { RuntimeErrorPayload(error).errorType }
+    package var errorMessage: String { RuntimeErrorPayload(error).errorMessage }
+    package var description: String { "\(error)" }
 }

@@ -6,14 +6,14 @@
 
 /// The token a WebSocket client presents at `$connect` to prove its owner (DESIGN.md §2): `v1.<owner>.<expiry>.<mac>`,
 /// the MAC being HMAC-SHA256 (hex) over `v1\n<owner>\n<expiry>` with the notifier's secret; expiry in Unix seconds.
-public struct ConnectToken: Sendable, Equatable {
-    public let ownerID: String
-    public let expiresAt: Int64
+package struct ConnectToken: Sendable, Equatable {
+    package let ownerID: String
+    package let expiresAt: Int64
 
     /// Secrets shorter than this are refused (a guessable secret makes every owner's events readable).
-    public static let minimumSecretBytes = 16
+    package static let minimumSecretBytes = 16
 
-    public init(ownerID: String, expiresAt: Int64) {
+    package init(ownerID: String, expiresAt: Int64) {
         self.ownerID = ownerID
         self.expiresAt = expiresAt
     }
@@ -29,7 +29,7 @@ public struct ConnectToken: Sendable, Equatable {
     }
 
     /// Issues a token for `ownerID` valid until `expiresAt`.
-    public static func issue(ownerID: String, expiresAt: Int64, secret: String) throws -> String {
+    package static func issue(ownerID: String, expiresAt: Int64, secret: String) throws -> String {
         try checkSecret(secret)
         try StatePointer.checkOwner(ownerID)
         return "v1.\(ownerID).\(expiresAt).\(mac(owner: ownerID, expiry: expiresAt, secret: secret))"
@@ -37,7 +37,7 @@ public struct ConnectToken: Sendable, Equatable {
 
     /// Verifies a presented token at `nowSeconds`; every refusal is `Analemma.Forbidden` saying why (never which
     /// part of the MAC was wrong).
-    public static func verify(_ token: String, secret: String, nowSeconds: Int64) throws -> ConnectToken {
+    package static func verify(_ token: String, secret: String, nowSeconds: Int64) throws -> ConnectToken {
         try checkSecret(secret)
         func refuse(_ why: String) -> AnalemmaError { AnalemmaError(.forbidden, "connect token refused: \(why)") }
         guard token.utf8.count <= 512, token.hasPrefix("v1.") else { throw refuse("not a v1 token") }

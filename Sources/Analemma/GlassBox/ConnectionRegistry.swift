@@ -11,18 +11,18 @@
 ///   (one Query finds an execution's connections, another a connection's subscriptions).
 ///
 /// Items expire with the connect token (TTL), so connections AWS never reported closed do not pile up.
-public struct ConnectionRegistry: Sendable {
-    public let db: DynamoDB
-    public let table: String
+package struct ConnectionRegistry: Sendable {
+    package let db: DynamoDB
+    package let table: String
 
-    public init(db: DynamoDB, table: String) {
+    package init(db: DynamoDB, table: String) {
         self.db = db
         self.table = table
     }
 
     /// Records a connection and its owner. A connection already registered to another owner stays theirs
     /// (`Analemma.Forbidden`): a forged `$connect` cannot take over a live connection.
-    public func register(connectionID: String, ownerID: String, expiresAt: Int64, now: Int64) async throws {
+    package func register(connectionID: String, ownerID: String, expiresAt: Int64, now: Int64) async throws {
         do {
             try await db.putItem(
                 table: table,
@@ -37,7 +37,7 @@ public struct ConnectionRegistry: Sendable {
     }
 
     /// The owner a connection proved, or nil for an unknown (or already removed) connection.
-    public func owner(of connectionID: String) async throws -> (ownerID: String, expiresAt: Int64)? {
+    package func owner(of connectionID: String) async throws -> (ownerID: String, expiresAt: Int64)? {
         guard let item = try await db.getItem(table: table, key: ["pk": .s("CONN#\(connectionID)"), "sk": .s("META")]),
             let owner = item["owner_id"]?.string
         else { return nil }
@@ -45,7 +45,7 @@ public struct ConnectionRegistry: Sendable {
     }
 
     /// Subscribes a connection to an execution (both index items, same expiry as the connection).
-    public func subscribe(connectionID: String, executionID: String, ownerID: String, expiresAt: Int64) async throws {
+    package func subscribe(connectionID: String, executionID: String, ownerID: String, expiresAt: Int64) async throws {
         let common: DynamoItem = ["owner_id": .s(ownerID), "expires_at": .int(expiresAt)]
         try await db.batchWrite(
             table: table,
@@ -57,7 +57,7 @@ public struct ConnectionRegistry: Sendable {
 
     /// The connections subscribed to an execution, with the owner each subscribed as and when its token expires
     /// (epoch seconds; DynamoDB's TTL deletes expired items only eventually, so readers compare it themselves).
-    public func subscribers(of executionID: String) async throws -> [(connectionID: String, ownerID: String, expiresAt: Int64)] {
+    package func subscribers(of executionID: String) async throws -> [(connectionID: String, ownerID: String, expiresAt: Int64)] {
         try await db.query(
             table: table, keyCondition: "pk = :pk", .init(values: [":pk": .s("SUB#\(executionID)")])
         ).compactMap { item in
@@ -67,7 +67,7 @@ public struct ConnectionRegistry: Sendable {
     }
 
     /// Removes a connection and every subscription it had (`$disconnect`, or a 410 Gone when posting). Idempotent.
-    public func remove(connectionID: String) async throws {
+    package func remove(connectionID: String) async throws {
         let items = try await db.query(table: table, keyCondition: "pk = :pk", .init(values: [":pk": .s("CONN#\(connectionID)")]))
         var deletes: [DynamoDB.BatchWrite] = []
         for item in items {

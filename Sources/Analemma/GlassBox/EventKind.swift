@@ -1,7 +1,7 @@
 /// Every kernel event type, with the attributes it carries: the one catalogue. The glass-box README's table is
 /// generated from it (`make catalogue`; `GlassBoxTests` fails while it is stale) and the integration tests hold
 /// every event the real functions write to it.
-public enum EventKind: String, CaseIterable, Sendable {
+package enum EventKind: String, CaseIterable, Sendable {
     case executionStarted = "execution_started"
     case executionContinued = "execution_continued"
     case segmentStarted = "segment_started"
@@ -31,7 +31,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     case gcReport = "gc_report"
 
     /// The attributes an event of this kind may carry.
-    public var attributes: [String] {
+    package var attributes: [String] {
         switch self {
         case .executionStarted: ["workflow_id", "segments"]
         case .executionContinued: ["previous", "index", "step"]
@@ -68,7 +68,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     }
 
     /// What the event says, for the catalogue.
-    public var meaning: String {
+    package var meaning: String {
         switch self {
         case .executionStarted: "`initialize` committed the first checkpoint"
         case .executionContinued: "this execution continues `previous` (continue-as-new)"
@@ -101,10 +101,10 @@ public enum EventKind: String, CaseIterable, Sendable {
     }
 
     /// Written to the function's log only, never to an owner's event log.
-    public var logOnly: Bool { [.mapChunk, .refused, .mapRead, .gcBlock, .gcReport].contains(self) }
+    package var logOnly: Bool { [.mapChunk, .refused, .mapRead, .gcBlock, .gcReport].contains(self) }
 
     /// `document` with the catalogue between its `<!-- events:begin … -->` and `<!-- events:end -->` lines.
-    public static func splice(into document: String) throws -> String {
+    package static func splice(into document: String) throws -> String {
         var lines = document.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let begin = lines.firstIndex(where: { $0.hasPrefix("<!-- events:begin") }),
             let end = lines.firstIndex(where: { $0.hasPrefix("<!-- events:end") }), begin < end
@@ -114,7 +114,7 @@ public enum EventKind: String, CaseIterable, Sendable {
     }
 
     /// The catalogue as a Markdown table (the glass-box README's, between its `events` markers).
-    public static var catalogue: String {
+    package static var catalogue: String {
         var lines = ["| event | attributes | meaning |", "|---|---|---|"]
         for kind in allCases {
             let attributes = kind.attributes.map { "`\($0)`" }.joined(separator: ", ")

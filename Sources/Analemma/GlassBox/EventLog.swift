@@ -9,11 +9,11 @@
 ///
 /// Shards are written once and never changed; their keys sort by time, so listing the prefix replays an
 /// execution's events in order.
-public struct EventLog: Sendable {
-    public let s3: S3
-    public let bucket: String
+package struct EventLog: Sendable {
+    package let s3: S3
+    package let bucket: String
 
-    public init(s3: S3, bucket: String) {
+    package init(s3: S3, bucket: String) {
         self.s3 = s3
         self.bucket = bucket
     }
@@ -22,7 +22,7 @@ public struct EventLog: Sendable {
     static func folder(_ executionID: String) -> String { "executions/\(StatePointer.executionKey(executionID))/events" }
 
     /// Writes one shard of `events` (all of one execution); returns its pointer.
-    public func write(_ events: [KernelEvent], requestID: String) async throws -> StatePointer {
+    package func write(_ events: [KernelEvent], requestID: String) async throws -> StatePointer {
         guard let first = events.first else { throw AnalemmaError(.invalidEvent, "an event shard needs at least one event") }
         let safeRequest = String(
             requestID.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
@@ -43,13 +43,13 @@ public struct EventLog: Sendable {
     }
 
     /// Reads one shard (a pointer already checked against the owner) into its records.
-    public func read(_ pointer: StatePointer) async throws -> [JSONValue] {
+    package func read(_ pointer: StatePointer) async throws -> [JSONValue] {
         let body = try await s3.getObject(bucket: pointer.bucket, key: pointer.key).body
         return try body.split(separator: 0x0A).map { try JSONValue(json: Data($0)) }
     }
 
     /// The pointers of an execution's shards, oldest first (at most `limit`).
-    public func shards(ownerID: String, executionID: String, limit: Int = 1000) async throws -> [StatePointer] {
+    package func shards(ownerID: String, executionID: String, limit: Int = 1000) async throws -> [StatePointer] {
         let prefix = try StatePointer(bucket: bucket, ownerID: ownerID, path: Self.folder(executionID))
         let keys = try await s3.listObjects(bucket: bucket, prefix: prefix.key + "/", maxKeys: limit).map(\.key)
         return try keys.sorted().map {

@@ -7,17 +7,17 @@ import Synchronization
 #endif
 
 /// The pointer-only message that announces a new log shard to the WebSocket notifier.
-public struct EventNotification: Codable, Sendable, Equatable {
-    public var owner_id: String
-    public var execution_id: String
-    public var trace_id: String
+package struct EventNotification: Codable, Sendable, Equatable {
+    package var owner_id: String
+    package var execution_id: String
+    package var trace_id: String
     /// `s3://<bucket>/owners/<owner>/executions/<key>/events/<name>.jsonl`
-    public var shard: String
-    public var count: Int
+    package var shard: String
+    package var count: Int
     /// The last event's type (`execution_finished` lets a viewer stop waiting without reading the shard).
-    public var last_event: String
+    package var last_event: String
 
-    public init(owner_id: String, execution_id: String, trace_id: String, shard: String, count: Int, last_event: String) {
+    package init(owner_id: String, execution_id: String, trace_id: String, shard: String, count: Int, last_event: String) {
         self.owner_id = owner_id
         self.execution_id = execution_id
         self.trace_id = trace_id
@@ -28,21 +28,21 @@ public struct EventNotification: Codable, Sendable, Equatable {
 }
 
 /// Where shard announcements go: one method.
-public protocol EventPublisher: Sendable {
+package protocol EventPublisher: Sendable {
     func publish(_ notification: EventNotification) async throws
 }
 
 /// Announcements on an SQS FIFO queue, grouped by execution (so the notifier sees an execution's shards in order)
 /// and deduplicated by shard (a retried invocation announces nothing twice).
-public struct SQSEventPublisher: EventPublisher {
-    public let sqs: SQS
-    public let queueURL: String
-    public init(sqs: SQS, queueURL: String) {
+package struct SQSEventPublisher: EventPublisher {
+    package let sqs: SQS
+    package let queueURL: String
+    package init(sqs: SQS, queueURL: String) {
         self.sqs = sqs
         self.queueURL = queueURL
     }
 
-    public func publish(_ n: EventNotification) async throws {
+    package func publish(_ n: EventNotification) async throws {
         let body = String(decoding: try CanonicalJSON.encode(n), as: UTF8.self)
         let fifo = queueURL.hasSuffix(".fifo")
         _ = try await sqs.send(
@@ -56,30 +56,30 @@ public struct SQSEventPublisher: EventPublisher {
 ///
 /// Observability never fails a workflow step: a shard or announcement that cannot be written is a warning in the
 /// log (the events are there too).
-public final class EventRecorder: EventSink {
-    public let log: LogEventSink
-    public let eventLog: EventLog?
-    public let publisher: (any EventPublisher)?
+package final class EventRecorder: EventSink {
+    package let log: LogEventSink
+    package let eventLog: EventLog?
+    package let publisher: (any EventPublisher)?
     /// Event types that stay in the log only: one per Distributed Map child (thousands per run), and refused
     /// steps (whose ids did not match stored state).
     private let pending = Mutex<[KernelEvent]>([])
 
-    public init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?) {
+    package init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?) {
         self.log = log
         self.eventLog = eventLog
         self.publisher = publisher
     }
 
-    public func emit(_ event: KernelEvent) {
+    package func emit(_ event: KernelEvent) {
         log.emit(event)
         guard eventLog != nil, !event.ownerID.isEmpty, !event.executionID.isEmpty, !event.kind.logOnly else { return }
         pending.withLock { $0.append(event) }
     }
 
-    public func flush(requestID: String) async { _ = await flushShards(requestID: requestID) }
+    package func flush(requestID: String) async { _ = await flushShards(requestID: requestID) }
 
     /// Writes and announces what this invocation recorded; returns the shards written.
-    public func flushShards(requestID: String) async -> [StatePointer] {
+    package func flushShards(requestID: String) async -> [StatePointer] {
         let events = pending.withLock { p in
             defer { p.removeAll() }
             return p
@@ -115,7 +115,7 @@ public final class EventRecorder: EventSink {
 extension EventRecorder {
     /// From the function environment: shards in `STATE_BUCKET` unless `EVENT_SHARDS=off`; announcements to
     /// `EVENTS_QUEUE_URL` when set (the WebSocket notifier's queue).
-    public convenience init(environment: FunctionEnvironment, client: AWSClient, logger: Logger) throws {
+    package convenience init(environment: FunctionEnvironment, client: AWSClient, logger: Logger) throws {
         let s3 = try S3(client: client)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let on = (environment["EVENT_SHARDS"] ?? "on").lowercased()

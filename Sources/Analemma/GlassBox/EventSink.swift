@@ -7,24 +7,24 @@
 /// One structured kernel event (segment and node start/finish, checkpoint, model call, HITP, map progress, error),
 /// always carrying the execution, trace and owner ids and the time it happened. Its kind names its attributes
 /// (``EventKind``, the catalogue).
-public struct KernelEvent: Sendable, Equatable {
-    public var kind: EventKind
+package struct KernelEvent: Sendable, Equatable {
+    package var kind: EventKind
     /// The event's name on the wire (`"event"`).
-    public var type: String { kind.rawValue }
-    public var executionID: String
-    public var traceID: String
+    package var type: String { kind.rawValue }
+    package var executionID: String
+    package var traceID: String
     /// The owner the event belongs to (empty for events about no one owner's execution).
-    public var ownerID: String
+    package var ownerID: String
     /// Small descriptors only (ids, counts, names, pointers); bodies live in S3 and are pointed to.
-    public var fields: [String: String]
+    package var fields: [String: String]
     /// Milliseconds since the Unix epoch.
-    public var timeMillis: Int64
+    package var timeMillis: Int64
     /// Large bodies (an LLM call's prompt and completion): written to the log shard only, never to log lines,
     /// each cut at ``bodyLimit`` (the whole value is in the execution's state).
-    public var bodies: [String: String] = [:]
-    public static let bodyLimit = 32 * 1024
+    package var bodies: [String: String] = [:]
+    package static let bodyLimit = 32 * 1024
 
-    public init(
+    package init(
         _ kind: EventKind, executionID: String, traceID: String, ownerID: String = "", _ fields: [String: String] = [:],
         timeMillis: Int64 = SystemWallClock().nowMillis()
     ) {
@@ -37,7 +37,7 @@ public struct KernelEvent: Sendable, Equatable {
     }
 
     /// The event as one log-shard record: `{"event", "time_ms", "seq", "execution_id", "trace_id", "owner_id", "attributes"}`.
-    public func record(seq: Int) -> JSONValue {
+    package func record(seq: Int) -> JSONValue {
         var record: [String: JSONValue] = [
             "event": .string(type), "time_ms": .number(Double(timeMillis)), "seq": .number(Double(seq)),
             "execution_id": .string(executionID), "trace_id": .string(traceID), "owner_id": .string(ownerID),
@@ -54,22 +54,22 @@ public struct KernelEvent: Sendable, Equatable {
 }
 
 /// Where handlers send events; a handler calls ``flush(requestID:)`` once when its invocation ends.
-public protocol EventSink: Sendable {
+package protocol EventSink: Sendable {
     func emit(_ event: KernelEvent)
     func flush(requestID: String) async
 }
 
 extension EventSink {
     /// Nothing buffered by default.
-    public func flush(requestID: String) async {}
+    package func flush(requestID: String) async {}
 }
 
 /// Events as structured log lines (`"event": …` plus the ids), the transport every handler has from day one.
-public struct LogEventSink: EventSink {
-    public let logger: Logger
-    public init(logger: Logger) { self.logger = logger }
+package struct LogEventSink: EventSink {
+    package let logger: Logger
+    package init(logger: Logger) { self.logger = logger }
 
-    public func emit(_ event: KernelEvent) {
+    package func emit(_ event: KernelEvent) {
         var pairs: [(String, String)] = [("event", event.type), ("execution_id", event.executionID), ("trace_id", event.traceID)]
         if !event.ownerID.isEmpty { pairs.append(("owner_id", event.ownerID)) }
         pairs += event.fields.sorted { $0.key < $1.key }

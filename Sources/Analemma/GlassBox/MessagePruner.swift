@@ -10,16 +10,16 @@
 /// for one message on its own is cut: long attribute and body values end in ``marker``, the record gets `"truncated": true`
 /// and `"full"` — the pointer of the log shard that holds it whole (`<shard>#seq=<n>`).
 /// https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
-public struct MessagePruner: Sendable {
+package struct MessagePruner: Sendable {
     /// API Gateway WebSocket message payload limit (carried in frames of at most 32 KB).
-    public static let apiGatewayLimit = 128 * 1024
-    public static let marker = "…[truncated]"
+    package static let apiGatewayLimit = 128 * 1024
+    package static let marker = "…[truncated]"
 
-    public var limit: Int
-    public init(limit: Int = MessagePruner.apiGatewayLimit) { self.limit = limit }
+    package var limit: Int
+    package init(limit: Int = MessagePruner.apiGatewayLimit) { self.limit = limit }
 
     /// The messages for `records` of one shard: each `{"events": [...], "execution_id", "shard", "trace_id", "type": "events"}`.
-    public func messages(records: [JSONValue], executionID: String, traceID: String, shard: String) -> [Data] {
+    package func messages(records: [JSONValue], executionID: String, traceID: String, shard: String) -> [Data] {
         let tailValue = JSONValue.object([
             "execution_id": .string(executionID), "trace_id": .string(traceID), "shard": .string(shard), "type": .string("events"),
         ])

@@ -1,8 +1,13 @@
 /// Building the notifier from its function environment (`Functions/websocket-notifier/function.json`).
 extension WebSocketNotifierService {
+    /// Builds the function on the system's sockets (HTTP, TLS); the settings are those of the next initialiser.
+    public init(environment: FunctionEnvironment, logger: Logger) throws {
+        try self.init(environment: environment, logger: logger, transport: SocketTransport())
+    }
+
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `CONNECTIONS_TABLE`, `WEBSOCKET_CALLBACK_URL` and
     /// `CONNECT_TOKEN_SECRET` (at least 16 bytes); a missing or bad value is `Analemma.InvalidConfiguration`.
-    public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
+    package init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport) throws {
         let client = try AWSClient(environment: environment, transport: transport)
         let db = try DynamoDB(client: client)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")

@@ -15,11 +15,11 @@ extension WebSocketNotifierService {
     }
 
     /// What one announcement did.
-    public struct Delivery: Sendable, Equatable {
-        public var messages = 0
-        public var connections = 0
-        public var gone = 0
-        public var failed = 0
+    package struct Delivery: Sendable, Equatable {
+        package var messages = 0
+        package var connections = 0
+        package var gone = 0
+        package var failed = 0
     }
 
     func notifyBatch(_ event: Data) async throws -> Data {
@@ -56,7 +56,7 @@ extension WebSocketNotifierService {
     }
 
     /// Reads the announced shard (only it: light hydration) and posts it to the execution's subscribers of the same owner.
-    public func notify(_ n: EventNotification) async throws -> Delivery {
+    package func notify(_ n: EventNotification) async throws -> Delivery {
         let pointer = try StatePointer(parsing: n.shard, stateBucket: eventLog.bucket, ownerID: n.owner_id)
         let folder = try StatePointer(bucket: eventLog.bucket, ownerID: n.owner_id, path: EventLog.folder(n.execution_id)).key + "/"
         guard pointer.key.hasPrefix(folder) else {

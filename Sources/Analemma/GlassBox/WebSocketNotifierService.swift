@@ -10,23 +10,23 @@
 ///
 /// Event and response shapes: `Functions/websocket-notifier/README.md`.
 public struct WebSocketNotifierService: LambdaHandler {
-    public let registry: ConnectionRegistry
-    public let manifests: ManifestStore
-    public let eventLog: EventLog
+    package let registry: ConnectionRegistry
+    package let manifests: ManifestStore
+    package let eventLog: EventLog
     /// Posts to connections (`WEBSOCKET_CALLBACK_URL`): `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
-    public let connections: any ConnectionPoster
+    package let connections: any ConnectionPoster
     /// Whether API Gateway still holds a connection (GetConnection), so a forged `$disconnect` is told apart.
-    public let probe: any ConnectionProbe
+    package let probe: any ConnectionProbe
     /// Answers a pending human question from a WebSocket client (`answer` route); nil turns the route off.
-    public let answers: HumanAnswers?
-    public let secret: String
-    public let clock: any WallClock
-    public let logger: Logger
-    public var pruner = MessagePruner()
+    package let answers: HumanAnswers?
+    package let secret: String
+    package let clock: any WallClock
+    package let logger: Logger
+    package var pruner = MessagePruner()
     /// The most shards a new subscriber is sent from an execution's past.
-    public var backlogShards = 500
+    package var backlogShards = 500
 
-    public init(
+    package init(
         registry: ConnectionRegistry, manifests: ManifestStore, eventLog: EventLog, connections: any ConnectionPoster,
         probe: any ConnectionProbe, answers: HumanAnswers? = nil, secret: String, clock: any WallClock = SystemWallClock(), logger: Logger
     ) throws {
@@ -63,10 +63,10 @@ public struct WebSocketNotifierService: LambdaHandler {
 }
 
 /// Sends a human's answer to the execution's waiting `.waitForTaskToken` state.
-public struct HumanAnswers: Sendable {
-    public let hydrator: StateHydrator
-    public let stepFunctions: StepFunctions
-    public init(hydrator: StateHydrator, stepFunctions: StepFunctions) {
+package struct HumanAnswers: Sendable {
+    package let hydrator: StateHydrator
+    package let stepFunctions: StepFunctions
+    package init(hydrator: StateHydrator, stepFunctions: StepFunctions) {
         self.hydrator = hydrator
         self.stepFunctions = stepFunctions
     }
@@ -74,7 +74,7 @@ public struct HumanAnswers: Sendable {
     /// The pending question at `manifest`, answered with `answer` (a JSON object); returns the node asked.
     /// The segment runner's `resume` checks the answer (only the node's writes, never a protected field).
     /// What became of an answer sent over the socket.
-    public enum AnswerOutcome: Sendable, Equatable {
+    package enum AnswerOutcome: Sendable, Equatable {
         /// Handed to Step Functions for the pending question of `node`.
         case accepted(node: String)
         /// Not sent: the check every answer passes (``PendingHuman/fields(of:node:expects:)``) refused it.
@@ -84,7 +84,7 @@ public struct HumanAnswers: Sendable {
     }
 
     /// Checks the answer as `resume` will, then sends it with the task token stored in the owner's own pending step.
-    public func answer(at manifest: Manifest, with answer: JSONValue) async throws -> AnswerOutcome {
+    package func answer(at manifest: Manifest, with answer: JSONValue) async throws -> AnswerOutcome {
         guard let raw = try await hydrator.hydrate(manifest, present: ["pending_human"]).fields["pending_human"],
             let pending = try? JSONDecoder().decode(PendingHuman.self, from: raw)
         else { return .alreadyAnswered }
@@ -102,19 +102,19 @@ public struct HumanAnswers: Sendable {
 }
 
 /// Posts to WebSocket connections: one method (the API Gateway Management API in production).
-public protocol ConnectionPoster: Sendable {
+package protocol ConnectionPoster: Sendable {
     /// Throws ``APIGatewayManagement/ConnectionGone`` when the connection no longer exists (410).
     func post(to connectionID: String, data: Data) async throws
 }
 
 /// Tells whether a connection is gone (one method: GetConnection in production).
-public protocol ConnectionProbe: Sendable {
+package protocol ConnectionProbe: Sendable {
     /// True when API Gateway answers 410 Gone for the connection.
     func isGone(_ connectionID: String) async throws -> Bool
 }
 
 extension APIGatewayManagement: ConnectionPoster, ConnectionProbe {
-    public func isGone(_ connectionID: String) async throws -> Bool {
+    package func isGone(_ connectionID: String) async throws -> Bool {
         do {
             _ = try await get(connectionID)
             return false

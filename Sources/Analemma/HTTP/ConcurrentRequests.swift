@@ -3,12 +3,12 @@ import Synchronization
 /// Requests run concurrently, at most as many at once as the connection pool keeps per host: a burst (a large
 /// state's first checkpoint writes thousands of pages) then reuses its connections instead of opening one per
 /// request, each a TLS handshake on AWS.
-public enum ConcurrentRequests {
+package enum ConcurrentRequests {
     /// Requests in flight at once: the pool's idle connections per host.
-    public static let limit = SocketTransport.defaultMaxIdlePerHost
+    package static let limit = SocketTransport.defaultMaxIdlePerHost
 
     /// Runs `body` for every element, at most `limit` at a time; the first error cancels the rest and is thrown.
-    public static func forEach<Element: Sendable>(
+    package static func forEach<Element: Sendable>(
         _ elements: [Element], limit: Int = ConcurrentRequests.limit, _ body: @escaping @Sendable (Element) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -26,7 +26,7 @@ public enum ConcurrentRequests {
     }
 
     /// `body`'s results for every element, in the elements' order, at most `limit` running at a time.
-    public static func map<Element: Sendable, Result: Sendable>(
+    package static func map<Element: Sendable, Result: Sendable>(
         _ elements: [Element], limit: Int = ConcurrentRequests.limit, _ body: @escaping @Sendable (Element) async throws -> Result
     ) async throws -> [Result] {
         let results = Mutex<[Int: Result]>([:])

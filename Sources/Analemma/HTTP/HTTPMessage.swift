@@ -1,14 +1,14 @@
 import Glibc
 
 /// A parsed HTTP/1.1 response: status, headers (names lower-cased) and the de-framed body.
-public struct HTTPResponseMessage: Sendable, Equatable {
-    public var status: Int
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+package struct HTTPResponseMessage: Sendable, Equatable {
+    package var status: Int
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
     /// The server asked to close the connection (`Connection: close` or HTTP/1.0).
-    public var closesConnection: Bool
+    package var closesConnection: Bool
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], closesConnection: Bool = false) {
+    package init(status: Int, headers: [(name: String, value: String)], body: [UInt8], closesConnection: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -16,7 +16,7 @@ public struct HTTPResponseMessage: Sendable, Equatable {
     }
 
     /// The first value of a header, by case-insensitive name.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         value(lowercased: name.utf8.contains { $0 >= 65 && $0 <= 90 } ? name.lowercased() : name)
     }
 
@@ -25,16 +25,16 @@ public struct HTTPResponseMessage: Sendable, Equatable {
         headers.first { $0.name == name }?.value
     }
 
-    public static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         a.status == b.status && a.body == b.body && a.closesConnection == b.closesConnection
             && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
     }
 }
 
 /// A response the parser cannot make sense of.
-public struct HTTPParseError: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public var description: String { "malformed HTTP response: \(message)" }
+package struct HTTPParseError: Error, Equatable, CustomStringConvertible {
+    package let message: String
+    package var description: String { "malformed HTTP response: \(message)" }
 }
 
 /// Incremental HTTP/1.1 response parser over a byte buffer (Content-Length, chunked, or read-to-close).
@@ -42,7 +42,7 @@ public struct HTTPParseError: Error, Equatable, CustomStringConvertible {
 /// `parse` returns nil until a whole response is present, then the response and how many bytes it used.
 /// Works on bytes (no `Character` processing): this is the runtime loop's hot path.
 /// https://www.rfc-editor.org/rfc/rfc9112
-public enum HTTPResponseParser {
+package enum HTTPResponseParser {
     /// The parsed status line and header block.
     struct Head {
         var status: Int
@@ -54,7 +54,7 @@ public enum HTTPResponseParser {
     }
 
     /// - Parameter bodiless: the request was HEAD: no body follows whatever Content-Length says (RFC 9110 §9.3.2).
-    public static func parse(_ buf: [UInt8], from start: Int = 0, atEOF: Bool = false, bodiless: Bool = false) throws -> (
+    package static func parse(_ buf: [UInt8], from start: Int = 0, atEOF: Bool = false, bodiless: Bool = false) throws -> (
         HTTPResponseMessage, Int
     )? {
         guard let head = try parseHead(buf, from: start) else {
@@ -87,7 +87,7 @@ public enum HTTPResponseParser {
     }
 
     /// Body bytes still expected for a Content-Length framed response whose head is complete (nil otherwise).
-    public static func remainingBodyBytes(_ buf: [UInt8], from start: Int = 0) -> Int? {
+    package static func remainingBodyBytes(_ buf: [UInt8], from start: Int = 0) -> Int? {
         guard let head = try? parseHead(buf, from: start), let length = head.contentLength else { return nil }
         return max(0, length - (buf.count - head.bodyStart))
     }

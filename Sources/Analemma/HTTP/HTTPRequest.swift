@@ -8,17 +8,17 @@
 ///
 /// `path` is the request-line path as sent (already percent-encoded where the caller needed it);
 /// `query` holds raw (unencoded) name/value pairs, encoded once on the wire and in the canonical request.
-public struct HTTPRequest: Sendable, Equatable {
-    public var method: String
-    public var scheme: String
-    public var host: String
-    public var port: Int?
-    public var path: String
-    public var query: [(String, String)]
-    public var headers: [(String, String)]
-    public var body: Data
+package struct HTTPRequest: Sendable, Equatable {
+    package var method: String
+    package var scheme: String
+    package var host: String
+    package var port: Int?
+    package var path: String
+    package var query: [(String, String)]
+    package var headers: [(String, String)]
+    package var body: Data
 
-    public init(
+    package init(
         method: String, scheme: String = "https", host: String, port: Int? = nil, path: String = "/",
         query: [(String, String)] = [], headers: [(String, String)] = [], body: Data = Data()
     ) {
@@ -33,31 +33,31 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     /// The `Host` header value: the host, with the port when it is not the scheme's default.
-    public var hostHeader: String {
+    package var hostHeader: String {
         guard let port, !(scheme == "https" && port == 443), !(scheme == "http" && port == 80) else { return host }
         return "\(host):\(port)"
     }
 
     /// Path plus encoded query, as it appears on the request line.
-    public var target: String {
+    package var target: String {
         guard !query.isEmpty else { return path }
         return path + "?" + query.map { URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
     }
 
     /// The first value of a header (case-insensitive).
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         let lowered = name.lowercased()
         return headers.first { $0.0.lowercased() == lowered }?.1
     }
 
     /// Sets a header, replacing any with the same name (case-insensitive).
-    public mutating func setHeader(_ name: String, _ value: String) {
+    package mutating func setHeader(_ name: String, _ value: String) {
         let lowered = name.lowercased()
         headers.removeAll { $0.0.lowercased() == lowered }
         headers.append((name, value))
     }
 
-    public static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         a.method == b.method && a.scheme == b.scheme && a.host == b.host && a.port == b.port && a.path == b.path
             && a.query.elementsEqual(b.query, by: ==) && a.headers.elementsEqual(b.headers, by: ==) && a.body == b.body
     }
@@ -66,10 +66,10 @@ public struct HTTPRequest: Sendable, Equatable {
 /// AWS's percent-encoding: RFC 3986 unreserved characters stay, every other byte becomes `%XX` (upper case).
 ///
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
-public enum URIEncoding {
+package enum URIEncoding {
     private static let hex = Array("0123456789ABCDEF".utf8)
 
-    public static func encode(_ s: String, keepSlash: Bool = false) -> String {
+    package static func encode(_ s: String, keepSlash: Bool = false) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {

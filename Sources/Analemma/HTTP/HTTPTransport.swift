@@ -8,57 +8,57 @@ import Synchronization
 #endif
 
 /// An HTTP response from an AWS endpoint.
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var body: Data
+package struct HTTPResponse: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var body: Data
 
-    public init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
+    package init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         let lowered = name.lowercased()
         return headers.first { $0.0.lowercased() == lowered }?.1
     }
 }
 
 /// Sends one request, returns its response (one method, so clients are testable with a recording transport).
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse
 }
 
 /// The request failed in transit. `sent == false` means nothing reached the server (always safe to retry);
 /// `retryable == false` marks failures a retry cannot fix (an untrusted certificate, a missing CA bundle).
-public struct TransportError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public let sent: Bool
-    public let retryable: Bool
-    public init(_ message: String, sent: Bool, retryable: Bool = true) {
+package struct TransportError: Error, Sendable, CustomStringConvertible {
+    package let message: String
+    package let sent: Bool
+    package let retryable: Bool
+    package init(_ message: String, sent: Bool, retryable: Bool = true) {
         self.message = message
         self.sent = sent
         self.retryable = retryable
     }
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// HTTP and HTTPS (OpenSSL, statically linked) over pooled keep-alive ``SocketHTTPClient`` connections.
 ///
 /// Blocking socket I/O runs on Dispatch's global queue, never on Swift's cooperative pool. The TLS context
 /// (CA bundle) is loaded on first HTTPS use; a missing bundle is an error naming where it looked.
-public final class SocketTransport: HTTPTransport {
+package final class SocketTransport: HTTPTransport {
     private let idle = Mutex<[String: [UncheckedBox<SocketHTTPClient>]]>([:])
     private let tls = Mutex<TLSContext?>(nil)
     private let caFile: String?
     private let maxIdlePerHost: Int
 
     /// Idle connections kept per host by default; ``ConcurrentRequests`` keeps as many requests in flight.
-    public static let defaultMaxIdlePerHost = 16
+    package static let defaultMaxIdlePerHost = 16
 
     /// - Parameter caFile: PEM bundle for HTTPS; nil uses `SSL_CERT_FILE` or the system's (see ``TLSContext``).
-    public init(maxIdlePerHost: Int = SocketTransport.defaultMaxIdlePerHost, caFile: String? = nil) {
+    package init(maxIdlePerHost: Int = SocketTransport.defaultMaxIdlePerHost, caFile: String? = nil) {
         self.maxIdlePerHost = maxIdlePerHost
         self.caFile = caFile
     }
@@ -72,7 +72,7 @@ public final class SocketTransport: HTTPTransport {
         }
     }
 
-    public func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let secure = request.scheme == "https"
         guard secure || request.scheme == "http" else {
             throw TransportError("unsupported scheme \(request.scheme)", sent: false, retryable: false)

@@ -12,9 +12,9 @@ import Glibc
 /// Reads have no timeout (the `/next` long poll may wait for hours). Not thread-safe: one owner, one request at a
 /// time, which is exactly the Lambda runtime loop. A request on a connection the peer closed while idle is retried
 /// once on a fresh connection.
-public final class SocketHTTPClient {
-    public let host: String
-    public let port: UInt16
+package final class SocketHTTPClient {
+    package let host: String
+    package let port: UInt16
     var fd: Int32 = -1
     /// Bytes received and not yet used; kept (with its capacity) from one response to the next.
     var inbox: [UInt8] = []
@@ -22,13 +22,13 @@ public final class SocketHTTPClient {
     let hostHeader: String
 
     /// Per-read/write timeout; nil (the Runtime API default) waits forever, as the `/next` long poll must.
-    public let timeout: Duration?
+    package let timeout: Duration?
 
     /// TLS for `https` endpoints; nil speaks plain HTTP.
     private let tls: TLSContext?
     private var ssl: OpaquePointer?
 
-    public init(host: String, port: UInt16, timeout: Duration? = nil, tls: TLSContext? = nil) {
+    package init(host: String, port: UInt16, timeout: Duration? = nil, tls: TLSContext? = nil) {
         self.host = host
         self.port = port
         self.timeout = timeout
@@ -37,7 +37,7 @@ public final class SocketHTTPClient {
     }
 
     /// Parses `host:port` as found in `AWS_LAMBDA_RUNTIME_API`.
-    public convenience init(endpoint: String) throws {
+    package convenience init(endpoint: String) throws {
         guard let colon = endpoint.lastIndex(of: ":"), let port = UInt16(endpoint[endpoint.index(after: colon)...]) else {
             throw SocketError("endpoint \(endpoint.debugDescription) is not host:port")
         }
@@ -47,14 +47,14 @@ public final class SocketHTTPClient {
     deinit { close() }
 
     /// Sends one request and reads its whole response.
-    public func send(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws
+    package func send(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws
         -> HTTPResponseMessage
     {
         try body.withUnsafeBytes { try send(method: method, path: path, headers: headers, body: $0) }
     }
 
     /// Sends one request whose body is borrowed (no copy) and reads its whole response.
-    public func send(method: String, path: String, headers: [(String, String)] = [], body: UnsafeRawBufferPointer) throws
+    package func send(method: String, path: String, headers: [(String, String)] = [], body: UnsafeRawBufferPointer) throws
         -> HTTPResponseMessage
     {
         try request(method: method, path: path, headers: headers, body: body, intoData: false).0
@@ -63,7 +63,7 @@ public final class SocketHTTPClient {
     /// Sends a request without a body and receives the response's body in place, into the `Data` returned (one
     /// allocation, no copy between the socket and the caller) when it is Content-Length framed; the message's own
     /// `body` is then empty. The Runtime API's events (up to 6 MB) arrive this way.
-    public func receive(method: String, path: String, headers: [(String, String)] = []) throws -> (HTTPResponseMessage, Data) {
+    package func receive(method: String, path: String, headers: [(String, String)] = []) throws -> (HTTPResponseMessage, Data) {
         let (message, data) = try request(
             method: method, path: path, headers: headers, body: UnsafeRawBufferPointer(start: nil, count: 0), intoData: true)
         return (message, data ?? Data(message.body))
@@ -105,7 +105,7 @@ public final class SocketHTTPClient {
         }
     }
 
-    public func close() {
+    package func close() {
         if let ssl { SSL_free(ssl) }
         ssl = nil
         if fd >= 0 { _ = Glibc.close(fd) }
@@ -266,18 +266,18 @@ public final class SocketHTTPClient {
 }
 
 /// A socket-level failure talking to an HTTP peer.
-public struct SocketError: Error, CustomStringConvertible {
+package struct SocketError: Error, CustomStringConvertible {
     /// Where it failed: before anything was sent (`connect`, always safe to retry; `handshake`, TLS refused the
     /// peer, which a retry cannot fix) or after (`send`, `receive`).
-    public enum Phase: Sendable { case connect, handshake, send, receive }
-    public let message: String
+    package enum Phase: Sendable { case connect, handshake, send, receive }
+    package let message: String
     /// Nothing of a response arrived on a reused connection: the request may be retried on a new one.
-    public let beforeResponse: Bool
-    public let phase: Phase
-    public init(_ message: String, beforeResponse: Bool = false, phase: Phase = .connect) {
+    package let beforeResponse: Bool
+    package let phase: Phase
+    package init(_ message: String, beforeResponse: Bool = false, phase: Phase = .connect) {
         self.message = message
         self.beforeResponse = beforeResponse
         self.phase = phase
     }
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -5,7 +5,7 @@ import Glibc
 /// TLS 1.2+, SNI, certificate and host-name verification against a CA bundle.
 ///
 /// The bundle is `SSL_CERT_FILE` if set, else the first that exists of Amazon Linux's and Debian's paths.
-public final class TLSContext: @unchecked Sendable {
+package final class TLSContext: @unchecked Sendable {
     static let bundlePaths = [
         "/etc/pki/tls/certs/ca-bundle.crt",  // Amazon Linux 2 / 2023 (Lambda provided.al2, provided.al2023)
         "/etc/ssl/certs/ca-certificates.crt",  // Debian, Ubuntu
@@ -15,7 +15,7 @@ public final class TLSContext: @unchecked Sendable {
     let ctx: OpaquePointer
 
     /// - Parameter caFile: a PEM bundle; nil picks `SSL_CERT_FILE` or a known system path.
-    public init(caFile: String? = nil) throws {
+    package init(caFile: String? = nil) throws {
         // `SSL_write` writes with write(2), which raises SIGPIPE when the peer has closed (an idle pooled
         // connection the server dropped): ignored, so the write fails with EPIPE and the request is retried
         // instead of the process dying (the plain path sends with MSG_NOSIGNAL).

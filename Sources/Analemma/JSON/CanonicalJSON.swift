@@ -6,8 +6,8 @@
 
 /// The one JSON encoding the kernel writes: compact, keys sorted, slashes unescaped — stable bytes for hashing,
 /// signing and comparing.
-public enum CanonicalJSON {
-    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+package enum CanonicalJSON {
+    package static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)

@@ -8,15 +8,15 @@
 ///
 /// State fields stay raw JSON bytes end to end (hashed and stored as received); decoding them into a JSON
 /// enum runs at ~4 MB/s here, so the kernel only scans. RFC 8259 syntax; depth limited to 512.
-public enum JSONScanner {
-    public struct Failure: Error, Equatable, CustomStringConvertible {
-        public let offset: Int
-        public let reason: String
-        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+package enum JSONScanner {
+    package struct Failure: Error, Equatable, CustomStringConvertible {
+        package let offset: Int
+        package let reason: String
+        package var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     /// Throws unless `bytes` is exactly one JSON value (surrounding white space allowed).
-    public static func validate(_ bytes: Data) throws {
+    package static func validate(_ bytes: Data) throws {
         try bytes.withUnsafeBytes { raw in
             var s = Scanner(p: raw.bindMemory(to: UInt8.self))
             s.skipSpace()
@@ -28,7 +28,7 @@ public enum JSONScanner {
 
     /// The members of a top-level JSON object: each key (unescaped) and the byte range of its raw value.
     /// Duplicate keys are an error (which one wins is undefined across parsers).
-    public static func members(of bytes: Data) throws -> [(key: String, range: Range<Int>)] {
+    package static func members(of bytes: Data) throws -> [(key: String, range: Range<Int>)] {
         try bytes.withUnsafeBytes { raw in
             var s = Scanner(p: raw.bindMemory(to: UInt8.self))
             var out: [(key: String, range: Range<Int>)] = []
@@ -48,17 +48,17 @@ public enum JSONScanner {
     }
 
     /// A top-level object's members as raw bytes by key; throws when `bytes` is not one valid JSON object.
-    public static func fields(of bytes: Data) throws -> [String: Data] {
+    package static func fields(of bytes: Data) throws -> [String: Data] {
         var out: [String: Data] = [:]
         for m in try members(of: bytes) { out[m.key] = bytes.subdata(in: m.range) }
         return out
     }
 
     /// ``fields(of:)``, or nil when `bytes` is not a JSON object.
-    public static func object(_ bytes: Data) -> [String: Data]? { try? fields(of: bytes) }
+    package static func object(_ bytes: Data) -> [String: Data]? { try? fields(of: bytes) }
 
     /// The byte ranges of a top-level JSON array's elements.
-    public static func elements(of bytes: Data) throws -> [Range<Int>] {
+    package static func elements(of bytes: Data) throws -> [Range<Int>] {
         try bytes.withUnsafeBytes { raw in
             var s = Scanner(p: raw.bindMemory(to: UInt8.self))
             var out: [Range<Int>] = []

@@ -1,8 +1,8 @@
 /// JSON text from outside must be valid Unicode: no invalid UTF-8 and no lone UTF-16 surrogate escape (`\ud800`),
 /// which JSON's grammar allows but no string can hold. Checked where outside input enters (the execution input).
-public enum UnicodeCheck {
+package enum UnicodeCheck {
     /// Where `json` is not valid Unicode: a description naming the escape and its byte offset; nil when it is.
-    public static func problem(in json: [UInt8]) -> String? {
+    package static func problem(in json: [UInt8]) -> String? {
         if String(validating: json, as: UTF8.self) == nil { return "invalid UTF-8" }
         var i = 0
         var inString = false

@@ -7,18 +7,18 @@
 /// One invocation as delivered by `GET /2018-06-01/runtime/invocation/next`.
 ///
 /// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html#runtimes-api-next
-public struct Invocation: Sendable, Equatable {
-    public var requestID: String
+package struct Invocation: Sendable, Equatable {
+    package var requestID: String
     /// `Lambda-Runtime-Deadline-Ms`: milliseconds since the Unix epoch.
-    public var deadlineMillis: Int64
-    public var invokedFunctionARN: String
-    public var traceID: String?
-    public var clientContext: String?
-    public var cognitoIdentity: String?
-    public var tenantID: String?
-    public var payload: Data
+    package var deadlineMillis: Int64
+    package var invokedFunctionARN: String
+    package var traceID: String?
+    package var clientContext: String?
+    package var cognitoIdentity: String?
+    package var tenantID: String?
+    package var payload: Data
 
-    public init(
+    package init(
         requestID: String, deadlineMillis: Int64, invokedFunctionARN: String = "", traceID: String? = nil,
         clientContext: String? = nil, cognitoIdentity: String? = nil, tenantID: String? = nil, payload: Data
     ) {
@@ -36,19 +36,19 @@ public struct Invocation: Sendable, Equatable {
 /// The error document the Runtime API accepts: `{"errorMessage","errorType","stackTrace"}`.
 ///
 /// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html#runtimes-api-invokeerror
-public struct RuntimeErrorPayload: Sendable, Equatable, Codable {
-    public var errorMessage: String
-    public var errorType: String
-    public var stackTrace: [String]
+package struct RuntimeErrorPayload: Sendable, Equatable, Codable {
+    package var errorMessage: String
+    package var errorType: String
+    package var stackTrace: [String]
 
-    public init(errorType: String, errorMessage: String, stackTrace: [String] = []) {
+    package init(errorType: String, errorMessage: String, stackTrace: [String] = []) {
         self.errorType = errorType
         self.errorMessage = errorMessage
         self.stackTrace = stackTrace
     }
 
     /// Maps any thrown error to a payload: a ``CodedError`` keeps its code, anything else is `Analemma.Unhandled`.
-    public init(_ error: any Error) {
+    package init(_ error: any Error) {
         if let coded = error as? any CodedError {
             self.init(errorType: coded.errorType, errorMessage: coded.errorMessage)
         } else {
@@ -59,7 +59,7 @@ public struct RuntimeErrorPayload: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON for the wire (keys sorted, so the bytes are stable).
-    public func jsonBytes() -> Data {
+    package func jsonBytes() -> Data {
         return (try? CanonicalJSON.encode(self))
             ?? Data(#"{"errorMessage":"unencodable","errorType":"Analemma.Unhandled","stackTrace":[]}"#.utf8)
     }

@@ -10,7 +10,7 @@ public struct LambdaContext: Sendable {
     public let logger: Logger
     let clock: any WallClock
 
-    public init(invocation: Invocation, logger: Logger, clock: any WallClock = SystemWallClock()) {
+    package init(invocation: Invocation, logger: Logger, clock: any WallClock = SystemWallClock()) {
         requestID = invocation.requestID
         deadlineMillis = invocation.deadlineMillis
         invokedFunctionARN = invocation.invokedFunctionARN

@@ -14,7 +14,7 @@ public enum LambdaLimits {
 }
 
 /// The runtime loop: next → handle → response or error, forever (or `limit` times, for tests).
-public struct LambdaRuntime<Handler: LambdaHandler> {
+package struct LambdaRuntime<Handler: LambdaHandler> {
     let api: any RuntimeAPI
     let handler: Handler
     let logger: Logger
@@ -22,7 +22,7 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
     let maxResponseBytes: Int
     private let trace = TraceEnvironment()
 
-    public init(
+    package init(
         api: any RuntimeAPI, handler: Handler, logger: Logger = Logger(), clock: any WallClock = SystemWallClock(),
         maxResponseBytes: Int = LambdaLimits.maxResponseBytes
     ) {
@@ -34,7 +34,7 @@ public struct LambdaRuntime<Handler: LambdaHandler> {
     }
 
     /// Serves invocations until the Runtime API fails (thrown) or `limit` invocations are done.
-    public func run(limit: Int? = nil) async throws {
+    package func run(limit: Int? = nil) async throws {
         var served = 0
         while limit.map({ served < $0 }) ?? true {
             guard case .invocation(let invocation) = try await api.send(.next) else {

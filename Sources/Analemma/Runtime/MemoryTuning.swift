@@ -7,15 +7,15 @@ import CMalloc
 /// allocates a 1 MB event buffer per invocation then pays page faults on every megabyte every time. Fixing both
 /// thresholds above Lambda's largest event keeps those buffers on the heap, reused from one invocation to the next.
 /// https://man7.org/linux/man-pages/man3/mallopt.3.html
-public enum MemoryTuning {
+package enum MemoryTuning {
     /// Allocations below this come from the heap (glibc's ceiling for the threshold is 32 MiB on 64-bit).
-    public static let mmapThreshold: Int32 = 16 << 20
+    package static let mmapThreshold: Int32 = 16 << 20
     /// Free heap memory kept before it is returned to the kernel.
-    public static let trimThreshold: Int32 = 32 << 20
+    package static let trimThreshold: Int32 = 32 << 20
 
     /// Sets both thresholds once, at start; false when glibc refused one (the defaults then stay).
     @discardableResult
-    public static func applyForLargeEvents() -> Bool {
+    package static func applyForLargeEvents() -> Bool {
         mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1
     }
 }

@@ -8,16 +8,16 @@ import CNSS
 /// `provided.al2` / `provided.al2023` images list there is not documented, so every function pins the databases
 /// it can reach to `files` and `dns` (built into glibc ≥ 2.34) and never reads the host's choice.
 /// https://www.gnu.org/software/libc/manual/html_node/NSS-Configuration-File.html
-public enum NameService {
+package enum NameService {
     /// Each database a Lambda function may consult, and the built-in modules it is pinned to.
-    public static let pinned: [(database: String, modules: String)] = [
+    package static let pinned: [(database: String, modules: String)] = [
         ("hosts", "files dns"), ("networks", "files dns"), ("services", "files"), ("protocols", "files"),
         ("passwd", "files"), ("group", "files"), ("shadow", "files"),
     ]
 
     /// Applies ``pinned``; returns the databases glibc refused to configure (none on glibc).
     @discardableResult
-    public static func pinBuiltInModules() -> [String] {
+    package static func pinBuiltInModules() -> [String] {
         pinned.compactMap { entry in __nss_configure_lookup(entry.database, entry.modules) == 0 ? nil : entry.database }
     }
 }

@@ -8,15 +8,15 @@
 /// into the `Data` the handler gets, and a response is written from the handler's own buffer: no copy either way.
 ///
 /// https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
-public final class RuntimeAPIClient: RuntimeAPI {
+package final class RuntimeAPIClient: RuntimeAPI {
     private let http: SocketHTTPClient
     private static let base = "/2018-06-01/runtime"
 
-    public init(endpoint: String) throws {
+    package init(endpoint: String) throws {
         self.http = try SocketHTTPClient(endpoint: endpoint)
     }
 
-    public func send(_ request: RuntimeRequest) async throws -> RuntimeReply {
+    package func send(_ request: RuntimeRequest) async throws -> RuntimeReply {
         switch request {
         case .next:
             let (r, event) = try http.receive(method: "GET", path: Self.base + "/invocation/next")

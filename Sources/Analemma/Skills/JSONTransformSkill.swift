@@ -7,19 +7,19 @@
 /// `json_transform`: builds `config.value` (any JSON) into a field. Inside it, a string `"$.field.path"` is replaced
 /// by the value at that path of a declared read (absent: `null`), a string with `{{…}}` is rendered as a template,
 /// and `"$$…"` is a literal starting with `$`. Extraction, reshaping and constants in one skill.
-public struct JSONTransformSkill: Skill {
-    public var configKeys: Set<String>? { ["value"] }
-    public let name = "json_transform"
-    public init() {}
+package struct JSONTransformSkill: Skill {
+    package var configKeys: Set<String>? { ["value"] }
+    package let name = "json_transform"
+    package init() {}
 
-    public func validate(node: WorkflowDefinition.Node) throws {
+    package func validate(node: WorkflowDefinition.Node) throws {
         guard let value = node.config?["value"] else {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): json_transform needs config.value")
         }
         try Self.check(value, node: node)
     }
 
-    public func run(_ input: SkillInput) async throws -> [String: Data] {
+    package func run(_ input: SkillInput) async throws -> [String: Data] {
         guard let value = input.config["value"] else { throw input.configError("json_transform needs config.value") }
         return [try input.target(): try Self.build(value, from: input.fields).jsonData()]
     }
@@ -65,12 +65,12 @@ public struct JSONTransformSkill: Skill {
 
 /// `json_extract`: copies the value at `config.path` of field `config.from` into a field (absent: `config.default`,
 /// else `null`). Shorthand for a `json_transform` with `"value": "$.from.path"`.
-public struct JSONExtractSkill: Skill {
-    public var configKeys: Set<String>? { ["from", "path", "default"] }
-    public let name = "json_extract"
-    public init() {}
+package struct JSONExtractSkill: Skill {
+    package var configKeys: Set<String>? { ["from", "path", "default"] }
+    package let name = "json_extract"
+    package init() {}
 
-    public func validate(node: WorkflowDefinition.Node) throws {
+    package func validate(node: WorkflowDefinition.Node) throws {
         guard case .string(let from)? = node.config?["from"], (node.reads ?? []).contains(from) else {
             throw AnalemmaError(
                 .invalidWorkflow, "node \(node.id.debugDescription): json_extract needs config.from naming a field it reads")
@@ -85,7 +85,7 @@ public struct JSONExtractSkill: Skill {
         }
     }
 
-    public var tool: ToolDeclaration? {
+    package var tool: ToolDeclaration? {
         ToolDeclaration(
             name: name, description: "Reads a value from the workflow state: field `from`, then an optional path such as items[0].title.",
             parameters: .object([
@@ -97,7 +97,7 @@ public struct JSONExtractSkill: Skill {
             ]))
     }
 
-    public func run(_ input: SkillInput) async throws -> [String: Data] {
+    package func run(_ input: SkillInput) async throws -> [String: Data] {
         let from = try input.string("from")
         let path = input.config["path"] == nil ? "" : try input.string("path")
         let found = try input.value(from)?.value(at: path)

@@ -5,7 +5,7 @@
 #endif
 
 /// `{{field}}` / `{{field.path[0]}}` text templates over state fields (prompts, questions, rendered fields).
-public struct Template: Sendable, Equatable {
+package struct Template: Sendable, Equatable {
     /// A literal run or a placeholder (field + path inside it).
     enum Part: Sendable, Equatable {
         case text(String)
@@ -15,7 +15,7 @@ public struct Template: Sendable, Equatable {
     let parts: [Part]
 
     /// Parses `source`; an unclosed or empty `{{` is an `Analemma.InvalidWorkflow` error.
-    public init(_ source: String) throws {
+    package init(_ source: String) throws {
         var parts: [Part] = []
         var rest = Substring(source)
         while let open = rest.firstRange(of: "{{") {
@@ -39,14 +39,14 @@ public struct Template: Sendable, Equatable {
     }
 
     /// The state fields the template reads.
-    public var fields: [String] {
+    package var fields: [String] {
         var seen: [String] = []
         for case .field(let name, _) in parts where !seen.contains(name) { seen.append(name) }
         return seen
     }
 
     /// The rendered text; a missing field or path renders as the empty string.
-    public func render(_ values: [String: Data]) throws -> String {
+    package func render(_ values: [String: Data]) throws -> String {
         var out = ""
         for part in parts {
             switch part {
@@ -60,7 +60,7 @@ public struct Template: Sendable, Equatable {
     }
 
     /// Checks a node's template only uses fields the node declares it reads (so surgical hydration fetches them).
-    public static func check(_ source: String, key: String, node: WorkflowDefinition.Node) throws {
+    package static func check(_ source: String, key: String, node: WorkflowDefinition.Node) throws {
         let template: Template
         do { template = try Template(source) } catch let e as AnalemmaError {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): config.\(key): \(e.message)")

@@ -6,19 +6,19 @@
 
 /// `template`: renders `config.template` (`{{field.path}}` placeholders over declared reads) into a string field
 /// (`config.into`, default: the node's only write).
-public struct TemplateSkill: Skill {
-    public var configKeys: Set<String>? { ["template"] }
-    public let name = "template"
-    public init() {}
+package struct TemplateSkill: Skill {
+    package var configKeys: Set<String>? { ["template"] }
+    package let name = "template"
+    package init() {}
 
-    public func validate(node: WorkflowDefinition.Node) throws {
+    package func validate(node: WorkflowDefinition.Node) throws {
         guard case .string(let source)? = node.config?["template"] else {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): template skill needs config.template (a string)")
         }
         try Template.check(source, key: "template", node: node)
     }
 
-    public var tool: ToolDeclaration? {
+    package var tool: ToolDeclaration? {
         ToolDeclaration(
             name: name, description: "Renders a text template; {{field}} and {{field.path}} insert values of the workflow state.",
             parameters: .object([
@@ -27,7 +27,7 @@ public struct TemplateSkill: Skill {
             ]))
     }
 
-    public func run(_ input: SkillInput) async throws -> [String: Data] {
+    package func run(_ input: SkillInput) async throws -> [String: Data] {
         let text = try Template(input.string("template")).render(input.fields)
         return [try input.target(): JSONValue.string(text).jsonData()]
     }
@@ -36,12 +36,12 @@ public struct TemplateSkill: Skill {
 /// `fail`: a deterministic test skill. Fails with `config.message` when `config.when` holds (always without a
 /// `when`) — unless `config.unless_healed` is true and self-healing handed it a fix instruction; otherwise writes
 /// `config.value` (default `"ok"`) into its target, if it declares one.
-public struct FailSkill: Skill {
-    public var configKeys: Set<String>? { ["when", "unless_healed", "value", "message"] }
-    public let name = "fail"
-    public init() {}
+package struct FailSkill: Skill {
+    package var configKeys: Set<String>? { ["when", "unless_healed", "value", "message"] }
+    package let name = "fail"
+    package init() {}
 
-    public func validate(node: WorkflowDefinition.Node) throws {
+    package func validate(node: WorkflowDefinition.Node) throws {
         if let when = node.config?["when"] {
             guard case .object(let o) = when, case .string(let field)? = o["field"], (node.reads ?? []).contains(field) else {
                 throw AnalemmaError(
@@ -50,7 +50,7 @@ public struct FailSkill: Skill {
         }
     }
 
-    public func run(_ input: SkillInput) async throws -> [String: Data] {
+    package func run(_ input: SkillInput) async throws -> [String: Data] {
         var fails = true
         if case .object(let when)? = input.config["when"], case .string(let field)? = when["field"] {
             let condition = WorkflowDefinition.Condition(field: field, equals: when["equals"], exists: nil)

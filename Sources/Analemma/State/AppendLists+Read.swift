@@ -7,7 +7,7 @@
 /// Reading append-only lists: whole, the last items, or only the chain's block names (for GC reachability).
 extension AppendLists {
     /// The whole list as JSON (`[item,item,…]`), checked against the field's digest.
-    public func value(_ ref: FieldRef, owner: String, field: String) async throws -> Data {
+    package func value(_ ref: FieldRef, owner: String, field: String) async throws -> Data {
         let items = try await self.items(ref, owner: owner, field: field)
         var out = Data("[".utf8)
         for (i, item) in items.enumerated() {
@@ -19,7 +19,7 @@ extension AppendLists {
     }
 
     /// Every item, in order.
-    public func items(_ ref: FieldRef, owner: String, field: String) async throws -> [[UInt8]] {
+    package func items(_ ref: FieldRef, owner: String, field: String) async throws -> [[UInt8]] {
         let shape = try self.shape(ref, field)
         var found: [Int: ListChunk] = [:]
         var named: [Int: String] = [shape.chunks - 1: ref.block]
@@ -69,7 +69,7 @@ extension AppendLists {
     }
 
     /// The last `count` items (fewer when the list is shorter): the chunks that hold them, and the list's base.
-    public func last(_ count: Int, of ref: FieldRef, owner: String, field: String) async throws -> [[UInt8]] {
+    package func last(_ count: Int, of ref: FieldRef, owner: String, field: String) async throws -> [[UInt8]] {
         let shape = try self.shape(ref, field)
         let want = max(0, min(count, shape.items))
         var walked: [ListChunk] = []
@@ -102,7 +102,7 @@ extension AppendLists {
 
     /// The hashes of every chunk `ref`'s chain reaches, but not those in `seen` (nor what lies behind them). With
     /// `tolerant`, a chunk that does not exist is skipped (a commit that crashed before uploading it).
-    public func chain(_ ref: FieldRef, owner: String, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> [String] {
+    package func chain(_ ref: FieldRef, owner: String, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> [String] {
         guard ref.encoding == ListShape.encoding, ref.list != nil, !seen.contains(ref.block) else { return [] }
         var out: [String] = []
         var visited = seen

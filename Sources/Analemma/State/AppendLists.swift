@@ -11,20 +11,20 @@
 /// field's `sha256`) appends one chunk; any other value (trimmed, rewritten, reordered) starts a new chain: nothing
 /// is ever lost, the rewrite just costs what a plain field would. Chunks are content-addressed blocks: references,
 /// GC, the sweeper and forks see them through ``chain(_:owner:skipping:tolerant:)``.
-public struct AppendLists: Sendable {
-    public let store: any BlockStore
+package struct AppendLists: Sendable {
+    package let store: any BlockStore
     let chunks: ImmutableCache<ListChunk>
     /// Decoded list beginnings (the dictionaries), by the hash of the chunk that completes the base.
     let bases: ImmutableCache<[UInt8]>
 
-    public init(store: any BlockStore, cacheCapacity: Int = 4096) {
+    package init(store: any BlockStore, cacheCapacity: Int = 4096) {
         self.store = store
         chunks = ImmutableCache(capacity: cacheCapacity)
         bases = ImmutableCache(capacity: 64)
     }
 
     /// What a checkpoint stores for a list field's new value.
-    public enum Write: Sendable, Equatable {
+    package enum Write: Sendable, Equatable {
         /// The value is the stored list: nothing to write.
         case unchanged
         /// One new chunk and the field's new reference.
@@ -34,7 +34,7 @@ public struct AppendLists: Sendable {
     }
 
     /// The write for `value` over `known` (the field's current reference, if any).
-    public func write(_ value: Data, known: FieldRef?, owner: String) async throws -> Write {
+    package func write(_ value: Data, known: FieldRef?, owner: String) async throws -> Write {
         guard let ranges = try? JSONScanner.elements(of: value), !ranges.isEmpty else { return .plain }
         let bytes = [UInt8](value)
         var digest = ListDigest()

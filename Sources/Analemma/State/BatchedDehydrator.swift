@@ -5,11 +5,11 @@
 #endif
 
 /// A content-addressed block to upload.
-public struct Block: Sendable, Equatable {
-    public let hash: String
-    public let bytes: Data
+package struct Block: Sendable, Equatable {
+    package let hash: String
+    package let bytes: Data
 
-    public init(bytes: Data) {
+    package init(bytes: Data) {
         self.bytes = bytes
         self.hash = Digest.hex(Digest.sha256(bytes))
     }
@@ -20,19 +20,19 @@ public struct Block: Sendable, Equatable {
 /// Unchanged fields keep their location. Changed fields are encoded one by one (each a separate gzip member, so
 /// a ranged GET reads one field alone); small ones are grouped per temperature into one block, large ones get a
 /// block each. A checkpoint therefore costs one PUT per temperature that changed plus one per large field.
-public struct BatchedDehydrator: Sendable {
-    public var registry: TemperatureRegistry
+package struct BatchedDehydrator: Sendable {
+    package var registry: TemperatureRegistry
     /// Raw size from which a field gets its own block.
-    public var largeFieldBytes: Int
+    package var largeFieldBytes: Int
 
-    public init(registry: TemperatureRegistry = TemperatureRegistry(), largeFieldBytes: Int = 64 * 1024) {
+    package init(registry: TemperatureRegistry = TemperatureRegistry(), largeFieldBytes: Int = 64 * 1024) {
         self.registry = registry
         self.largeFieldBytes = largeFieldBytes
     }
 
     /// The next checkpoint: its manifest and the blocks to upload before it (none when nothing changed).
     /// `previous` must be flat (every field in its record); a paged one goes through the delta form.
-    public func checkpoint(_ state: StateBag, previous: Manifest?, executionID: String, ownerID: String, segmentIndex: Int) throws -> (
+    package func checkpoint(_ state: StateBag, previous: Manifest?, executionID: String, ownerID: String, segmentIndex: Int) throws -> (
         manifest: Manifest, blocks: [Block]
     ) {
         let trace = state.fields["trace_id"].flatMap { try? JSONDecoder().decode(String.self, from: $0) }
@@ -45,7 +45,7 @@ public struct BatchedDehydrator: Sendable {
     /// changed nor removed keep their location (in the overlay or the tree), so a step that hydrated only a few
     /// fields checkpoints without the rest. `known` holds `previous`'s references of the changed fields (resolved
     /// from its tree; default: its overlay). The result's overlay may exceed the limit: the writer compacts it.
-    public func checkpoint(
+    package func checkpoint(
         delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, known: [String: FieldRef]? = nil,
         executionID: String, ownerID: String, segmentIndex: Int
     ) throws -> (manifest: Manifest, blocks: [Block]) {

@@ -7,31 +7,31 @@
 /// condemned_at` on the condition that GC has not claimed the block: so GC can claim only a block nobody
 /// referenced since it was condemned, and a writer can never reference an object GC is deleting. A block GC
 /// deleted can be revived by uploading it again (``revive``).
-public struct BlockReferences: Sendable {
-    public let db: DynamoDB
-    public let table: String
+package struct BlockReferences: Sendable {
+    package let db: DynamoDB
+    package let table: String
 
-    public init(db: DynamoDB, table: String) {
+    package init(db: DynamoDB, table: String) {
         self.db = db
         self.table = table
     }
 
     /// The block is being (or was) deleted by GC: upload it again and ``revive`` it before referencing it.
-    public struct BlockCollected: Error, Sendable, Equatable, CustomStringConvertible {
-        public let hash: String
-        public let deleted: Bool
-        public init(hash: String, deleted: Bool) {
+    package struct BlockCollected: Error, Sendable, Equatable, CustomStringConvertible {
+        package let hash: String
+        package let deleted: Bool
+        package init(hash: String, deleted: Bool) {
             self.hash = hash
             self.deleted = deleted
         }
-        public var description: String { "block \(hash.prefix(12)) is \(deleted ? "deleted" : "being deleted") by GC" }
+        package var description: String { "block \(hash.prefix(12)) is \(deleted ? "deleted" : "being deleted") by GC" }
     }
 
     static func pk(_ owner: String, _ hash: String) -> AttributeValue { .s("BLK#\(owner)#\(hash)") }
 
     /// Takes references of `execution` on `hashes`, each exactly once, 50 blocks (100 actions) per transaction.
     /// Already-held references are skipped; a block GC has claimed throws ``BlockCollected``.
-    public func take(owner: String, execution: String, hashes: [String]) async throws {
+    package func take(owner: String, execution: String, hashes: [String]) async throws {
         var pending = Array(Set(hashes)).sorted()
         while !pending.isEmpty {
             var batch = Array(pending.prefix(DynamoDB.maxTransactionActions / 2))
@@ -70,19 +70,19 @@ public struct BlockReferences: Sendable {
     }
 
     /// The reference count of a block (0 when unknown).
-    public func count(owner: String, hash: String) async throws -> Int {
+    package func count(owner: String, hash: String) async throws -> Int {
         try await db.getItem(table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")])?["refs"]?.int ?? 0
     }
 
     /// Whether `execution` holds a reference on the block.
-    public func holds(owner: String, execution: String, hash: String) async throws -> Bool {
+    package func holds(owner: String, execution: String, hash: String) async throws -> Bool {
         try await db.getItem(table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("REF#\(execution)")]) != nil
     }
 
     /// Releases `execution`'s reference (retention, or an aborted fork); when the count reaches zero the block is
     /// condemned in the same transaction. Releasing twice is a no-op. Returns whether the block is now condemned.
     @discardableResult
-    public func release(owner: String, execution: String, hash: String, now: Int64) async throws -> Bool {
+    package func release(owner: String, execution: String, hash: String, now: Int64) async throws -> Bool {
         do {
             try await db.transactWrite([
                 .delete(
@@ -100,15 +100,15 @@ public struct BlockReferences: Sendable {
     }
 
     /// The block's GC marks (`META`), nil when the block was never referenced nor condemned.
-    public struct Marks: Sendable, Equatable {
-        public var refs: Int
-        public var condemnedAt: Int64?
-        public var claimedAt: Int64?
-        public var deletedAt: Int64?
+    package struct Marks: Sendable, Equatable {
+        package var refs: Int
+        package var condemnedAt: Int64?
+        package var claimedAt: Int64?
+        package var deletedAt: Int64?
     }
 
     /// Reads the block's `META` item (consistent read).
-    public func marks(owner: String, hash: String) async throws -> Marks? {
+    package func marks(owner: String, hash: String) async throws -> Marks? {
         guard let item = try await db.getItem(table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")]) else { return nil }
         return Marks(
             refs: item["refs"]?.int ?? 0, condemnedAt: item["condemned_at"]?.int.map(Int64.init),
@@ -117,7 +117,7 @@ public struct BlockReferences: Sendable {
 
     /// GC step 1: marks an unreferenced block condemned (also a block no one ever referenced, e.g. the upload of
     /// a crashed commit). False when it is referenced.
-    public func condemn(owner: String, hash: String, now: Int64) async throws -> Bool {
+    package func condemn(owner: String, hash: String, now: Int64) async throws -> Bool {
         do {
             _ = try await db.updateItem(
                 table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")], update: "SET condemned_at = :now",
@@ -132,7 +132,7 @@ public struct BlockReferences: Sendable {
 
     /// GC step 2, after the grace delay: claims the block for deletion if it is still condemned at `condemnedAt`
     /// and unreferenced. From then on references fail; the caller deletes the object, then calls ``markDeleted``.
-    public func claim(owner: String, hash: String, condemnedAt: Int64, now: Int64) async throws -> Bool {
+    package func claim(owner: String, hash: String, condemnedAt: Int64, now: Int64) async throws -> Bool {
         do {
             _ = try await db.updateItem(
                 table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")], update: "SET claimed_at = :now",
@@ -146,14 +146,14 @@ public struct BlockReferences: Sendable {
     }
 
     /// GC step 3: records that the object is gone (a writer may now ``revive`` it).
-    public func markDeleted(owner: String, hash: String, now: Int64) async throws {
+    package func markDeleted(owner: String, hash: String, now: Int64) async throws {
         _ = try await db.updateItem(
             table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")], update: "SET deleted_at = :now",
             .init(condition: "attribute_exists(claimed_at)", values: [":now": .int(now)]))
     }
 
     /// After GC deleted a block and the writer uploaded it again: clears the GC marks so it can be referenced.
-    public func revive(owner: String, hash: String) async throws {
+    package func revive(owner: String, hash: String) async throws {
         _ = try await db.updateItem(
             table: table, key: ["pk": Self.pk(owner, hash), "sk": .s("META")], update: "REMOVE claimed_at, deleted_at, condemned_at",
             .init(condition: "attribute_exists(deleted_at)"))

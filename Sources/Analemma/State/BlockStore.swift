@@ -5,7 +5,7 @@
 #endif
 
 /// Content-addressed block storage, scoped per owner (no cross-tenant deduplication).
-public protocol BlockStore: Sendable {
+package protocol BlockStore: Sendable {
     /// Stores a block create-only; storing a block that already exists succeeds (same name, same bytes).
     func put(owner: String, hash: String, bytes: Data) async throws
     /// Reads a block, or a byte range of it.
@@ -13,11 +13,11 @@ public protocol BlockStore: Sendable {
 }
 
 /// Blocks in S3 under `owners/<owner>/blocks/<hash>`, written with `If-None-Match: *`.
-public struct S3BlockStore: BlockStore {
-    public let s3: S3
-    public let bucket: String
+package struct S3BlockStore: BlockStore {
+    package let s3: S3
+    package let bucket: String
 
-    public init(s3: S3, bucket: String) {
+    package init(s3: S3, bucket: String) {
         self.s3 = s3
         self.bucket = bucket
     }
@@ -26,7 +26,7 @@ public struct S3BlockStore: BlockStore {
         try StatePointer(bucket: bucket, ownerID: owner, path: "blocks/\(hash)").key
     }
 
-    public func put(owner: String, hash: String, bytes: Data) async throws {
+    package func put(owner: String, hash: String, bytes: Data) async throws {
         do {
             try await s3.putObject(bucket: bucket, key: try key(owner, hash), body: bytes, precondition: .createOnly)
         } catch let e as AWSError where e.status == 412 {
@@ -34,22 +34,22 @@ public struct S3BlockStore: BlockStore {
         }
     }
 
-    public func get(owner: String, hash: String, range: Range<Int>?) async throws -> Data {
+    package func get(owner: String, hash: String, range: Range<Int>?) async throws -> Data {
         try await s3.getObject(bucket: bucket, key: try key(owner, hash), range: range.map { $0.lowerBound...($0.upperBound - 1) }).body
     }
 }
 
 /// Blocks in memory, counting what a real store would be asked for (unit tests, benchmarks).
-public actor InMemoryBlockStore: BlockStore {
-    public private(set) var blocks: [String: Data] = [:]
-    public private(set) var puts = 0
-    public private(set) var bytesWritten = 0
-    public private(set) var gets = 0
-    public private(set) var bytesRead = 0
+package actor InMemoryBlockStore: BlockStore {
+    package private(set) var blocks: [String: Data] = [:]
+    package private(set) var puts = 0
+    package private(set) var bytesWritten = 0
+    package private(set) var gets = 0
+    package private(set) var bytesRead = 0
 
-    public init() {}
+    package init() {}
 
-    public func put(owner: String, hash: String, bytes: Data) async throws {
+    package func put(owner: String, hash: String, bytes: Data) async throws {
         puts += 1
         let key = "owners/\(owner)/blocks/\(hash)"
         guard blocks[key] == nil else { return }
@@ -57,7 +57,7 @@ public actor InMemoryBlockStore: BlockStore {
         blocks[key] = bytes
     }
 
-    public func get(owner: String, hash: String, range: Range<Int>?) async throws -> Data {
+    package func get(owner: String, hash: String, range: Range<Int>?) async throws -> Data {
         guard let block = blocks["owners/\(owner)/blocks/\(hash)"] else {
             throw AWSError(
                 service: "s3", code: "NoSuchKey", message: "no block \(hash)", status: 404, requestID: nil, rawBody: nil,
@@ -70,12 +70,12 @@ public actor InMemoryBlockStore: BlockStore {
     }
 
     /// Overwrites a stored block with other bytes (what an attacker with write access to the bucket could do).
-    public func replace(owner: String, hash: String, bytes: Data) {
+    package func replace(owner: String, hash: String, bytes: Data) {
         blocks["owners/\(owner)/blocks/\(hash)"] = bytes
     }
 
     /// Resets the counters (between measured phases).
-    public func resetCounters() {
+    package func resetCounters() {
         (puts, bytesWritten, gets, bytesRead) = (0, 0, 0, 0)
     }
 }

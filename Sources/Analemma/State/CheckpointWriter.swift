@@ -12,19 +12,19 @@
 /// the head sees only committed manifests; concurrent writers to one execution cannot lose an update (the loser
 /// gets ``ManifestStore/HeadConflict``); an interrupted commit is recovered by ``recover`` (the next write or the
 /// GC worker), which aborts it and queues every block nothing references for GC.
-public struct CheckpointWriter: Sendable {
-    public let blocks: any BlockStore
-    public let manifests: ManifestStore
-    public let references: BlockReferences
-    public let gcQueue: any GCQueue
-    public let dehydrator: BatchedDehydrator
+package struct CheckpointWriter: Sendable {
+    package let blocks: any BlockStore
+    package let manifests: ManifestStore
+    package let references: BlockReferences
+    package let gcQueue: any GCQueue
+    package let dehydrator: BatchedDehydrator
     /// Reads and writes manifests' page trees (in the block store).
-    public let pages: ManifestPages
-    public let clock: any WallClock
+    package let pages: ManifestPages
+    package let clock: any WallClock
     /// How long a PREPARED manifest may be in flight before recovery treats its writer as dead.
-    public let graceMillis: Int64
+    package let graceMillis: Int64
 
-    public init(
+    package init(
         blocks: any BlockStore, manifests: ManifestStore, references: BlockReferences, gcQueue: any GCQueue,
         dehydrator: BatchedDehydrator = BatchedDehydrator(), clock: any WallClock = SystemWallClock(), graceMillis: Int64 = 60_000
     ) {
@@ -40,7 +40,7 @@ public struct CheckpointWriter: Sendable {
 
     /// Checkpoints `state` as the next manifest after `previous`, moving the head from `expected`: what changed
     /// against `previous` (read whole) and what it no longer has, as a delta.
-    public func commit(
+    package func commit(
         _ state: StateBag, previous: Manifest?, expected: ManifestStore.Head, executionID: String, ownerID: String, segmentIndex: Int
     ) async throws -> Manifest {
         guard let previous else {
@@ -58,7 +58,7 @@ public struct CheckpointWriter: Sendable {
     /// Checkpoints a delta over `previous` (see ``BatchedDehydrator/checkpoint(delta:removed:previous:known:executionID:ownerID:segmentIndex:)``):
     /// what a step that hydrated only some fields commits. Reads only the changed fields' pages.
     /// Fields in `appendOnly` store only the items they gained (``AppendLists``).
-    public func commit(
+    package func commit(
         delta changes: [String: Data], removed: Set<String> = [], previous: Manifest, expected: ManifestStore.Head, segmentIndex: Int,
         appendOnly: Set<String> = []
     ) async throws -> Manifest {
@@ -103,7 +103,7 @@ public struct CheckpointWriter: Sendable {
 
     /// The first checkpoint of `executionID`, continuing another execution's `previous` (continue-as-new): its
     /// fields with `changes`, every block and page it reaches referenced anew by the new execution, `previous` as its parent.
-    public func fork(delta changes: [String: Data], previous: Manifest, into executionID: String, segmentIndex: Int) async throws
+    package func fork(delta changes: [String: Data], previous: Manifest, into executionID: String, segmentIndex: Int) async throws
         -> Manifest
     {
         let (draft, newBlocks) = try dehydrator.checkpoint(
@@ -164,7 +164,7 @@ public struct CheckpointWriter: Sendable {
     /// with no reference are condemned and queued for GC (blocks shared with forks or other executions stay).
     /// Safe to run again after a crash. Returns the queued block hashes.
     @discardableResult
-    public func deleteHistory(executionID: String, ownerID: String) async throws -> [String] {
+    package func deleteHistory(executionID: String, ownerID: String) async throws -> [String] {
         let records = try await manifests.records(executionID: executionID)
         var held = Set<String>()
         for record in records { held.formUnion(try await taken(record)) }
@@ -185,7 +185,7 @@ public struct CheckpointWriter: Sendable {
     /// their blocks that nothing references any more. Idempotent: a crash at any point is finished by the next run
     /// (ABORTED records are processed again until forgotten). Returns the queued block hashes.
     @discardableResult
-    public func recover(executionID: String, ownerID: String) async throws -> [String] {
+    package func recover(executionID: String, ownerID: String) async throws -> [String] {
         let now = clock.nowMillis()
         var records = try await manifests.records(executionID: executionID)
         var raced = false

@@ -5,7 +5,7 @@
 #endif
 
 /// Deletes what one execution alone owns outside its manifests and blocks (one method: testable without the network).
-public protocol ExecutionArtifacts: Sendable {
+package protocol ExecutionArtifacts: Sendable {
     /// Deletes every object of the execution; returns how many were deleted. Idempotent.
     func purge(executionID: String, ownerID: String) async throws -> Int
 }
@@ -14,20 +14,20 @@ public protocol ExecutionArtifacts: Sendable {
 /// map chunks and chunk results, payload offloads) and the ResultWriter files of each of its Distributed Map runs
 /// (`map-runs/<map run id>/`, found through the execution's history). For an execution Step Functions no longer
 /// knows, its ResultWriter files are left to the bucket's `map-runs/` lifecycle rule (14 days in the template).
-public struct S3ExecutionArtifacts: ExecutionArtifacts {
-    public let s3: S3
-    public let bucket: String
-    public let stepFunctions: StepFunctions
+package struct S3ExecutionArtifacts: ExecutionArtifacts {
+    package let s3: S3
+    package let bucket: String
+    package let stepFunctions: StepFunctions
     /// Where ResultWriter writes (the state machine's `ResultWriter.Parameters.Prefix`).
-    public static let resultWriterPrefix = "map-runs"
+    package static let resultWriterPrefix = "map-runs"
 
-    public init(s3: S3, bucket: String, stepFunctions: StepFunctions) {
+    package init(s3: S3, bucket: String, stepFunctions: StepFunctions) {
         self.s3 = s3
         self.bucket = bucket
         self.stepFunctions = stepFunctions
     }
 
-    public func purge(executionID: String, ownerID: String) async throws -> Int {
+    package func purge(executionID: String, ownerID: String) async throws -> Int {
         var prefixes = [
             try StatePointer(bucket: bucket, ownerID: ownerID, path: "executions/\(StatePointer.executionKey(executionID))").key + "/"
         ]

@@ -5,7 +5,7 @@
 #endif
 
 /// Where an execution is in its life, as Step Functions reports it.
-public enum ExecutionLifecycle: Sendable, Equatable {
+package enum ExecutionLifecycle: Sendable, Equatable {
     /// `RUNNING` (or `PENDING_REDRIVE`): its state is in use.
     case running
     /// Closed with `status` at `stoppedAtMillis`; `redrivable` unless Step Functions says it is not.
@@ -15,7 +15,7 @@ public enum ExecutionLifecycle: Sendable, Equatable {
 }
 
 /// Reads an execution's lifecycle (one method, so the retention rule is testable without the network).
-public protocol ExecutionStatusSource: Sendable {
+package protocol ExecutionStatusSource: Sendable {
     func lifecycle(of executionArn: String) async throws -> ExecutionLifecycle
 }
 
@@ -27,7 +27,7 @@ extension StepFunctions: ExecutionStatusSource {
     /// Whether an error answered for `executionArn` means "not an execution of ours" (``unknownExecutionCodes``).
     /// `AccessDenied` for an execution of ``stateMachineARN`` is not: the role lacks a permission it needs, and
     /// retention must stop rather than judge the execution by its kernel record alone.
-    public func isForeign(_ error: AWSError, executionArn: String) -> Bool {
+    package func isForeign(_ error: AWSError, executionArn: String) -> Bool {
         guard Self.unknownExecutionCodes.contains(error.code) else { return false }
         guard error.code == "AccessDeniedException", let machine = stateMachineARN else { return true }
         var parts = machine.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -39,7 +39,7 @@ extension StepFunctions: ExecutionStatusSource {
 
     /// DescribeExecution; an id of no execution of ours (``isForeign(_:executionArn:)``) is `.unknown`.
     /// https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
-    public func lifecycle(of executionArn: String) async throws -> ExecutionLifecycle {
+    package func lifecycle(of executionArn: String) async throws -> ExecutionLifecycle {
         let e: Execution
         do { e = try await describeExecution(executionArn) } catch let error as AWSError
             where isForeign(error, executionArn: executionArn)
@@ -62,14 +62,14 @@ extension Retention {
     /// Step Functions lets a FAILED, TIMED_OUT or ABORTED execution be redriven for 14 days after it closed; a redrive
     /// resumes from the kernel's stored state, so that state is kept as long.
     /// https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html
-    public static let redriveWindowMillis: Int64 = 14 * 86_400_000
+    package static let redriveWindowMillis: Int64 = 14 * 86_400_000
     /// A Standard execution runs at most one year: an execution Step Functions has forgotten, last active longer ago
     /// than that, has ended whatever its kernel record says.
-    public static let maxExecutionMillis: Int64 = 366 * 86_400_000
+    package static let maxExecutionMillis: Int64 = 366 * 86_400_000
     static let redrivableStatuses: Set<String> = ["FAILED", "TIMED_OUT", "ABORTED"]
 
     /// Where an execution stands for retention.
-    public enum Standing: Sendable, Equatable {
+    package enum Standing: Sendable, Equatable {
         /// Running, waiting for a human or with a map in flight: never touched, never counted.
         case live
         /// Ended; `expirable` once it ended at least the minimum age ago (and, if it could still be redriven,
@@ -81,7 +81,7 @@ extension Retention {
     /// window while it could be redriven). Forgotten by Step Functions, the kernel's own record decides: done or
     /// failed is ended, expirable `minAge` after its last activity; anything else is live until it has been idle
     /// for a year (a Standard execution's longest life) and `minAge`.
-    public static func standing(
+    package static func standing(
         _ lifecycle: ExecutionLifecycle, kernel: Cursor.Status?, lastActiveMillis: Int64, now: Int64, minAgeMillis: Int64
     ) -> Standing {
         switch lifecycle {

@@ -5,31 +5,31 @@
 #endif
 
 /// Where blocks that may have lost their last reference go, for the GC worker to re-verify after a delay.
-public protocol GCQueue: Sendable {
+package protocol GCQueue: Sendable {
     func enqueue(owner: String, hash: String, reason: String) async throws
 }
 
 /// SQS with a delivery delay (the GC grace period, ≤ 900 s).
-public struct SQSGCQueue: GCQueue {
-    public let sqs: SQS
-    public let queueURL: String
-    public let delaySeconds: Int
+package struct SQSGCQueue: GCQueue {
+    package let sqs: SQS
+    package let queueURL: String
+    package let delaySeconds: Int
 
-    public init(sqs: SQS, queueURL: String, delaySeconds: Int = 300) {
+    package init(sqs: SQS, queueURL: String, delaySeconds: Int = 300) {
         self.sqs = sqs
         self.queueURL = queueURL
         self.delaySeconds = min(900, max(0, delaySeconds))
     }
 
-    public func enqueue(owner: String, hash: String, reason: String) async throws {
+    package func enqueue(owner: String, hash: String, reason: String) async throws {
         let body = #"{"owner_id":\#(JSONText.quoted(owner)),"block":\#(JSONText.quoted(hash)),"reason":\#(JSONText.quoted(reason))}"#
         _ = try await sqs.send(queueURL: queueURL, body: body, delaySeconds: delaySeconds)
     }
 }
 
 /// Records enqueued blocks (tests).
-public actor InMemoryGCQueue: GCQueue {
-    public private(set) var queued: [(owner: String, hash: String, reason: String)] = []
-    public init() {}
-    public func enqueue(owner: String, hash: String, reason: String) async throws { queued.append((owner, hash, reason)) }
+package actor InMemoryGCQueue: GCQueue {
+    package private(set) var queued: [(owner: String, hash: String, reason: String)] = []
+    package init() {}
+    package func enqueue(owner: String, hash: String, reason: String) async throws { queued.append((owner, hash, reason)) }
 }

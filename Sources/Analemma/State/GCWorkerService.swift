@@ -10,15 +10,15 @@
 /// to the DLQ after the queue's `maxReceiveCount`.
 /// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
 public struct GCWorkerService: LambdaHandler {
-    public let collector: GarbageCollector
-    public let queue: any GCQueue
-    public let events: any EventSink
+    package let collector: GarbageCollector
+    package let queue: any GCQueue
+    package let events: any EventSink
     /// Runs on `{"action": "sweep"}` (the schedule's event).
-    public let sweeper: Sweeper?
+    package let sweeper: Sweeper?
     /// Runs on `{"action": "retain"}` (the schedule's event).
-    public let retention: Retention?
+    package let retention: Retention?
 
-    public init(
+    package init(
         collector: GarbageCollector, queue: any GCQueue, events: any EventSink, sweeper: Sweeper? = nil, retention: Retention? = nil
     ) {
         self.collector = collector
@@ -28,11 +28,16 @@ public struct GCWorkerService: LambdaHandler {
         self.retention = retention
     }
 
+    /// Builds the function on the system's sockets (HTTP, TLS); the settings are those of the next initialiser.
+    public init(environment: FunctionEnvironment, logger: Logger) throws {
+        try self.init(environment: environment, logger: logger, transport: SocketTransport())
+    }
+
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL`, `GC_GRACE_SECONDS` (default 1200),
     /// `RETENTION_KEEP_LAST` and `RETENTION_MAX_AGE_DAYS` (unset: histories are kept), `RETENTION_MIN_AGE_SECONDS`
     /// (default one day: an execution that ended more recently is never expired), `WORKFLOW_STATE_MACHINE_ARN` (whose
     /// executions retention may describe: `AccessDenied` on one of them stops the pass).
-    public init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport = SocketTransport()) throws {
+    package init(environment: FunctionEnvironment, logger: Logger, transport: any HTTPTransport) throws {
         let client = try AWSClient(environment: environment, transport: transport)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let grace = try environment.integer("GC_GRACE_SECONDS", default: 1200)

@@ -9,8 +9,8 @@
 /// condemned long enough and still unreferenced → claimed (from then on references fail), deleted from S3, marked
 /// deleted. Every step is conditional and idempotent, so a replayed or duplicated message deletes nothing twice and
 /// a crash between steps is finished by the next delivery.
-public struct GarbageCollector: Sendable {
-    public enum Verdict: String, Sendable, Equatable {
+package struct GarbageCollector: Sendable {
+    package enum Verdict: String, Sendable, Equatable {
         /// Someone references the block (again): nothing to do.
         case kept
         /// Condemned now, or too recently: look again after `retryAfterSeconds`.
@@ -23,15 +23,16 @@ public struct GarbageCollector: Sendable {
         case absent
     }
 
-    public let references: BlockReferences
-    public let blocks: S3BlockStore
-    public let clock: any WallClock
+    package let references: BlockReferences
+    package let blocks: S3BlockStore
+    package let clock: any WallClock
     /// How long a block stays condemned before it may be deleted. Default 20 minutes: above the longest Lambda
     /// invocation (15 min) plus Step Functions' retries of a step that may still reference it.
-    public let graceMillis: Int64
+    package let graceMillis: Int64
 
-    public init(references: BlockReferences, blocks: S3BlockStore, clock: any WallClock = SystemWallClock(), graceMillis: Int64 = 1_200_000)
-    {
+    package init(
+        references: BlockReferences, blocks: S3BlockStore, clock: any WallClock = SystemWallClock(), graceMillis: Int64 = 1_200_000
+    ) {
         self.references = references
         self.blocks = blocks
         self.clock = clock
@@ -39,7 +40,7 @@ public struct GarbageCollector: Sendable {
     }
 
     /// One candidate; `retryAfterSeconds` is set for `deferred`.
-    public func collect(owner: String, hash: String) async throws -> (verdict: Verdict, retryAfterSeconds: Int?) {
+    package func collect(owner: String, hash: String) async throws -> (verdict: Verdict, retryAfterSeconds: Int?) {
         let now = clock.nowMillis()
         guard let marks = try await references.marks(owner: owner, hash: hash) else {
             // Never referenced: the upload of a crashed commit (condemn it, then wait out the grace period) — or a

@@ -2,16 +2,16 @@ import Synchronization
 
 /// A small in-process cache for content-addressed values (a manifest by id, a workflow by its hash pointer): what a
 /// key names can never change, so a warm Lambda container may keep it without invalidation. Oldest entries go first.
-public final class ImmutableCache<Value: Sendable>: Sendable {
+package final class ImmutableCache<Value: Sendable>: Sendable {
     private let state = Mutex<(values: [String: Value], order: [String])>(([:], []))
-    public let capacity: Int
+    package let capacity: Int
 
-    public init(capacity: Int = 64) { self.capacity = capacity }
+    package init(capacity: Int = 64) { self.capacity = capacity }
 
-    public subscript(_ key: String) -> Value? { state.withLock { $0.values[key] } }
+    package subscript(_ key: String) -> Value? { state.withLock { $0.values[key] } }
 
     /// Stores `value` under `key` (only ever call with the value the key names).
-    public func insert(_ key: String, _ value: Value) {
+    package func insert(_ key: String, _ value: Value) {
         state.withLock { s in
             if s.values.updateValue(value, forKey: key) == nil { s.order.append(key) }
             while s.order.count > capacity { s.values[s.order.removeFirst()] = nil }
@@ -19,7 +19,7 @@ public final class ImmutableCache<Value: Sendable>: Sendable {
     }
 
     /// The cached value, or `load()`'s result cached.
-    public func value(_ key: String, load: () async throws -> Value) async throws -> Value {
+    package func value(_ key: String, load: () async throws -> Value) async throws -> Value {
         if let hit = self[key] { return hit }
         let loaded = try await load()
         insert(key, loaded)

@@ -13,35 +13,35 @@
 /// so a chunk of a few items compresses about as well as the whole list and is read with the base alone.
 /// The skip list names chunks `skipStart..<index`: the base's chunks at the chunk that completes it, the 16 before
 /// at every 16th chunk, so a whole list is found in about chunks/16 rounds of parallel GETs.
-public struct ListChunk: Sendable, Equatable {
+package struct ListChunk: Sendable, Equatable {
     /// Most chunks in the base (the dictionary is fixed at the latest from this chunk on).
-    public static let baseChunks = 16
+    package static let baseChunks = 16
     /// Every this many chunks, a chunk lists the ones before it.
-    public static let milestone = 16
+    package static let milestone = 16
     /// Most items in one chunk, and most raw bytes in one chunk (a forged header cannot make a reader allocate more).
-    public static let maxItems = 1 << 20
-    public static let maxBytes = 64 << 20
+    package static let maxItems = 1 << 20
+    package static let maxBytes = 64 << 20
     static let magic: [UInt8] = Array("AL1".utf8)
 
-    public var index: Int
+    package var index: Int
     /// Items in the chunks before this one.
-    public var before: Int
+    package var before: Int
     /// Length of the dictionary: the first bytes of the list's item stream this chunk is compressed against.
-    public var dictionary: Int
+    package var dictionary: Int
     /// Each item's raw length.
-    public var lengths: [Int]
+    package var lengths: [Int]
     /// Hex SHA-256 of chunk `index - 1` (nil for chunk 0).
-    public var previous: String?
-    public var skipStart: Int
+    package var previous: String?
+    package var skipStart: Int
     /// Hex SHA-256 of chunks `skipStart..<index`.
-    public var skip: [String]
+    package var skip: [String]
     /// The items, deflated.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 
-    public var rawBytes: Int { lengths.reduce(0, +) }
+    package var rawBytes: Int { lengths.reduce(0, +) }
 
     /// The stored block.
-    public func block() -> Block {
+    package func block() -> Block {
         var out = Self.magic
         for n in [index, before, dictionary, lengths.count] + lengths + [skipStart, skip.count] { LEB128.append(n, to: &out) }
         if let previous { out += Self.binary(previous) }
@@ -51,7 +51,7 @@ public struct ListChunk: Sendable, Equatable {
     }
 
     /// Parses a stored chunk (strict: every count bounded, hashes 32 bytes, nothing missing).
-    public static func parse(_ data: Data) throws -> ListChunk {
+    package static func parse(_ data: Data) throws -> ListChunk {
         let bytes = [UInt8](data)
         guard bytes.starts(with: magic) else { throw AnalemmaError(.invalidState, "list chunk: not an AL1 chunk") }
         var at = magic.count

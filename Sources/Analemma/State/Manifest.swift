@@ -5,33 +5,33 @@
 #endif
 
 /// Mutation-frequency class of a field: decides which group block its changes go to.
-public enum Temperature: String, Codable, Sendable, CaseIterable {
+package enum Temperature: String, Codable, Sendable, CaseIterable {
     case hot = "HOT"
     case warm = "WARM"
     case cold = "COLD"
 }
 
 /// Where one field's bytes are: a byte range of a content-addressed block, plus what verifies it.
-public struct FieldRef: Codable, Sendable, Equatable {
+package struct FieldRef: Codable, Sendable, Equatable {
     /// Hex SHA-256 of the whole stored block (its name under `owners/<owner>/blocks/`).
-    public var block: String
+    package var block: String
     /// This field's stored bytes within the block (a gzip member, or the raw bytes).
-    public var offset: Int
-    public var length: Int
+    package var offset: Int
+    package var length: Int
     /// Raw (uncompressed) size.
-    public var size: Int
+    package var size: Int
     /// Hex SHA-256 of the raw bytes: verifies a ranged read without the rest of the block.
-    public var sha256: String
+    package var sha256: String
     /// `gzip` or `identity`.
-    public var encoding: String
-    public var temperature: Temperature
+    package var encoding: String
+    package var temperature: Temperature
     /// In how many checkpoints this field changed (drives its temperature).
-    public var mutations: Int
+    package var mutations: Int
     /// For an append-only list (`encoding` ``ListShape/encoding``): its chunks; `block` is the last one and `sha256`
     /// the ``ListDigest`` of its items.
-    public var list: ListShape?
+    package var list: ListShape?
 
-    public init(
+    package init(
         block: String, offset: Int, length: Int, size: Int, sha256: String, encoding: String, temperature: Temperature, mutations: Int,
         list: ListShape? = nil
     ) {
@@ -42,17 +42,17 @@ public struct FieldRef: Codable, Sendable, Equatable {
 }
 
 /// The shape of an append-only list field's chunk chain (see ``ListChunk``).
-public struct ListShape: Codable, Sendable, Equatable {
+package struct ListShape: Codable, Sendable, Equatable {
     /// The `encoding` of a list field's reference.
-    public static let encoding = "list"
-    public var items: Int
-    public var chunks: Int
+    package static let encoding = "list"
+    package var items: Int
+    package var chunks: Int
     /// Hex SHA-256 of the chunk that completes the base (it lists the base's chunks); nil while the base grows.
-    public var base: String?
+    package var base: String?
     /// The dictionary length every chunk from the base's on is compressed against.
-    public var dictionary: Int?
+    package var dictionary: Int?
 
-    public init(items: Int, chunks: Int, base: String? = nil, dictionary: Int? = nil) {
+    package init(items: Int, chunks: Int, base: String? = nil, dictionary: Int? = nil) {
         (self.items, self.chunks, self.base, self.dictionary) = (items, chunks, base, dictionary)
     }
 }
@@ -65,22 +65,22 @@ public struct ListShape: Codable, Sendable, Equatable {
 /// overlay; once the overlay holds more than ``ManifestPages/overlayLimit`` entries they are folded into the tree,
 /// which rewrites only the pages on their paths (``ManifestPages/compact(_:)``). The record stays small whatever
 /// the state's size. A manifest written before pages existed is all overlay (no root, no removed) and hashes as it did.
-public struct Manifest: Codable, Sendable {
-    public var manifestID: String
-    public var parentManifestID: String?
-    public var executionID: String
-    public var ownerID: String
-    public var segmentIndex: Int
+package struct Manifest: Codable, Sendable {
+    package var manifestID: String
+    package var parentManifestID: String?
+    package var executionID: String
+    package var ownerID: String
+    package var segmentIndex: Int
     /// The overlay: fields changed since `root` was written (all of them when there is no root).
-    public var fields: [String: FieldRef]
+    package var fields: [String: FieldRef]
     /// The execution's trace id (absent in manifests written before it was recorded; part of the hashed content).
-    public var traceID: String?
+    package var traceID: String?
     /// Hash of the root ``ManifestPage`` (a block of the owner), nil when every field is in the overlay.
-    public var root: String?
+    package var root: String?
     /// Fields of `root` this checkpoint no longer has (sorted; nil when none).
-    public var removed: [String]?
+    package var removed: [String]?
     /// What the commit that wrote this manifest uploaded (block hash → stored bytes); not stored, not hashed.
-    public var uploaded: [String: Int] = [:]
+    package var uploaded: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey {
         case manifestID = "manifest_id"
@@ -94,7 +94,7 @@ public struct Manifest: Codable, Sendable {
         case removed
     }
 
-    public init(
+    package init(
         parentManifestID: String?, executionID: String, ownerID: String, segmentIndex: Int, fields: [String: FieldRef],
         traceID: String? = nil, root: String? = nil, removed: Set<String> = []
     ) {
@@ -111,14 +111,14 @@ public struct Manifest: Codable, Sendable {
     }
 
     /// Sorted-key JSON; without the id when computing it.
-    public func canonicalBytes(includingID: Bool = true) -> Data {
+    package func canonicalBytes(includingID: Bool = true) -> Data {
         var copy = self
         if !includingID { copy.manifestID = "" }
         return (try? CanonicalJSON.encode(copy)) ?? Data()
     }
 
     /// True when the id matches the content (a stored manifest was not altered).
-    public var isIntact: Bool {
+    package var isIntact: Bool {
         manifestID
             == Manifest(
                 parentManifestID: parentManifestID, executionID: executionID, ownerID: ownerID, segmentIndex: segmentIndex, fields: fields,
@@ -127,21 +127,21 @@ public struct Manifest: Codable, Sendable {
     }
 
     /// Whether the field table is all in the record (no page tree to read).
-    public var isFlat: Bool { root == nil }
+    package var isFlat: Bool { root == nil }
 
     /// Names removed from `root` (empty when none).
-    public var removedNames: Set<String> { Set(removed ?? []) }
+    package var removedNames: Set<String> { Set(removed ?? []) }
 }
 
 extension Manifest: Equatable {
     /// Equal content (what was uploaded to write it is not content).
-    public static func == (a: Manifest, b: Manifest) -> Bool { a.canonicalBytes() == b.canonicalBytes() }
+    package static func == (a: Manifest, b: Manifest) -> Bool { a.canonicalBytes() == b.canonicalBytes() }
 }
 
 extension Manifest {
     /// The blocks this manifest's overlay uses that `previous`'s did not, with their stored sizes (a flat
     /// manifest's new blocks; what a commit actually uploaded, pages included, is ``uploaded``).
-    public func newBlocks(since previous: Manifest?) -> [String: Int] {
+    package func newBlocks(since previous: Manifest?) -> [String: Int] {
         if !uploaded.isEmpty { return uploaded }
         let old = Set(previous?.fields.values.map(\.block) ?? [])
         var sizes: [String: Int] = [:]

@@ -15,7 +15,7 @@ extension ManifestPages {
 
     /// `manifest` with its overlay folded into a new tree when it holds more than ``overlayLimit`` entries (else
     /// unchanged), and the pages to upload before it. Only pages on the changed fields' paths are new.
-    public func compact(_ manifest: Manifest, force: Bool = false) async throws -> (manifest: Manifest, pages: [Block]) {
+    package func compact(_ manifest: Manifest, force: Bool = false) async throws -> (manifest: Manifest, pages: [Block]) {
         let removed = manifest.removedNames
         guard force || manifest.fields.count + removed.count > Self.overlayLimit else { return (manifest, []) }
         var changes = manifest.fields.map { Change(name: $0.key, path: Self.path($0.key), ref: $0.value) }

@@ -6,13 +6,13 @@
 
 /// One node of a manifest's field tree: a leaf of field references, or an inner node naming up to 16 children by
 /// the next hex digit of SHA-256(field name). Stored gzip-compressed as an owner's block, named by its hash.
-public enum ManifestPage: Codable, Sendable, Equatable {
+package enum ManifestPage: Codable, Sendable, Equatable {
     case leaf([String: FieldRef])
     case inner([String: String])
 
     enum CodingKeys: String, CodingKey { case leaf, inner }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let leaf = try c.decodeIfPresent([String: FieldRef].self, forKey: .leaf) {
             self = .leaf(leaf)
@@ -21,7 +21,7 @@ public enum ManifestPage: Codable, Sendable, Equatable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .leaf(let refs): try c.encode(refs, forKey: .leaf)
@@ -30,7 +30,7 @@ public enum ManifestPage: Codable, Sendable, Equatable {
     }
 
     /// The stored block: canonical JSON, gzip level 9 (deterministic, so equal pages are one block).
-    public func block() throws -> Block { Block(bytes: Data(try Gzip.compress(Array(CanonicalJSON.encode(self)), level: 9))) }
+    package func block() throws -> Block { Block(bytes: Data(try Gzip.compress(Array(CanonicalJSON.encode(self)), level: 9))) }
 }
 
 /// Reads and writes manifests' page trees (a hash trie: a field's path is the hex of SHA-256 of its name).
@@ -39,20 +39,20 @@ public enum ManifestPage: Codable, Sendable, Equatable {
 /// children. Writing changes rewrites only the pages on the changed fields' paths; every other page is shared with
 /// the previous tree (and with forks). Pages are content-addressed blocks, so references, GC and the sweeper treat
 /// them like field blocks. Pages read are cached per container (a hash names one content forever).
-public struct ManifestPages: Sendable {
+package struct ManifestPages: Sendable {
     /// Most fields in a leaf before it splits.
-    public static let leafCapacity = 32
+    package static let leafCapacity = 32
     /// Most overlay entries (changed plus removed) a commit record carries before they are folded into the tree.
-    public static let overlayLimit = 32
+    package static let overlayLimit = 32
     /// Largest page accepted when decompressing (a leaf is a few KB).
     static let pageLimit = 4 * 1024 * 1024
 
-    public let store: any BlockStore
+    package let store: any BlockStore
     let cache: ImmutableCache<ManifestPage>
     /// The append-only list fields' chunk chains (in the same store).
-    public let lists: AppendLists
+    package let lists: AppendLists
 
-    public init(store: any BlockStore, cacheCapacity: Int = 4096) {
+    package init(store: any BlockStore, cacheCapacity: Int = 4096) {
         self.store = store
         self.cache = ImmutableCache(capacity: cacheCapacity)
         self.lists = AppendLists(store: store, cacheCapacity: cacheCapacity)
@@ -62,7 +62,7 @@ public struct ManifestPages: Sendable {
     static func path(_ name: String) -> [UInt8] { Array(Digest.hex(Digest.sha256(Data(name.utf8))).utf8) }
 
     /// One page, verified against its hash.
-    public func page(owner: String, hash: String) async throws -> ManifestPage {
+    package func page(owner: String, hash: String) async throws -> ManifestPage {
         try await cache.value(owner + "#" + hash) {
             let stored = try await store.get(owner: owner, hash: hash, range: nil)
             guard Digest.hex(Digest.sha256(stored)) == hash else {
@@ -77,7 +77,7 @@ public struct ManifestPages: Sendable {
     }
 
     /// The references of `names` at `manifest` (names it does not have are left out): overlay first, then the tree.
-    public func refs(_ manifest: Manifest, _ names: some Sequence<String>) async throws -> [String: FieldRef] {
+    package func refs(_ manifest: Manifest, _ names: some Sequence<String>) async throws -> [String: FieldRef] {
         var found: [String: FieldRef] = [:]
         var rest: [String] = []
         let removed = manifest.removedNames
@@ -107,7 +107,7 @@ public struct ManifestPages: Sendable {
     }
 
     /// Every field reference at `manifest` (the whole table: reads every page).
-    public func all(_ manifest: Manifest) async throws -> [String: FieldRef] {
+    package func all(_ manifest: Manifest) async throws -> [String: FieldRef] {
         var table: [String: FieldRef] = [:]
         if let root = manifest.root { table = try await tree(owner: manifest.ownerID, root: root).fields }
         for name in manifest.removedNames { table[name] = nil }
@@ -117,7 +117,7 @@ public struct ManifestPages: Sendable {
 
     /// The pages under `root` not in `skipping`, and the field references of their leaves. With `tolerant`, a page
     /// that does not exist is skipped (a commit that crashed before uploading it).
-    public func tree(owner: String, root: String, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> (
+    package func tree(owner: String, root: String, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> (
         pages: [String], fields: [String: FieldRef]
     ) {
         var pages: [String] = []
@@ -139,7 +139,7 @@ public struct ManifestPages: Sendable {
 
     /// Every block `manifest` reaches: its pages, every field's block and every chunk of its list fields (see
     /// ``tree(owner:root:skipping:tolerant:)`` and ``AppendLists/chain(_:owner:skipping:tolerant:)``).
-    public func reachable(_ manifest: Manifest, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> Set<String> {
+    package func reachable(_ manifest: Manifest, skipping seen: Set<String> = [], tolerant: Bool = false) async throws -> Set<String> {
         var blocks = Set(manifest.fields.values.map(\.block))
         var refs = Array(manifest.fields.values)
         if let root = manifest.root {

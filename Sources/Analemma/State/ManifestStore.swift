@@ -8,7 +8,7 @@
 ///
 /// A manifest item's commit state (`state` in DynamoDB): written PREPARED, then COMMITTED with the head move, or
 /// ABORTED by recovery (never both).
-public enum ManifestState: String, Sendable, Codable {
+package enum ManifestState: String, Sendable, Codable {
     case prepared = "PREPARED"
     case committed = "COMMITTED"
     case aborted = "ABORTED"
@@ -19,29 +19,29 @@ public enum ManifestState: String, Sendable, Codable {
 /// (after its blocks are durable), then one transaction marks it COMMITTED and moves the head on the condition
 /// that the head is still at the version the writer read: of two concurrent writers one wins, the other gets
 /// ``HeadConflict`` and nothing of its is visible. Readers follow the head, so they only ever see committed state.
-public struct ManifestStore: Sendable {
-    public let db: DynamoDB
-    public let table: String
+package struct ManifestStore: Sendable {
+    package let db: DynamoDB
+    package let table: String
 
-    public init(db: DynamoDB, table: String) {
+    package init(db: DynamoDB, table: String) {
         self.db = db
         self.table = table
     }
 
     /// Another writer moved the head first.
-    public struct HeadConflict: Error, Sendable, Equatable, CustomStringConvertible {
-        public let executionID: String
-        public let expectedVersion: Int
-        public var description: String { "head of execution \(executionID) moved past version \(expectedVersion) (concurrent writer)" }
+    package struct HeadConflict: Error, Sendable, Equatable, CustomStringConvertible {
+        package let executionID: String
+        package let expectedVersion: Int
+        package var description: String { "head of execution \(executionID) moved past version \(expectedVersion) (concurrent writer)" }
     }
 
     /// The head of an execution: the committed manifest id and its version (0 before the first commit).
-    public struct Head: Sendable, Equatable {
-        public var manifestID: String?
-        public var version: Int
+    package struct Head: Sendable, Equatable {
+        package var manifestID: String?
+        package var version: Int
         /// Before the first commit.
-        public static let empty = Head(manifestID: nil, version: 0)
-        public init(manifestID: String?, version: Int) {
+        package static let empty = Head(manifestID: nil, version: 0)
+        package init(manifestID: String?, version: Int) {
             self.manifestID = manifestID
             self.version = version
         }
@@ -49,7 +49,7 @@ public struct ManifestStore: Sendable {
 
     static func pk(_ execution: String) -> AttributeValue { .s("EXEC#\(execution)") }
 
-    public func head(executionID: String) async throws -> Head {
+    package func head(executionID: String) async throws -> Head {
         guard let item = try await db.getItem(table: table, key: ["pk": Self.pk(executionID), "sk": .s("HEAD")]) else {
             return Head(manifestID: nil, version: 0)
         }
@@ -58,7 +58,7 @@ public struct ManifestStore: Sendable {
 
     /// Phase 1: the manifest, PREPARED, with the references its commit takes (idempotent: writing the same
     /// manifest again is a no-op).
-    public func prepare(
+    package func prepare(
         _ manifest: Manifest, took: TakenReferences = TakenReferences([], reachable: true), now: Int64 = SystemWallClock().nowMillis()
     )
         async throws
@@ -95,7 +95,7 @@ public struct ManifestStore: Sendable {
 
     /// Phase 2: marks the manifest COMMITTED and moves the head from `expected` in one transaction.
     /// Retrying after an ambiguous failure is safe: a commit that already happened is recognised, not repeated.
-    public func commit(_ manifest: Manifest, expected: Head) async throws {
+    package func commit(_ manifest: Manifest, expected: Head) async throws {
         let pk = Self.pk(manifest.executionID)
         let headUpdate: DynamoDB.TransactWrite =
             expected.version == 0
@@ -127,7 +127,7 @@ public struct ManifestStore: Sendable {
     }
 
     /// Manifests of an execution still PREPARED (never committed) since before `olderThan` (epoch ms).
-    public func prepared(executionID: String, olderThan: Int64) async throws -> [Manifest] {
+    package func prepared(executionID: String, olderThan: Int64) async throws -> [Manifest] {
         let items = try await db.query(
             table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", filter: "#s = :prepared AND prepared_at <= :t",
             .init(
@@ -141,13 +141,13 @@ public struct ManifestStore: Sendable {
     /// The block references a commit takes: the listed hashes (what it uploaded or newly uses), and with
     /// `reachable` everything its manifest reaches (a fork's first manifest, and every manifest written before the
     /// list was recorded).
-    public struct TakenReferences: Sendable, Equatable {
-        public var hashes: [String]
-        public var reachable: Bool
+    package struct TakenReferences: Sendable, Equatable {
+        package var hashes: [String]
+        package var reachable: Bool
         /// Most hashes a record lists (65 bytes each: well inside DynamoDB's 400 KB item).
-        public static let listLimit = 1_000
+        package static let listLimit = 1_000
 
-        public init(_ hashes: some Sequence<String>, reachable: Bool = false) {
+        package init(_ hashes: some Sequence<String>, reachable: Bool = false) {
             self.hashes = Set(hashes).sorted()
             self.reachable = reachable
         }
@@ -163,16 +163,16 @@ public struct ManifestStore: Sendable {
 
     /// One stored manifest with its commit state (`PREPARED`, `COMMITTED`, `ABORTED`), when it was prepared and
     /// which references its commit took.
-    public struct Record: Sendable {
-        public var manifest: Manifest
+    package struct Record: Sendable {
+        package var manifest: Manifest
         /// Nil for a stored state this version does not know (treated as neither live nor abortable).
-        public var state: ManifestState?
-        public var preparedAt: Int64
-        public var took: TakenReferences
+        package var state: ManifestState?
+        package var preparedAt: Int64
+        package var took: TakenReferences
     }
 
     /// Every manifest record of an execution (recovery decides from their states and ages).
-    public func records(executionID: String) async throws -> [Record] {
+    package func records(executionID: String) async throws -> [Record] {
         let items = try await db.query(
             table: table, keyCondition: "pk = :pk AND begins_with(sk, :m)", .init(values: [":pk": Self.pk(executionID), ":m": .s("M#")]))
         return try items.compactMap { item in
@@ -184,7 +184,7 @@ public struct ManifestStore: Sendable {
     }
 
     /// Deletes an ABORTED manifest record once recovery released what it held (idempotent).
-    public func forgetAborted(_ manifest: Manifest) async throws {
+    package func forgetAborted(_ manifest: Manifest) async throws {
         do {
             try await db.deleteItem(
                 table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")],
@@ -193,7 +193,7 @@ public struct ManifestStore: Sendable {
     }
 
     /// Deletes an execution's head and manifests (after its block references were released). Idempotent.
-    public func deleteExecution(_ executionID: String, manifests: [Manifest]) async throws {
+    package func deleteExecution(_ executionID: String, manifests: [Manifest]) async throws {
         try await db.batchWrite(
             table: table,
             [.delete(key: ["pk": Self.pk(executionID), "sk": .s("HEAD")])]
@@ -210,7 +210,7 @@ public struct ManifestStore: Sendable {
     }
 
     /// Marks a never-committed manifest ABORTED (false if it was committed or aborted meanwhile).
-    public func abort(_ manifest: Manifest) async throws -> Bool {
+    package func abort(_ manifest: Manifest) async throws -> Bool {
         do {
             _ = try await db.updateItem(
                 table: table, key: ["pk": Self.pk(manifest.executionID), "sk": .s("M#\(manifest.manifestID)")], update: "SET #s = :aborted",
@@ -224,7 +224,7 @@ public struct ManifestStore: Sendable {
     }
 
     /// A stored manifest, verified against its id; nil when absent.
-    public func manifest(executionID: String, manifestID: String) async throws -> Manifest? {
+    package func manifest(executionID: String, manifestID: String) async throws -> Manifest? {
         guard let item = try await db.getItem(table: table, key: ["pk": Self.pk(executionID), "sk": .s("M#\(manifestID)")]),
             let body = item["body"]?.string
         else { return nil }

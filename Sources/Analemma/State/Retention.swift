@@ -16,15 +16,15 @@
 /// Threat model: whoever may call StartExecution can act as any owner (DESIGN §2) and so can start executions
 /// that push an owner's older *ended* histories past `keepLast` — no more; liveness is read from Step Functions by
 /// the execution's own ARN (the manifest table's key), never from anything an execution wrote.
-public struct Retention: Sendable {
-    public struct Report: Codable, Sendable, Equatable {
-        public var owners = 0
-        public var executionsKept = 0
-        public var executionsLive = 0
-        public var executionsExpired = 0
-        public var blocksQueued = 0
-        public var objectsDeleted = 0
-        public var expired: [String] = []
+package struct Retention: Sendable {
+    package struct Report: Codable, Sendable, Equatable {
+        package var owners = 0
+        package var executionsKept = 0
+        package var executionsLive = 0
+        package var executionsExpired = 0
+        package var blocksQueued = 0
+        package var objectsDeleted = 0
+        package var expired: [String] = []
 
         enum CodingKeys: String, CodingKey {
             case owners, expired
@@ -37,18 +37,18 @@ public struct Retention: Sendable {
     }
 
     /// An execution ended this recently is never expired: one day (`RETENTION_MIN_AGE_SECONDS`).
-    public static let defaultMinAgeMillis: Int64 = 86_400_000
+    package static let defaultMinAgeMillis: Int64 = 86_400_000
 
-    public let checkpoints: CheckpointWriter
-    public let executions: any ExecutionStatusSource
-    public let artifacts: any ExecutionArtifacts
+    package let checkpoints: CheckpointWriter
+    package let executions: any ExecutionStatusSource
+    package let artifacts: any ExecutionArtifacts
     /// Most recent ended executions kept per owner (nil: no count limit).
-    public let keepLast: Int?
+    package let keepLast: Int?
     /// Executions active more recently than this are kept (nil: no age limit).
-    public let maxAgeMillis: Int64?
-    public let minAgeMillis: Int64
+    package let maxAgeMillis: Int64?
+    package let minAgeMillis: Int64
 
-    public init(
+    package init(
         checkpoints: CheckpointWriter, executions: any ExecutionStatusSource, artifacts: any ExecutionArtifacts, keepLast: Int?,
         maxAgeMillis: Int64?, minAgeMillis: Int64 = Self.defaultMinAgeMillis
     ) {
@@ -67,7 +67,7 @@ public struct Retention: Sendable {
         var parents: Set<String>  // executions this one was forked from
     }
 
-    public func apply() async throws -> Report {
+    package func apply() async throws -> Report {
         var report = Report()
         guard keepLast != nil || maxAgeMillis != nil else { return report }  // no policy: keep everything
         let now = checkpoints.clock.nowMillis()

@@ -7,9 +7,9 @@
 /// The state of one execution: field name → raw JSON bytes, with fields only the kernel may set.
 ///
 /// Values are never decoded by the kernel: they are validated, hashed and stored as received.
-public struct StateBag: Sendable, Equatable {
+package struct StateBag: Sendable, Equatable {
     /// Fields the kernel sets when an execution starts and nobody else may ever write.
-    public static let protectedFields: Set<String> = [
+    package static let protectedFields: Set<String> = [
         "execution_id", "owner_id", "trace_id", "workflow_id", "manifest_id", "parent_manifest_id", "segment_index",
         // The segment runner's own records: where the run is, what a human is asked, why it failed.
         "cursor", "pending_human", "failure", "llm_usage", "heal",
@@ -17,17 +17,17 @@ public struct StateBag: Sendable, Equatable {
 
     /// The protected-field rule: only the kernel writes `name`. Enforced by ``merge(_:from:)`` and ``remove(_:from:)``;
     /// the workflow validator asks it to refuse a definition early.
-    public static func isProtected(_ name: String) -> Bool { protectedFields.contains(name) }
+    package static func isProtected(_ name: String) -> Bool { protectedFields.contains(name) }
 
     /// Who produced an update (named in errors).
-    public enum Source: Sendable, Equatable, CustomStringConvertible {
+    package enum Source: Sendable, Equatable, CustomStringConvertible {
         case node(String)
         case skill(String)
         case human(String)
         case mapChild(Int)
         case kernel
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .node(let id): "node \(id.debugDescription)"
             case .skill(let name): "skill \(name.debugDescription)"
@@ -38,12 +38,12 @@ public struct StateBag: Sendable, Equatable {
         }
     }
 
-    public private(set) var fields: [String: Data]
+    package private(set) var fields: [String: Data]
 
-    public init() { fields = [:] }
+    package init() { fields = [:] }
 
     /// A new execution's state: the kernel-owned identity fields, then `input`'s members (which may not set them).
-    public init(executionID: String, ownerID: String, traceID: String, input: Data = Data("{}".utf8)) throws {
+    package init(executionID: String, ownerID: String, traceID: String, input: Data = Data("{}".utf8)) throws {
         fields = [:]
         for (name, value) in [("execution_id", executionID), ("owner_id", ownerID), ("trace_id", traceID)] {
             fields[name] = try JSONEncoder().encode(value)
@@ -51,16 +51,16 @@ public struct StateBag: Sendable, Equatable {
         try merge(json: input, from: .node("input"))
     }
 
-    public subscript(_ name: String) -> Data? { fields[name] }
+    package subscript(_ name: String) -> Data? { fields[name] }
 
     /// The string value of a kernel field (`owner_id`, …).
-    public func string(_ name: String) -> String? {
+    package func string(_ name: String) -> String? {
         fields[name].flatMap { try? JSONDecoder().decode(String.self, from: $0) }
     }
 
     /// Merges a JSON object's members. All or nothing: if any member is protected or not valid JSON,
     /// nothing changes and the error names the field and the source.
-    public mutating func merge(json: Data, from source: Source) throws {
+    package mutating func merge(json: Data, from source: Source) throws {
         let members: [(key: String, range: Range<Int>)]
         do { members = try JSONScanner.members(of: json) } catch {
             throw AnalemmaError(.invalidState, "update from \(source) is not a JSON object: \(error)")
@@ -71,7 +71,7 @@ public struct StateBag: Sendable, Equatable {
     }
 
     /// Merges field values (raw JSON each). All or nothing, like ``merge(json:from:)``.
-    public mutating func merge(_ updates: [String: Data], from source: Source) throws {
+    package mutating func merge(_ updates: [String: Data], from source: Source) throws {
         try merge(updates, from: source, validated: false)
     }
 
@@ -90,7 +90,7 @@ public struct StateBag: Sendable, Equatable {
     }
 
     /// Removes a field (not a protected one).
-    public mutating func remove(_ name: String, from source: Source) throws {
+    package mutating func remove(_ name: String, from source: Source) throws {
         if source != .kernel, Self.isProtected(name) {
             throw AnalemmaError(.protectedField, "field \(name.debugDescription) is kernel-protected; \(source) may not remove it")
         }
@@ -98,14 +98,14 @@ public struct StateBag: Sendable, Equatable {
     }
 
     /// The fields whose bytes differ from `previous` (added or changed), and those removed.
-    public func delta(from previous: StateBag) -> (changed: Set<String>, removed: Set<String>) {
+    package func delta(from previous: StateBag) -> (changed: Set<String>, removed: Set<String>) {
         let changed = Set(fields.compactMap { name, value in previous.fields[name] == value ? nil : name })
         let removed = Set(previous.fields.keys).subtracting(fields.keys)
         return (changed, removed)
     }
 
     /// The whole state as one JSON object, keys sorted (stable bytes).
-    public func jsonObject() -> Data {
+    package func jsonObject() -> Data {
         var out = Data("{".utf8)
         for (i, name) in fields.keys.sorted().enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

@@ -8,19 +8,19 @@
 ///
 /// A field inside a group block is fetched with a ranged GET of its own bytes; when the requested fields cover
 /// most of a block, the block is read once whole. The GETs run concurrently. Every field is checked against its SHA-256.
-public struct StateHydrator: Sendable {
-    public let store: any BlockStore
+package struct StateHydrator: Sendable {
+    package let store: any BlockStore
     /// The manifests' page trees (field references are looked up there when not in the record).
-    public let pages: ManifestPages
+    package let pages: ManifestPages
 
-    public init(store: any BlockStore, pages: ManifestPages? = nil) {
+    package init(store: any BlockStore, pages: ManifestPages? = nil) {
         self.store = store
         self.pages = pages ?? ManifestPages(store: store)
     }
 
     /// The state at `manifest` (time travel: any manifest of the chain), or only `fields` of it.
     /// Unknown field names are an error naming them.
-    public func hydrate(_ manifest: Manifest, fields wanted: [String]? = nil) async throws -> StateBag {
+    package func hydrate(_ manifest: Manifest, fields wanted: [String]? = nil) async throws -> StateBag {
         guard manifest.isIntact else {
             throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) does not match its id")
         }
@@ -32,18 +32,18 @@ public struct StateHydrator: Sendable {
     }
 
     /// Those of `fields` that `manifest` has (the others are left out, not an error).
-    public func hydrate(_ manifest: Manifest, present fields: [String]) async throws -> StateBag {
+    package func hydrate(_ manifest: Manifest, present fields: [String]) async throws -> StateBag {
         try await read(try await pages.refs(manifest, fields), owner: manifest.ownerID)
     }
 
     /// Whether `manifest` has the field `name` (reads at most its path's pages).
-    public func has(_ manifest: Manifest, _ name: String) async throws -> Bool {
+    package func has(_ manifest: Manifest, _ name: String) async throws -> Bool {
         try await pages.refs(manifest, [name])[name] != nil
     }
 
     /// The last `count` items of the append-only list field `name` at `manifest` (each raw JSON): reads the chunks
     /// that hold them and, once per container, the list's base. A plain array field is read whole.
-    public func last(_ count: Int, of name: String, at manifest: Manifest) async throws -> [Data] {
+    package func last(_ count: Int, of name: String, at manifest: Manifest) async throws -> [Data] {
         guard let ref = try await pages.refs(manifest, [name])[name] else {
             throw AnalemmaError(.invalidState, "manifest \(manifest.manifestID.prefix(12)) has no field \(name.debugDescription)")
         }
@@ -55,7 +55,7 @@ public struct StateHydrator: Sendable {
     }
 
     /// The names of every field at `manifest` (reads the whole tree).
-    public func names(_ manifest: Manifest) async throws -> [String] { try await pages.all(manifest).keys.sorted() }
+    package func names(_ manifest: Manifest) async throws -> [String] { try await pages.all(manifest).keys.sorted() }
 
     private func read(_ table: [String: FieldRef], owner: String) async throws -> StateBag {
         var byBlock: [String: [(String, FieldRef)]] = [:]

@@ -2,25 +2,25 @@
 ///
 /// Parsing is the security boundary of hydration: a pointer into another bucket or another owner's prefix,
 /// or one that tries to climb out (`..`, `%2e%2e`, `//`), is refused and never read.
-public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
-    public let bucket: String
-    public let ownerID: String
+package struct StatePointer: Sendable, Equatable, CustomStringConvertible {
+    package let bucket: String
+    package let ownerID: String
     /// The key inside the bucket (starts with `owners/<owner_id>/`).
-    public let key: String
+    package let key: String
 
-    public var description: String { location.description }
+    package var description: String { location.description }
 
     /// The plain S3 address.
-    public var location: S3Location { S3Location(bucket: bucket, key: key) }
+    package var location: S3Location { S3Location(bucket: bucket, key: key) }
 
     /// The short, key-safe name of an execution in paths (its ARN holds characters S3 keys should not): SHA-256, 24 hex
     /// digits. Everything one execution alone owns lives under `owners/<owner>/executions/<key>/`.
-    public static func executionKey(_ executionID: String) -> String {
+    package static func executionKey(_ executionID: String) -> String {
         String(Digest.hex(Digest.sha256(Array(executionID.utf8))).prefix(24))
     }
 
     /// A pointer the kernel builds itself (owner ids are validated the same way).
-    public init(bucket: String, ownerID: String, path: String) throws {
+    package init(bucket: String, ownerID: String, path: String) throws {
         try Self.checkOwner(ownerID)
         try Self.checkPath(path, pointer: path)
         self.bucket = bucket
@@ -29,7 +29,7 @@ public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses an untrusted pointer and checks it belongs to `ownerID` in `stateBucket`.
-    public init(parsing text: String, stateBucket: String, ownerID: String) throws {
+    package init(parsing text: String, stateBucket: String, ownerID: String) throws {
         func refuse(_ why: String) -> AnalemmaError {
             AnalemmaError(.forgedPointer, "refusing pointer \(String(text.prefix(300)).debugDescription): \(why)")
         }
@@ -37,7 +37,7 @@ public struct StatePointer: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Checks a plain S3 address the kernel read back (a list result, a stored key) as a pointer of `ownerID`.
-    public init(_ location: S3Location, ownerID: String) throws {
+    package init(_ location: S3Location, ownerID: String) throws {
         try self.init(parsing: location.description, stateBucket: location.bucket, ownerID: ownerID)
     }
 

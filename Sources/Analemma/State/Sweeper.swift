@@ -8,14 +8,14 @@
 /// records, rebuilds reachability from every live manifest, and queues for GC each block object that no live
 /// manifest reaches and that is older than the grace period. Queuing is always safe: the GC worker re-verifies
 /// references before it deletes anything, so a block a writer is about to reuse survives.
-public struct Sweeper: Sendable {
-    public struct Report: Codable, Sendable, Equatable {
-        public var abortedCommits = 0
-        public var queuedFromRecovery = 0
-        public var liveManifests = 0
-        public var reachableBlocks = 0
-        public var objectsScanned = 0
-        public var orphansQueued = 0
+package struct Sweeper: Sendable {
+    package struct Report: Codable, Sendable, Equatable {
+        package var abortedCommits = 0
+        package var queuedFromRecovery = 0
+        package var liveManifests = 0
+        package var reachableBlocks = 0
+        package var objectsScanned = 0
+        package var orphansQueued = 0
 
         enum CodingKeys: String, CodingKey {
             case abortedCommits = "aborted_commits"
@@ -27,20 +27,20 @@ public struct Sweeper: Sendable {
         }
     }
 
-    public let checkpoints: CheckpointWriter
-    public let s3: S3
-    public let bucket: String
+    package let checkpoints: CheckpointWriter
+    package let s3: S3
+    package let bucket: String
     /// Sweep one owner only (its manifests and `owners/<owner>/blocks/`); nil sweeps everyone.
-    public var owner: String?
+    package var owner: String?
 
-    public init(checkpoints: CheckpointWriter, s3: S3, bucket: String, owner: String? = nil) {
+    package init(checkpoints: CheckpointWriter, s3: S3, bucket: String, owner: String? = nil) {
         self.checkpoints = checkpoints
         self.s3 = s3
         self.bucket = bucket
         self.owner = owner
     }
 
-    public func sweep() async throws -> Report {
+    package func sweep() async throws -> Report {
         var report = Report()
         let now = checkpoints.clock.nowMillis()
         let grace = checkpoints.graceMillis

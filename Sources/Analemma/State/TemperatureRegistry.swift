@@ -2,13 +2,13 @@
 ///
 /// A field that changed in at least half of the checkpoints so far is HOT, in at least 15 % WARM, else COLD;
 /// a field seen for the first time is WARM until it has a history.
-public struct TemperatureRegistry: Sendable {
-    public var overrides: [String: Temperature]
-    public var prefixOverrides: [(prefix: String, temperature: Temperature)]
-    public var hotThreshold: Double
-    public var warmThreshold: Double
+package struct TemperatureRegistry: Sendable {
+    package var overrides: [String: Temperature]
+    package var prefixOverrides: [(prefix: String, temperature: Temperature)]
+    package var hotThreshold: Double
+    package var warmThreshold: Double
 
-    public init(
+    package init(
         overrides: [String: Temperature] = [:], prefixOverrides: [(prefix: String, temperature: Temperature)] = [],
         hotThreshold: Double = 0.5,
         warmThreshold: Double = 0.15
@@ -20,7 +20,7 @@ public struct TemperatureRegistry: Sendable {
     }
 
     /// The temperature of `field` after `mutations` changes in `checkpoints` checkpoints (this one included).
-    public func classify(_ field: String, mutations: Int, checkpoints: Int) -> Temperature {
+    package func classify(_ field: String, mutations: Int, checkpoints: Int) -> Temperature {
         if let fixed = overrides[field] { return fixed }
         if let match = prefixOverrides.first(where: { field.hasPrefix($0.prefix) }) { return match.temperature }
         guard checkpoints > 1, mutations > 0 else { return .warm }

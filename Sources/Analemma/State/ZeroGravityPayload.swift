@@ -10,20 +10,20 @@
 /// execution's own, expired with it) and leaves
 /// `{"$pointer":"s3://…"}` in their place until the document fits; kernel fields always stay inline.
 /// Hydration fetches pointed-to values only after checking each pointer belongs to the owner and bucket.
-public struct ZeroGravityPayload: Sendable {
+package struct ZeroGravityPayload: Sendable {
     /// The seed's "golden ratio": 30 KB, well under Step Functions' 256 KB and API Gateway's 128 KB frames.
-    public static let limit = 30 * 1024
+    package static let limit = 30 * 1024
 
-    public let s3: S3
-    public let bucket: String
+    package let s3: S3
+    package let bucket: String
 
-    public init(s3: S3, bucket: String) {
+    package init(s3: S3, bucket: String) {
         self.s3 = s3
         self.bucket = bucket
     }
 
     /// Encodes `fields` (raw JSON values) as a JSON object of at most `limit` bytes (default ``limit``) for `ownerID`.
-    public func encode(_ fields: [String: Data], ownerID: String, executionID: String, limit: Int = Self.limit) async throws -> Data {
+    package func encode(_ fields: [String: Data], ownerID: String, executionID: String, limit: Int = Self.limit) async throws -> Data {
         var fields = fields
         var size = Self.encodedSize(fields)
         // Only values bigger than the pointer that would replace them are worth a PUT.
@@ -51,7 +51,7 @@ public struct ZeroGravityPayload: Sendable {
     }
 
     /// The payload with every `{"$pointer": …}` value replaced by what it points to (pointers checked first).
-    public func hydrate(_ payload: Data, ownerID: String) async throws -> [String: Data] {
+    package func hydrate(_ payload: Data, ownerID: String) async throws -> [String: Data] {
         var fields = try JSONScanner.fields(of: payload)
         for (name, value) in fields {
             guard value.first == UInt8(ascii: "{"), let inner = try? JSONScanner.members(of: value), inner.count == 1,

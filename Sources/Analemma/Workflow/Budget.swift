@@ -1,10 +1,10 @@
 /// What one execution may spend: node runs, model tokens and wall time. A workflow may set its own (`budget`),
 /// each at most its ceiling; unset values take the defaults. Exceeding one fails the execution with
 /// `Analemma.BudgetExceeded` naming it, before the step that would exceed it runs.
-public struct Budget: Codable, Sendable, Equatable {
-    public var nodeRuns: Int?
-    public var modelTokens: Int?
-    public var wallSeconds: Int?
+package struct Budget: Codable, Sendable, Equatable {
+    package var nodeRuns: Int?
+    package var modelTokens: Int?
+    package var wallSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case nodeRuns = "node_runs"
@@ -12,16 +12,16 @@ public struct Budget: Codable, Sendable, Equatable {
         case wallSeconds = "wall_seconds"
     }
 
-    public init(nodeRuns: Int? = nil, modelTokens: Int? = nil, wallSeconds: Int? = nil) {
+    package init(nodeRuns: Int? = nil, modelTokens: Int? = nil, wallSeconds: Int? = nil) {
         self.nodeRuns = nodeRuns
         self.modelTokens = modelTokens
         self.wallSeconds = wallSeconds
     }
 
     /// 10,000 node runs, 10 M model tokens (input + output + thinking), 7 days.
-    public static let defaults = Budget(nodeRuns: 10_000, modelTokens: 10_000_000, wallSeconds: 7 * 86_400)
+    package static let defaults = Budget(nodeRuns: 10_000, modelTokens: 10_000_000, wallSeconds: 7 * 86_400)
     /// 1 M node runs, 1 G model tokens, one year (a Standard execution's longest life).
-    public static let ceilings = Budget(nodeRuns: 1_000_000, modelTokens: 1_000_000_000, wallSeconds: 366 * 86_400)
+    package static let ceilings = Budget(nodeRuns: 1_000_000, modelTokens: 1_000_000_000, wallSeconds: 366 * 86_400)
 
     static var fields: [(name: String, value: KeyPath<Budget, Int?>)] {
         [("node_runs", \.nodeRuns), ("model_tokens", \.modelTokens), ("wall_seconds", \.wallSeconds)]
@@ -55,16 +55,16 @@ public struct Budget: Codable, Sendable, Equatable {
 }
 
 /// Limits on a workflow's size, checked at validation before any state is written (each refusal names the limit).
-public enum WorkflowLimits {
+package enum WorkflowLimits {
     /// Bytes of a workflow document.
-    public static let maxDocumentBytes = 1_048_576
-    public static let maxNodes = 2_000
-    public static let maxEdges = 10_000
+    package static let maxDocumentBytes = 1_048_576
+    package static let maxNodes = 2_000
+    package static let maxEdges = 10_000
     /// Distinct state fields (declared writes plus input fields): the manifest is one DynamoDB item (400 KB), about
     /// 263 bytes a field, so past ~1,550 fields a commit fails; this keeps a margin.
-    public static let maxStateFields = 1_000
+    package static let maxStateFields = 1_000
     /// An edge's `max_traversals`.
-    public static let maxTraversals = 100_000
+    package static let maxTraversals = 100_000
     /// A node's `timeout_seconds` (a human step's wait included): one year.
-    public static let maxTimeoutSeconds = 366 * 86_400
+    package static let maxTimeoutSeconds = 366 * 86_400
 }

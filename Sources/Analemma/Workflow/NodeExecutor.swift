@@ -5,17 +5,17 @@
 #endif
 
 /// What one node did.
-public struct NodeOutcome: Sendable {
+package struct NodeOutcome: Sendable {
     /// Field updates (raw JSON), all within the node's declared writes.
-    public var updates: [String: Data]
-    public var attempts: Int
-    public var model: ModelResponse?
+    package var updates: [String: Data]
+    package var attempts: Int
+    package var model: ModelResponse?
     /// Skills the model called as tools, in order.
-    public var toolCalls: [ToolCall] = []
+    package var toolCalls: [ToolCall] = []
     /// The rendered prompt of an `llm` node (for the event log; the answer is in `model.text`).
-    public var prompt: String?
+    package var prompt: String?
 
-    public init(updates: [String: Data], attempts: Int, model: ModelResponse? = nil) {
+    package init(updates: [String: Data], attempts: Int, model: ModelResponse? = nil) {
         self.updates = updates
         self.attempts = attempts
         self.model = model
@@ -23,23 +23,23 @@ public struct NodeOutcome: Sendable {
 }
 
 /// One function call an `llm` node ran for the model.
-public struct ToolCall: Codable, Sendable, Equatable {
-    public var name: String
+package struct ToolCall: Codable, Sendable, Equatable {
+    package var name: String
     /// The arguments, compact JSON (cut to 1 KB).
-    public var args: String
-    public var ok: Bool
-    public var error: String?
+    package var args: String
+    package var ok: Bool
+    package var error: String?
 }
 
 /// Runs one node (its ``NodeKind``) over hydrated fields, enforcing its declared writes and its
 /// `timeout_seconds`, and retrying it `retry.max_attempts` more times when it fails for a reason a retry can fix.
-public struct NodeExecutor: Sendable {
-    public let skills: SkillRegistry
-    public let model: any LanguageModel
+package struct NodeExecutor: Sendable {
+    package let skills: SkillRegistry
+    package let model: any LanguageModel
     /// The node types this executor runs and checks.
-    public let kinds: NodeKinds
+    package let kinds: NodeKinds
 
-    public init(skills: SkillRegistry = .standard, model: any LanguageModel = StandInModel(), kinds: NodeKinds = .standard) {
+    package init(skills: SkillRegistry = .standard, model: any LanguageModel = StandInModel(), kinds: NodeKinds = .standard) {
         self.skills = skills
         self.model = model
         self.kinds = kinds
@@ -47,7 +47,7 @@ public struct NodeExecutor: Sendable {
 
     /// Checks what only the runner knows (node types and skills exist and accept their config, templates read
     /// declared fields) before any state is written. Each problem names its node.
-    public func check(_ workflow: WorkflowDefinition) throws {
+    package func check(_ workflow: WorkflowDefinition) throws {
         try WorkflowValidator.validate(workflow, kinds: kinds)
         for node in workflow.nodes {
             let kind = try kinds.kind(of: node)
@@ -58,7 +58,7 @@ public struct NodeExecutor: Sendable {
 
     /// Runs `node` with `fields` (its hydrated reads); `healInstruction` is injected when self-healing retries it
     /// (appended to an `llm` prompt, handed to a skill as ``SkillInput/healInstruction``).
-    public func run(_ node: WorkflowDefinition.Node, fields: [String: Data], healInstruction: String? = nil) async throws -> NodeOutcome {
+    package func run(_ node: WorkflowDefinition.Node, fields: [String: Data], healInstruction: String? = nil) async throws -> NodeOutcome {
         let input = SkillInput(
             nodeID: node.id, config: node.config ?? [:], fields: fields, writes: node.writes ?? [], healInstruction: healInstruction)
         let attempts = 1 + (node.retry?.maxAttempts ?? 0)

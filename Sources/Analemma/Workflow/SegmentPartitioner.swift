@@ -1,22 +1,22 @@
 /// A run of nodes executed in one Lambda invocation between two checkpoints.
-public struct Segment: Sendable, Equatable {
-    public var index: Int
+package struct Segment: Sendable, Equatable {
+    package var index: Int
     /// Node ids in execution order (a chain).
-    public var nodes: [String]
+    package var nodes: [String]
     /// Fields the segment must hydrate: what its nodes (and its edges' conditions) read before any of them wrote it.
-    public var reads: [String]
+    package var reads: [String]
     /// Fields the segment may change.
-    public var writes: [String]
+    package var writes: [String]
     /// Segments that may run next (by index), from the last node's edges.
-    public var next: [Int]
+    package var next: [Int]
 }
 
 /// Cuts a validated workflow into segments at its boundaries: a node whose kind is a boundary
 /// (``NodePlace/isBoundary``: `llm`, `hitp`, `map`) is always a segment of its own, so every model call and every
 /// human wait ends at a checkpoint; other nodes are chained into one segment while the graph is a straight line
 /// (one successor, one predecessor).
-public enum SegmentPartitioner {
-    public static func partition(_ w: WorkflowDefinition, kinds: NodeKinds = .standard) throws -> [Segment] {
+package enum SegmentPartitioner {
+    package static func partition(_ w: WorkflowDefinition, kinds: NodeKinds = .standard) throws -> [Segment] {
         try WorkflowValidator.validate(w, kinds: kinds)
         let byID = Dictionary(w.nodes.map { ($0.id, $0) }) { first, _ in first }
         let router = WorkflowRouter(w)

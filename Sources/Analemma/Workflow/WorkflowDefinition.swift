@@ -6,21 +6,21 @@
 
 /// A workflow as users write it (JSON): nodes, edges, an entry. Schema and examples: Deploy/examples/workflows/.
 public struct WorkflowDefinition: Codable, Sendable, Equatable {
-    public var workflowID: String
-    public var version: Int?
-    public var entry: String
-    public var nodes: [Node]
-    public var edges: [Edge]
+    package var workflowID: String
+    package var version: Int?
+    package var entry: String
+    package var nodes: [Node]
+    package var edges: [Edge]
     /// The fields `finalize` returns as the execution's output (default: every field that is not kernel-owned).
-    public var outputs: [String]?
+    package var outputs: [String]?
     /// What one execution may spend (unset values: ``Budget/defaults``).
-    public var budget: Budget?
+    package var budget: Budget?
     /// The input fields the workflow reads. Declared, every field a node or an edge reads must be written by a node
     /// or be one of these (a typo is a validation error, never an empty value), and the input must provide them.
-    public var inputs: [String]?
+    package var inputs: [String]?
     /// Fields that only grow (message lists, logs): each is a JSON array, and a checkpoint stores only the items
     /// it gained (``AppendLists``). A value that does not extend the stored list is stored whole (never lost).
-    public var appendOnly: [String]?
+    package var appendOnly: [String]?
 
     enum CodingKeys: String, CodingKey {
         case workflowID = "workflow_id"
@@ -28,7 +28,7 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
         case version, entry, nodes, edges, outputs, budget, inputs
     }
 
-    public init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge], outputs: [String]? = nil) {
+    package init(workflowID: String, version: Int? = nil, entry: String, nodes: [Node], edges: [Edge], outputs: [String]? = nil) {
         self.workflowID = workflowID
         self.version = version
         self.entry = entry
@@ -48,16 +48,16 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
         public var skill: String?
         /// Node-specific settings (prompt, model hints, template, items field, …), kept as given.
         public var config: [String: JSONValue]?
-        public var timeoutSeconds: Int?
-        public var retry: Limits?
-        public var heal: Limits?
+        package var timeoutSeconds: Int?
+        package var retry: Limits?
+        package var heal: Limits?
 
         enum CodingKeys: String, CodingKey {
             case id, type, reads, writes, skill, config, retry, heal
             case timeoutSeconds = "timeout_seconds"
         }
 
-        public init(
+        package init(
             id: String, type: String, reads: [String]? = nil, writes: [String]? = nil, skill: String? = nil,
             config: [String: JSONValue]? = nil,
             timeoutSeconds: Int? = nil, retry: Limits? = nil, heal: Limits? = nil
@@ -74,26 +74,26 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Limits: Codable, Sendable, Equatable {
-        public var maxAttempts: Int
+    package struct Limits: Codable, Sendable, Equatable {
+        package var maxAttempts: Int
         enum CodingKeys: String, CodingKey { case maxAttempts = "max_attempts" }
-        public init(maxAttempts: Int) { self.maxAttempts = maxAttempts }
+        package init(maxAttempts: Int) { self.maxAttempts = maxAttempts }
     }
 
     /// A transition; with `when` it is taken only if the condition holds (first matching edge wins, an edge without
     /// `when` is the default). `max_traversals` bounds how often a run may take it (required on every cycle).
-    public struct Edge: Codable, Sendable, Equatable {
-        public var from: String
-        public var to: String
-        public var when: Condition?
-        public var maxTraversals: Int?
+    package struct Edge: Codable, Sendable, Equatable {
+        package var from: String
+        package var to: String
+        package var when: Condition?
+        package var maxTraversals: Int?
 
         enum CodingKeys: String, CodingKey {
             case from, to, when
             case maxTraversals = "max_traversals"
         }
 
-        public init(from: String, to: String, when: Condition? = nil, maxTraversals: Int? = nil) {
+        package init(from: String, to: String, when: Condition? = nil, maxTraversals: Int? = nil) {
             self.from = from
             self.to = to
             self.when = when
@@ -102,12 +102,12 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     }
 
     /// `{"field": "approval", "equals": "yes"}` or `{"field": "score", "exists": true}`.
-    public struct Condition: Codable, Sendable, Equatable {
-        public var field: String
-        public var equals: JSONValue?
-        public var exists: Bool?
+    package struct Condition: Codable, Sendable, Equatable {
+        package var field: String
+        package var equals: JSONValue?
+        package var exists: Bool?
 
-        public init(field: String, equals: JSONValue? = nil, exists: Bool? = nil) {
+        package init(field: String, equals: JSONValue? = nil, exists: Bool? = nil) {
             self.field = field
             self.equals = equals
             self.exists = exists
@@ -115,7 +115,7 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
     }
 
     /// Decodes a definition; a malformed document is an `Analemma.InvalidWorkflow` error naming where.
-    public static func decode(_ data: Data) throws -> WorkflowDefinition {
+    package static func decode(_ data: Data) throws -> WorkflowDefinition {
         guard data.count <= WorkflowLimits.maxDocumentBytes else {
             throw AnalemmaError(
                 .invalidWorkflow, "the workflow document is \(data.count) bytes; the limit is \(WorkflowLimits.maxDocumentBytes)")

@@ -7,7 +7,7 @@
 extension WorkflowDefinition.Condition {
     /// Whether the condition holds over raw state fields: `equals` compares JSON values, `exists` presence
     /// (a field holding `null` does not exist).
-    public func holds(in fields: [String: Data]) throws -> Bool {
+    package func holds(in fields: [String: Data]) throws -> Bool {
         let value = try fields[field].map { try JSONValue(json: $0) }
         if let exists, exists != (value != nil && value != .null) { return false }
         if let equals, equals != (value ?? .null) { return false }
@@ -17,17 +17,17 @@ extension WorkflowDefinition.Condition {
 
 /// Chooses the edge a run takes out of a node: the first edge whose `when` holds, else the first without `when`,
 /// skipping edges that used up their `max_traversals`. Counts are kept per edge (`"from->to"`) in the cursor.
-public struct WorkflowRouter: Sendable {
+package struct WorkflowRouter: Sendable {
     let outgoing: [String: [WorkflowDefinition.Edge]]
 
-    public init(_ workflow: WorkflowDefinition) {
+    package init(_ workflow: WorkflowDefinition) {
         var outgoing: [String: [WorkflowDefinition.Edge]] = [:]
         for edge in workflow.edges { outgoing[edge.from, default: []].append(edge) }
         self.outgoing = outgoing
     }
 
     /// Fields the conditions on `node`'s outgoing edges read (hydrated with the segment).
-    public func conditionFields(of node: String) -> [String] {
+    package func conditionFields(of node: String) -> [String] {
         var fields: [String] = []
         for edge in outgoing[node, default: []] {
             if let f = edge.when?.field, !fields.contains(f) { fields.append(f) }
@@ -37,7 +37,7 @@ public struct WorkflowRouter: Sendable {
 
     /// The next node after `node`, or nil when it has no outgoing edge (the workflow ends there). Records the
     /// traversal in `traversals`. No takeable edge is `Analemma.NoRoute`, naming the node and why.
-    public func next(after node: String, fields: [String: Data], traversals: inout [String: Int]) throws -> String? {
+    package func next(after node: String, fields: [String: Data], traversals: inout [String: Int]) throws -> String? {
         let edges = outgoing[node, default: []]
         guard !edges.isEmpty else { return nil }
         var exhausted: [String] = []

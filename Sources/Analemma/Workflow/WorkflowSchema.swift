@@ -1,10 +1,10 @@
 /// The published JSON Schema of workflow definitions (`Deploy/examples/workflows/workflow.schema.json`): its node
 /// types and per-type rules are derived from ``NodeKinds``; the rest of the document is written by hand.
 /// `make schema` regenerates the file; `WorkflowSchemaTests` fails while the committed file differs.
-public enum WorkflowSchema {
+package enum WorkflowSchema {
     /// `document` with its node types (`$defs.node.properties.type.enum`) and per-type rules (`$defs.node.allOf`)
     /// replaced by those of `kinds`.
-    public static func derive(_ document: JSONValue, kinds: NodeKinds = .standard) throws -> JSONValue {
+    package static func derive(_ document: JSONValue, kinds: NodeKinds = .standard) throws -> JSONValue {
         guard case .object(var root) = document, case .object(var defs)? = root["$defs"], case .object(var node)? = defs["node"],
             case .object(var properties)? = node["properties"], case .object(var type)? = properties["type"]
         else { throw AnalemmaError(.invalidWorkflow, "not a workflow schema (no $defs.node.properties.type)") }

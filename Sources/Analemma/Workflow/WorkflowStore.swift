@@ -6,19 +6,19 @@
 
 /// Workflow definitions in the state bucket, content-addressed per owner: `owners/<owner>/workflows/<sha256>.json`.
 /// Loading checks the pointer (owner, bucket) and that the bytes still hash to their name.
-public struct WorkflowStore: Sendable {
-    public let s3: S3
-    public let bucket: String
+package struct WorkflowStore: Sendable {
+    package let s3: S3
+    package let bucket: String
     /// Verified definitions by pointer (content-addressed: a pointer always names the same bytes).
     let cache = ImmutableCache<WorkflowDefinition>(capacity: 32)
 
-    public init(s3: S3, bucket: String) {
+    package init(s3: S3, bucket: String) {
         self.s3 = s3
         self.bucket = bucket
     }
 
     /// Stores a definition's bytes (create-only; the same definition is stored once) and returns its pointer.
-    public func put(_ definition: Data, ownerID: String) async throws -> String {
+    package func put(_ definition: Data, ownerID: String) async throws -> String {
         let pointer = try self.pointer(definition, ownerID: ownerID)
         do {
             try await s3.putObject(
@@ -28,12 +28,12 @@ public struct WorkflowStore: Sendable {
     }
 
     /// Where `put` stores a definition (content-addressed: the same bytes, the same pointer).
-    public func pointer(_ definition: Data, ownerID: String) throws -> StatePointer {
+    package func pointer(_ definition: Data, ownerID: String) throws -> StatePointer {
         try StatePointer(bucket: bucket, ownerID: ownerID, path: "workflows/\(Digest.hex(Digest.sha256(definition))).json")
     }
 
     /// The definition a pointer names, after checking it belongs to `ownerID` and is intact.
-    public func get(_ pointer: String, ownerID: String) async throws -> WorkflowDefinition {
+    package func get(_ pointer: String, ownerID: String) async throws -> WorkflowDefinition {
         let parsed = try StatePointer(parsing: pointer, stateBucket: bucket, ownerID: ownerID)
         return try await cache.value(parsed.description) { try await load(parsed, pointer: pointer) }
     }

@@ -1,14 +1,14 @@
 /// Checks a definition before anything runs or any state is written; every problem names its node or edge.
-public enum WorkflowValidator {
+package enum WorkflowValidator {
     /// One thing wrong, located.
-    public struct Problem: Sendable, Equatable, CustomStringConvertible {
-        public let node: String?
-        public let message: String
-        public var description: String { node.map { "node \($0.debugDescription): \(message)" } ?? message }
+    package struct Problem: Sendable, Equatable, CustomStringConvertible {
+        package let node: String?
+        package let message: String
+        package var description: String { node.map { "node \($0.debugDescription): \(message)" } ?? message }
     }
 
     /// All problems (empty: valid), in a stable order.
-    public static func problems(in w: WorkflowDefinition, kinds: NodeKinds = .standard) -> [Problem] {
+    package static func problems(in w: WorkflowDefinition, kinds: NodeKinds = .standard) -> [Problem] {
         var problems: [Problem] = []
         if w.nodes.count > WorkflowLimits.maxNodes {
             problems.append(Problem(node: nil, message: "\(w.nodes.count) nodes; the limit is \(WorkflowLimits.maxNodes)"))
@@ -91,7 +91,7 @@ public enum WorkflowValidator {
     }
 
     /// Throws `Analemma.InvalidWorkflow` listing every problem.
-    public static func validate(_ w: WorkflowDefinition, kinds: NodeKinds = .standard) throws {
+    package static func validate(_ w: WorkflowDefinition, kinds: NodeKinds = .standard) throws {
         let found = problems(in: w, kinds: kinds)
         guard found.isEmpty else {
             throw AnalemmaError(

@@ -1,10 +1,10 @@
 /// `hitp`: a human answers (`config.question`), setting only the node's writes; the segment runner asks and resumes.
-public struct HumanNode: NodeKind {
-    public let name = "hitp"
-    public let guide = "a human answers; config.question; writes = the fields the human sets"
-    public let place = NodePlace.human
-    public var configKeys: Set<String>? { ["question"] }
-    public var schema: JSONValue {
+package struct HumanNode: NodeKind {
+    package let name = "hitp"
+    package let guide = "a human answers; config.question; writes = the fields the human sets"
+    package let place = NodePlace.human
+    package var configKeys: Set<String>? { ["question"] }
+    package var schema: JSONValue {
         guard case .object(var rule) = NodeKinds.configRule(configKeys), case .object(var properties)? = rule["properties"] else {
             return .null
         }
@@ -14,9 +14,9 @@ public struct HumanNode: NodeKind {
         return .object(rule)
     }
 
-    public init() {}
+    package init() {}
 
-    public func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
+    package func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
         if case .string(let question)? = node.config?["question"] { try Template.check(question, key: "question", node: node) }
         if (node.writes ?? []).isEmpty {
             throw AnalemmaError(

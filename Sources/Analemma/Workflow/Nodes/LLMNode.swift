@@ -1,24 +1,24 @@
 /// `llm`: one model call, or a bounded tool-calling exchange (``NodeExecutor/converse(_:_:)``); a segment of its own.
-public struct LLMNode: NodeKind {
-    public let name = "llm"
-    public let guide = "config.prompt with {{field}} placeholders of declared reads; one write receives the answer"
-    public let place = NodePlace.own
-    public let callsModel = true
-    public var configKeys: Set<String>? {
+package struct LLMNode: NodeKind {
+    package let name = "llm"
+    package let guide = "config.prompt with {{field}} placeholders of declared reads; one write receives the answer"
+    package let place = NodePlace.own
+    package let callsModel = true
+    package var configKeys: Set<String>? {
         [
             "prompt", "into", "tools", "max_steps", "complexity", "model", "system", "max_output_tokens", "latency_budget_ms",
             "temperature", "top_p", "stop_sequences", "response_mime_type", "response_schema", "thinking_level", "thinking_budget",
         ]
     }
-    public var schema: JSONValue {
+    package var schema: JSONValue {
         guard case .object(var rule) = NodeKinds.configRule(configKeys, required: ["prompt"]) else { return .null }
         rule["required"] = .array([.string("config"), .string("writes")])
         return .object(rule)
     }
 
-    public init() {}
+    package init() {}
 
-    public func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
+    package func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
         try NodeExecutor.checkLLMNumbers(node)
         guard case .string(let prompt)? = node.config?["prompt"] else {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
@@ -28,7 +28,7 @@ public struct LLMNode: NodeKind {
         _ = try executor.tools(of: node)
     }
 
-    public func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
+    package func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
         try await executor.converse(node, input)
     }
 }

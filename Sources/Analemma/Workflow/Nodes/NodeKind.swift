@@ -8,7 +8,7 @@
 /// partitioner, the segment runner, the published JSON Schema and the co-designer's prompt all read it from
 /// ``NodeKinds``, so a new node type is one conforming type and one line in ``NodeKinds/standard``
 /// (walk-through: `docs/adding-a-node-type.md`).
-public protocol NodeKind: Sendable {
+package protocol NodeKind: Sendable {
     /// The `type` nodes use.
     var name: String { get }
     /// What the node does, for the co-designer's prompt (one sentence).
@@ -28,7 +28,7 @@ public protocol NodeKind: Sendable {
 }
 
 /// Where a node runs between checkpoints.
-public enum NodePlace: Sendable, Equatable {
+package enum NodePlace: Sendable, Equatable {
     /// Inside a segment, chained with its neighbours while the graph is a straight line.
     case chained
     /// A segment of its own: a checkpoint before and after it (every model call is checkpointed).
@@ -39,44 +39,44 @@ public enum NodePlace: Sendable, Equatable {
     case map
 
     /// Whether the node always ends its segment.
-    public var isBoundary: Bool { self != .chained }
+    package var isBoundary: Bool { self != .chained }
     /// Whether a map item's sub-workflow may use it (a map item cannot wait for a human or fan out again).
-    public var runsInMapItem: Bool { self == .chained || self == .own }
+    package var runsInMapItem: Bool { self == .chained || self == .own }
 }
 
 extension NodeKind {
-    public var configKeys: Set<String>? { [] }
-    public var callsModel: Bool { false }
-    public var schema: JSONValue { NodeKinds.configRule(configKeys) }
-    public func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {}
-    public func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
+    package var configKeys: Set<String>? { [] }
+    package var callsModel: Bool { false }
+    package var schema: JSONValue { NodeKinds.configRule(configKeys) }
+    package func check(_ node: WorkflowDefinition.Node, executor: NodeExecutor) throws {}
+    package func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
         throw AnalemmaError(.invalidState, "node \(node.id.debugDescription): a \(name) node is not run by the node executor")
     }
 }
 
 /// The node types a segment runner knows, by name.
-public struct NodeKinds: Sendable {
+package struct NodeKinds: Sendable {
     /// The built-ins, in the order the schema and the co-designer list them.
-    public static let standard = NodeKinds([SkillNode(), LLMNode(), HumanNode(), RouteNode(), MapNode()])
+    package static let standard = NodeKinds([SkillNode(), LLMNode(), HumanNode(), RouteNode(), MapNode()])
 
-    public let all: [any NodeKind]
+    package let all: [any NodeKind]
     private let byName: [String: any NodeKind]
 
-    public init(_ kinds: [any NodeKind]) {
+    package init(_ kinds: [any NodeKind]) {
         all = kinds
         byName = Dictionary(kinds.map { ($0.name, $0) }) { _, later in later }
     }
 
     /// These kinds and `kind` (replacing one of the same name).
-    public func adding(_ kind: any NodeKind) -> NodeKinds { NodeKinds(all.filter { $0.name != kind.name } + [kind]) }
+    package func adding(_ kind: any NodeKind) -> NodeKinds { NodeKinds(all.filter { $0.name != kind.name } + [kind]) }
 
-    public var names: [String] { all.map(\.name) }
+    package var names: [String] { all.map(\.name) }
 
     /// The kind named `name`, if known.
-    public subscript(_ name: String) -> (any NodeKind)? { byName[name] }
+    package subscript(_ name: String) -> (any NodeKind)? { byName[name] }
 
     /// The kind of `node`, or an `Analemma.InvalidWorkflow` naming the node and the known types.
-    public func kind(of node: WorkflowDefinition.Node) throws -> any NodeKind {
+    package func kind(of node: WorkflowDefinition.Node) throws -> any NodeKind {
         guard let kind = byName[node.type] else {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): \(unknown(node.type))")
         }
@@ -84,7 +84,7 @@ public struct NodeKinds: Sendable {
     }
 
     /// Where `node` runs (``NodePlace/chained`` for an unknown type, which validation refuses first).
-    public func place(of node: WorkflowDefinition.Node) -> NodePlace { byName[node.type]?.place ?? .chained }
+    package func place(of node: WorkflowDefinition.Node) -> NodePlace { byName[node.type]?.place ?? .chained }
 
     /// Why `type` is refused.
     func unknown(_ type: String) -> String {
@@ -92,7 +92,7 @@ public struct NodeKinds: Sendable {
     }
 
     /// The schema rule for a config of exactly `keys` (nil: anything).
-    public static func configRule(_ keys: Set<String>?, required: [String] = []) -> JSONValue {
+    package static func configRule(_ keys: Set<String>?, required: [String] = []) -> JSONValue {
         guard let keys else { return .object([:]) }
         var config: [String: JSONValue] =
             keys.isEmpty ? ["maxProperties": .number(0)] : ["propertyNames": .object(["enum": .array(keys.sorted().map(JSONValue.string))])]

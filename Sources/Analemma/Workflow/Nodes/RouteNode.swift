@@ -1,12 +1,12 @@
 /// `route`: does nothing; its outgoing edges branch (`when`).
-public struct RouteNode: NodeKind {
-    public let name = "route"
-    public let guide = #"no-op; its outgoing edges branch with "when""#
-    public let place = NodePlace.chained
+package struct RouteNode: NodeKind {
+    package let name = "route"
+    package let guide = #"no-op; its outgoing edges branch with "when""#
+    package let place = NodePlace.chained
 
-    public init() {}
+    package init() {}
 
-    public func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
+    package func run(_ node: WorkflowDefinition.Node, _ input: SkillInput, executor: NodeExecutor) async throws -> NodeOutcome {
         NodeOutcome(updates: [:], attempts: 1)
     }
 }

@@ -11,20 +11,20 @@
 /// https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-use-step-functions-to-continue-an-execution.html
 extension Cursor {
     /// Where an execution stands in a chain of executions that continue one another.
-    public struct Chain: Codable, Sendable, Equatable {
+    package struct Chain: Codable, Sendable, Equatable {
         /// The first execution's ARN.
-        public var root: String
+        package var root: String
         /// This execution's place in the chain (0: the first).
-        public var index: Int
+        package var index: Int
         /// The execution this one continues.
-        public var previous: String?
+        package var previous: String?
         /// The cursor's step when this execution began: the steps since count toward its history.
-        public var startStep: Int
+        package var startStep: Int
         /// The execution that continues this one, once it hands over: its name and ARN.
-        public var next: String?
-        public var nextARN: String?
+        package var next: String?
+        package var nextARN: String?
 
-        public init(root: String, index: Int, previous: String?, startStep: Int, next: String?, nextARN: String?) {
+        package init(root: String, index: Int, previous: String?, startStep: Int, next: String?, nextARN: String?) {
             self.root = root
             self.index = index
             self.previous = previous
@@ -42,17 +42,17 @@ extension Cursor {
 
     /// History events one kernel step may cost, at most (a Task state's five events, the route Choice's two, a
     /// retry or catch now and then).
-    public static let historyEventsPerStep = 10
+    package static let historyEventsPerStep = 10
 
     /// Steps one execution may take before it hands over, for a history limit of `historyLimit` events (90 % of it).
-    public static func stepsPerExecution(historyLimit: Int) -> Int {
+    package static func stepsPerExecution(historyLimit: Int) -> Int {
         max(4, historyLimit / 10 * 9 / historyEventsPerStep)
     }
 
     /// The cursor to commit: when it would go on running in `executionID` past `steps` steps, it hands over to the
     /// next execution of the chain instead (status `continue_as_new`, `chain.next` named and deterministic, so a
     /// retried step and a retried StartExecution name the same execution). Executions without an ARN never hand over.
-    public func handingOver(in executionID: String, afterSteps steps: Int) -> Cursor {
+    package func handingOver(in executionID: String, afterSteps steps: Int) -> Cursor {
         let here = chain?.startStep ?? 0
         guard status == .continue, step - here >= steps, let colon = executionID.lastIndex(of: ":"),
             executionID.hasPrefix("arn:"), executionID.contains(":execution:")
@@ -71,7 +71,7 @@ extension Cursor {
 
     /// The cursor execution `executionID` starts from when `previous` (whose cursor this is) hands over to it; nil
     /// when it does not (it hands over to no one, or to another execution).
-    public func continued(as executionID: String, from previous: String) -> Cursor? {
+    package func continued(as executionID: String, from previous: String) -> Cursor? {
         guard status == .continueAsNew, let chain, chain.nextARN == executionID else { return nil }
         var next = self
         next.status = .continue

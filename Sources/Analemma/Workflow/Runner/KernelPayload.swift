@@ -6,9 +6,9 @@
 
 /// Where a run is: kept in state (the kernel field `cursor`) so the payload can always be rebuilt from the head
 /// manifest alone (idempotent retries, inspection, forks).
-public struct Cursor: Codable, Sendable, Equatable {
+package struct Cursor: Codable, Sendable, Equatable {
     /// What the state machine does next.
-    public enum Status: String, Codable, Sendable {
+    package enum Status: String, Codable, Sendable {
         /// Run segment `segment`.
         case `continue`
         /// Ask a human (`hitp`), then resume.
@@ -24,21 +24,21 @@ public struct Cursor: Codable, Sendable, Equatable {
     }
 
     /// A map handed to Step Functions: where its ItemReader input is and how to run it.
-    public struct FanOut: Codable, Sendable, Equatable {
-        public var node: String
-        public var bucket: String
+    package struct FanOut: Codable, Sendable, Equatable {
+        package var node: String
+        package var bucket: String
         /// Key of the ItemReader input (`items.json`).
-        public var key: String
+        package var key: String
         /// S3 prefix (key) of the chunks and their result files.
-        public var prefix: String
-        public var items: Int
-        public var chunks: Int
-        public var chunkSize: Int
-        public var maxConcurrency: Int
-        public var toleratedFailurePercentage: Double
+        package var prefix: String
+        package var items: Int
+        package var chunks: Int
+        package var chunkSize: Int
+        package var maxConcurrency: Int
+        package var toleratedFailurePercentage: Double
         /// The Map's `ToleratedFailureCountPath`: the node's count, or the number of chunks when it sets none.
-        public var toleratedFailureCount: Int?
-        public var step: Int
+        package var toleratedFailureCount: Int?
+        package var step: Int
 
         enum CodingKeys: String, CodingKey {
             case node, bucket, key, prefix, items, chunks, step
@@ -50,44 +50,44 @@ public struct Cursor: Codable, Sendable, Equatable {
     }
 
     /// A human step being waited on.
-    public struct Human: Codable, Sendable, Equatable {
-        public var node: String
-        public var timeoutSeconds: Int
+    package struct Human: Codable, Sendable, Equatable {
+        package var node: String
+        package var timeoutSeconds: Int
         /// Answers refused so far at this node (the human is asked again, up to ``maxAnswers`` answers).
-        public var refusals: Int?
+        package var refusals: Int?
         /// Why the last answer was refused (shown with the question when it is asked again; cut to 500 characters).
-        public var refusal: String?
+        package var refusal: String?
         /// Answers a human gets at one question before the step fails.
-        public static let maxAnswers = 3
+        package static let maxAnswers = 3
         enum CodingKeys: String, CodingKey {
             case node, refusals, refusal
             case timeoutSeconds = "timeout_seconds"
         }
     }
 
-    public var status: Status
-    public var workflowID: String
+    package var status: Status
+    package var workflowID: String
     /// Pointer to the stored (content-addressed) workflow definition.
-    public var workflow: String
+    package var workflow: String
     /// Checkpoints so far (the manifest's segment index).
-    public var step: Int
+    package var step: Int
     /// The segment to run when `status` is `continue`.
-    public var segment: Int?
-    public var hitp: Human?
+    package var segment: Int?
+    package var hitp: Human?
     /// Edge traversals so far (`"from->to"` → count), for `max_traversals`.
-    public var traversals: [String: Int]
+    package var traversals: [String: Int]
     /// Self-healing rounds so far, by node.
-    public var heals: [String: Int]?
+    package var heals: [String: Int]?
     /// Map nodes that completed with failures within their tolerance (the run then ends `COMPLETED_WITH_RISK`).
-    public var risks: [String]?
+    package var risks: [String]?
     /// The map running on a Distributed Map (status `fan_out`).
-    public var fanout: FanOut?
+    package var fanout: FanOut?
     /// Nodes run so far (the budget's `node_runs`).
-    public var runs: Int?
+    package var runs: Int?
     /// When `initialize` ran (the budget's `wall_seconds`).
-    public var startedAtMillis: Int64?
+    package var startedAtMillis: Int64?
     /// This execution's place in a chain of executions continuing one another; nil for one that continues none.
-    public var chain: Chain?
+    package var chain: Chain?
 
     enum CodingKeys: String, CodingKey {
         case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs, chain
@@ -95,7 +95,7 @@ public struct Cursor: Codable, Sendable, Equatable {
         case startedAtMillis = "started_ms"
     }
 
-    public init(
+    package init(
         status: Status, workflowID: String, workflow: String, step: Int, segment: Int? = nil, hitp: Human? = nil,
         traversals: [String: Int], heals: [String: Int]? = nil, risks: [String]? = nil, fanout: FanOut? = nil
     ) {
@@ -112,7 +112,7 @@ public struct Cursor: Codable, Sendable, Equatable {
     }
 
     /// `traversals` may be absent: the payload's cursor leaves it out (see ``inPayload``).
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         status = try c.decode(Status.self, forKey: .status)
         workflowID = try c.decode(String.self, forKey: .workflowID)
@@ -132,7 +132,7 @@ public struct Cursor: Codable, Sendable, Equatable {
     /// The cursor as the Step Functions payload carries it: what the state machine and the next step need (status,
     /// segment, human wait, fan-out, position), never what grows with steps, nodes or items (edge traversals, heal
     /// rounds, risky maps, run counters) — those stay in state, where every step reads its cursor from.
-    public var inPayload: Cursor {
+    package var inPayload: Cursor {
         var slim = self
         slim.traversals = [:]
         slim.heals = nil
@@ -145,27 +145,27 @@ public struct Cursor: Codable, Sendable, Equatable {
 
 /// The Step Functions payload between kernel steps: identity, pointers and the cursor; never state values.
 /// Always far under ``ZeroGravityPayload/limit`` (the `output` of `finalize` is offloaded to fit).
-public struct KernelPayload: Codable, Sendable, Equatable {
+package struct KernelPayload: Codable, Sendable, Equatable {
     /// An error as the failure path reports it (message cut to 2 KB; the full text is in state).
-    public struct ErrorSummary: Codable, Sendable, Equatable {
-        public var code: String
-        public var message: String
-        public var node: String?
+    package struct ErrorSummary: Codable, Sendable, Equatable {
+        package var code: String
+        package var message: String
+        package var node: String?
     }
 
-    public var executionID: String
-    public var ownerID: String
-    public var traceID: String
-    public var manifestID: String
+    package var executionID: String
+    package var ownerID: String
+    package var traceID: String
+    package var manifestID: String
     /// The head version this payload was produced at.
-    public var version: Int
-    public var cursor: Cursor
+    package var version: Int
+    package var cursor: Cursor
     /// Set by `fail`: what the Fail state reports.
-    public var error: ErrorSummary?
+    package var error: ErrorSummary?
     /// Set by `finalize`: the workflow's output fields (large ones as `{"$pointer": …}`).
-    public var output: JSONValue?
+    package var output: JSONValue?
     /// Set by `finalize`: `SUCCEEDED`, or `COMPLETED_WITH_RISK` when a map tolerated failures.
-    public var outcome: String?
+    package var outcome: String?
 
     enum CodingKeys: String, CodingKey {
         case executionID = "execution_id"
@@ -175,7 +175,7 @@ public struct KernelPayload: Codable, Sendable, Equatable {
         case version, cursor, error, output, outcome
     }
 
-    public init(executionID: String, ownerID: String, traceID: String, manifestID: String, version: Int, cursor: Cursor) {
+    package init(executionID: String, ownerID: String, traceID: String, manifestID: String, version: Int, cursor: Cursor) {
         self.executionID = executionID
         self.ownerID = ownerID
         self.traceID = traceID
@@ -185,5 +185,5 @@ public struct KernelPayload: Codable, Sendable, Equatable {
     }
 
     /// Compact JSON with sorted keys.
-    public func encoded() throws -> Data { try CanonicalJSON.encode(self) }
+    package func encoded() throws -> Data { try CanonicalJSON.encode(self) }
 }

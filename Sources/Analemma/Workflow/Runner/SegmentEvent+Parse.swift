@@ -6,7 +6,7 @@
 
 extension SegmentEvent {
     /// Parses an invocation event; anything malformed is `Analemma.InvalidEvent` naming what.
-    public static func parse(_ event: Data) throws -> SegmentEvent {
+    package static func parse(_ event: Data) throws -> SegmentEvent {
         guard let top = JSONScanner.object(event) else { throw invalid("not a JSON object") }
         guard let a = top["action"], let name = try? JSONDecoder().decode(String.self, from: a), let action = Action(rawValue: name)
         else {

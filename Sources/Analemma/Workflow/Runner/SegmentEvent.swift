@@ -7,7 +7,7 @@
 /// What the state machine sends the segment runner (`{"action": …, …}`), parsed once into each action's own values.
 /// Values that enter from outside (the start input, a human response, a Catch's `Cause`) stay raw bytes: the step
 /// that uses them dehydrates them.
-public enum SegmentEvent: Sendable {
+package enum SegmentEvent: Sendable {
     /// The execution's first step: its ARN (`$$.Execution.Id`) and the StartExecution input, raw.
     case initialize(executionID: String, start: Data)
     /// Run the cursor's segment.
@@ -28,19 +28,19 @@ public enum SegmentEvent: Sendable {
     case mapDone(KernelPayload, stats: MapAggregate)
 
     /// The `action` names, as the ASL writes them.
-    public enum Action: String, Sendable, CaseIterable {
+    package enum Action: String, Sendable, CaseIterable {
         case initialize, run, ask, resume, finalize, fail, heal
         case mapChunk = "map_chunk"
         case mapDone = "map_done"
     }
 
     /// An error a Catch caught (`Error`, `Cause`).
-    public struct Caught: Sendable, Equatable {
-        public var type: String
-        public var cause: String?
+    package struct Caught: Sendable, Equatable {
+        package var type: String
+        package var cause: String?
     }
 
-    public var action: Action {
+    package var action: Action {
         switch self {
         case .initialize: .initialize
         case .run: .run
@@ -55,7 +55,7 @@ public enum SegmentEvent: Sendable {
     }
 
     /// The previous step's payload (every action but `initialize` and `map_chunk`).
-    public var kernel: KernelPayload? {
+    package var kernel: KernelPayload? {
         switch self {
         case .run(let k), .ask(let k, _), .resume(let k, _), .finalize(let k), .fail(let k, _), .heal(let k, _), .mapDone(let k, _): k
         case .initialize, .mapChunk: nil
@@ -75,28 +75,28 @@ public enum SegmentEvent: Sendable {
 }
 
 /// A Distributed Map item as the workflow state machine's `ItemSelector` builds it.
-public struct MapChunkItem: Decodable, Sendable {
+package struct MapChunkItem: Decodable, Sendable {
     /// An ItemReader entry: the items object, the chunk's index and size, its frame's byte range (absent in maps
     /// written before the items object, whose chunks are objects of their own).
-    public struct Chunk: Decodable, Sendable {
-        public var chunk: String
-        public var index: Int
-        public var size: Int
-        public var offset: Int?
-        public var length: Int?
+    package struct Chunk: Decodable, Sendable {
+        package var chunk: String
+        package var index: Int
+        package var size: Int
+        package var offset: Int?
+        package var length: Int?
     }
-    public struct Identity: Decodable, Sendable {
-        public var executionID: String
-        public var ownerID: String
-        public var traceID: String
+    package struct Identity: Decodable, Sendable {
+        package var executionID: String
+        package var ownerID: String
+        package var traceID: String
         enum CodingKeys: String, CodingKey {
             case executionID = "execution_id"
             case ownerID = "owner_id"
             case traceID = "trace_id"
         }
     }
-    public var chunk: Chunk
-    public var map: Cursor.FanOut
-    public var identity: Identity
-    public var workflow: String
+    package var chunk: Chunk
+    package var map: Cursor.FanOut
+    package var identity: Identity
+    package var workflow: String
 }

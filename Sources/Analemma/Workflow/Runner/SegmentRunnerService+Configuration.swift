@@ -5,9 +5,15 @@ extension SegmentRunnerService {
     /// one; lowered only to test it), `SEGMENTS_PER_INVOCATION` (default 64, 1...256: segments one invocation runs in
     /// a row, ``SegmentRow``) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
     /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
-    public init(
+    /// Builds the runner on the system's sockets (HTTP, TLS) from the function environment, with `skills`.
+    public init(environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard) throws {
+        try self.init(environment: environment, logger: logger, skills: skills, transport: SocketTransport())
+    }
+
+    /// The same over another transport (tests, benchmarks).
+    package init(
         environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard,
-        transport: any HTTPTransport = SocketTransport()
+        transport: any HTTPTransport
     ) throws {
         let client = try AWSClient(environment: environment, transport: transport)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")

@@ -14,23 +14,23 @@
 /// follow find the head up to ``SegmentRow/limit`` commits on and stand on it (``Turn/Position/namedWithin(steps:)``):
 /// a Retry replays to the row's last checkpoint and runs the failed segment from there, Heal heals the segment the
 /// head's cursor names, RecordFailure records it (it always reads the latest head).
-public struct SegmentRow: Sendable, Equatable {
+package struct SegmentRow: Sendable, Equatable {
     /// Segments one invocation may run in a row (`SEGMENTS_PER_INVOCATION`; 1: one per invocation, as before).
-    public var limit: Int
+    package var limit: Int
     /// Time always left before the deadline when a segment starts, beyond twice the longest segment so far.
-    public var reserveMillis: Int64
+    package var reserveMillis: Int64
 
-    public init(limit: Int = 64, reserveMillis: Int64 = 10_000) {
+    package init(limit: Int = 64, reserveMillis: Int64 = 10_000) {
         self.limit = limit
         self.reserveMillis = reserveMillis
     }
 
     /// One segment per invocation.
-    public static let single = SegmentRow(limit: 1)
+    package static let single = SegmentRow(limit: 1)
 
     /// Whether another segment may start after `ran` segments, the last of which left `status`: only a `continue`
     /// cursor, under the limit, with twice the longest segment so far plus the reserve still before the deadline.
-    public func mayRunAnother(after status: Cursor.Status, ran: Int, longestMillis: Int64, remainingMillis: Int64) -> Bool {
+    package func mayRunAnother(after status: Cursor.Status, ran: Int, longestMillis: Int64, remainingMillis: Int64) -> Bool {
         guard status == .continue, ran < limit else { return false }
         let longest = min(max(longestMillis, 0), Int64(Int32.max))
         return remainingMillis > longest * 2 + reserveMillis

@@ -5,13 +5,13 @@
 #endif
 
 /// What `fail` records in state (`failure`): the whole error, where the run was.
-public struct FailureRecord: Codable, Sendable, Equatable {
-    public var code: String
-    public var message: String
-    public var step: Int
-    public var segment: Int?
-    public var nodes: [String]
-    public var failedAtMillis: Int64
+package struct FailureRecord: Codable, Sendable, Equatable {
+    package var code: String
+    package var message: String
+    package var step: Int
+    package var segment: Int?
+    package var nodes: [String]
+    package var failedAtMillis: Int64
 
     enum CodingKeys: String, CodingKey {
         case code, message, step, segment, nodes

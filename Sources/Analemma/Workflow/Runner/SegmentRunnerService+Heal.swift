@@ -5,17 +5,17 @@
 #endif
 
 /// What self-healing keeps in state (`heal`): the round in progress and every attempt so far.
-public struct HealRecord: Codable, Sendable, Equatable {
-    public struct Attempt: Codable, Sendable, Equatable {
-        public var node: String
-        public var round: Int
-        public var errorCode: String
-        public var errorMessage: String
-        public var instruction: String
-        public var model: String
+package struct HealRecord: Codable, Sendable, Equatable {
+    package struct Attempt: Codable, Sendable, Equatable {
+        package var node: String
+        package var round: Int
+        package var errorCode: String
+        package var errorMessage: String
+        package var instruction: String
+        package var model: String
         /// `pending` until the segment runs again: then `healed`, or `failed again` when the next round follows.
-        public var outcome: Outcome
-        public var atMillis: Int64
+        package var outcome: Outcome
+        package var atMillis: Int64
 
         enum CodingKeys: String, CodingKey {
             case node, round, instruction, model, outcome
@@ -26,13 +26,13 @@ public struct HealRecord: Codable, Sendable, Equatable {
     }
 
     /// How a heal round ended.
-    public enum Outcome: String, Codable, Sendable {
+    package enum Outcome: String, Codable, Sendable {
         case pending, healed
         case failedAgain = "failed again"
     }
 
-    public var active: Attempt?
-    public var attempts: [Attempt]
+    package var active: Attempt?
+    package var attempts: [Attempt]
 }
 
 /// `heal`: a segment failed with a healable error. Ask the model for a fix instruction, record it, run the segment

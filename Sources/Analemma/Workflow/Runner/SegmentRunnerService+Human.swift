@@ -5,18 +5,18 @@
 #endif
 
 /// A question recorded in state (`pending_human`) while a `hitp` node waits for its task token to be answered.
-public struct PendingHuman: Codable, Sendable, Equatable {
-    public var node: String
-    public var question: String
+package struct PendingHuman: Codable, Sendable, Equatable {
+    package var node: String
+    package var question: String
     /// The fields the answer may set (the node's writes).
-    public var expects: [String]
-    public var taskToken: String
-    public var askedAtMillis: Int64
-    public var timeoutSeconds: Int
+    package var expects: [String]
+    package var taskToken: String
+    package var askedAtMillis: Int64
+    package var timeoutSeconds: Int
     /// Why the previous answer was refused, when this is the question asked again.
-    public var refusal: String?
+    package var refusal: String?
     /// Which answer this is (1 for the first question).
-    public var attempt: Int?
+    package var attempt: Int?
 
     enum CodingKeys: String, CodingKey {
         case node, question, expects, refusal, attempt
@@ -27,7 +27,7 @@ public struct PendingHuman: Codable, Sendable, Equatable {
 
     /// The answer's fields, or why it is refused: a JSON object setting only `expects`, never a protected field.
     /// The one check of a human answer: `resume` and the WebSocket answer route both use it.
-    public static func fields(of response: Data?, node: String, expects allowed: [String]) throws -> [String: Data] {
+    package static func fields(of response: Data?, node: String, expects allowed: [String]) throws -> [String: Data] {
         let to = "the answer to node \(node.debugDescription)"
         guard let response, let members = JSONScanner.object(response) else {
             throw AnalemmaError(.invalidHumanResponse, "\(to) must be a JSON object of fields (send-task-success --task-output '{…}')")

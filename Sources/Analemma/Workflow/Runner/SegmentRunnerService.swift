@@ -11,20 +11,20 @@
 /// (`CheckpointWriter`) and returns a pointer-only ``KernelPayload``. A step replayed after it committed (a
 /// Lambda retry) returns the payload its first run produced instead of running twice.
 public struct SegmentRunnerService: LambdaHandler {
-    public let workflows: WorkflowStore
-    public let checkpoints: CheckpointWriter
-    public let hydrator: StateHydrator
-    public let payloads: ZeroGravityPayload
-    public let executor: NodeExecutor
-    public let events: any EventSink
+    package let workflows: WorkflowStore
+    package let checkpoints: CheckpointWriter
+    package let hydrator: StateHydrator
+    package let payloads: ZeroGravityPayload
+    package let executor: NodeExecutor
+    package let events: any EventSink
     /// Map runs as Step Functions reports them (`map_done` trusts their counts and ownership, not its payload's).
-    public let mapRuns: any MapRunSource
+    package let mapRuns: any MapRunSource
     /// The budget for `finalize`'s output inside the payload (the rest is kernel metadata).
-    public var outputLimit = 24 * 1024
+    package var outputLimit = 24 * 1024
     /// Steps one execution takes before it continues as a new one (from `HISTORY_EVENT_LIMIT`, Step Functions' 25,000).
-    public var stepsPerExecution = Cursor.stepsPerExecution(historyLimit: 25_000)
+    package var stepsPerExecution = Cursor.stepsPerExecution(historyLimit: 25_000)
     /// How many segments one `run` invocation may take in a row (``SegmentRow``).
-    public var row = SegmentRow()
+    package var row = SegmentRow()
     /// Where map chunks and chunk results go (the state bucket).
     var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
@@ -34,7 +34,7 @@ public struct SegmentRunnerService: LambdaHandler {
     /// Workflows partitioned into segments, by owner and content-addressed pointer.
     let plans = ImmutableCache<Plan>(capacity: 32)
 
-    public init(
+    package init(
         workflows: WorkflowStore, checkpoints: CheckpointWriter, payloads: ZeroGravityPayload, executor: NodeExecutor,
         events: any EventSink,
         mapRuns: any MapRunSource
