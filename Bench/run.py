@@ -158,7 +158,9 @@ def local_stack(bin_dir, port=4590):
                                 AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
                                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
             tables.append(name)
-        out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "state-commit", endpoint, bucket, *tables],
+        queue = boto3.client("sqs", **kw).create_queue(  # the event log's announcements, as the runner sends them
+            QueueName=f"bench-events-{bucket}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        out = subprocess.run([os.path.join(bin_dir, "aws-bench"), "state-commit", endpoint, bucket, *tables, queue],
                              check=True, capture_output=True, text=True, timeout=2400)
         print(out.stdout.strip(), flush=True)
         aggregator(bin_dir, endpoint, s3, bucket)
@@ -190,6 +192,9 @@ def workflow_engine(endpoint, lam, sfn, s3, echo_samples, runs=5):
             if "stateExitedEventDetails" in e:
                 largest = max(largest, len(e["stateExitedEventDetails"]["output"]))
     emit("workflow.linear5_state_machine", "execution_wall_median", statistics.median(walls) * 1e3, "ms")
+    cost = json.loads(d["output"])["cost"]  # the last run's own report (finalize's), by service
+    for service, usd in sorted(cost["usd"].items()):
+        emit("workflow.linear5_state_machine.cost", f"usd_per_million_executions.{service}", usd * 1e6, "USD")
     emit("workflow.linear5_state_machine", "largest_state_output", largest, "bytes")
     blocks = s3.list_objects_v2(Bucket=engine["bucket"], Prefix=f"owners/{owner}/blocks/").get("KeyCount", 0)
     # identical inputs give identical blocks (content-addressed): count one execution's checkpoints

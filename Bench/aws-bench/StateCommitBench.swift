@@ -2,7 +2,7 @@ import Analemma
 import Foundation
 
 /// Counts requests by kind (S3 PUT, S3 other, DynamoDB action) and bytes (sent to S3 in PUTs, sent to DynamoDB,
-/// received from S3 GETs and DynamoDB) on the way to the real transport.
+/// received from S3 GETs and DynamoDB) on the way to the real transport, through the library's billing meter.
 final class CountingTransport: HTTPTransport, @unchecked Sendable {
     struct Tally {
         var counts: [String: Int] = [:]
@@ -13,14 +13,15 @@ final class CountingTransport: HTTPTransport, @unchecked Sendable {
         var writtenBytes: Int { putBytes + dynamoSent }
         var s3Puts: Int { counts["s3:PUT", default: 0] }
     }
-    let inner = SocketTransport()
+    /// What AWS would bill for the same requests (the meter the segment runner sends through).
+    let meter = MeteredTransport(SocketTransport())
     private let lock = NSLock()
     private var tally = Tally()
 
     func send(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPResponse {
         let target = request.header("X-Amz-Target")
         let kind = target.map { "dynamodb:" + ($0.split(separator: ".").last.map(String.init) ?? "") } ?? "s3:\(request.method)"
-        let response = try await inner.send(request, timeout: timeout)
+        let response = try await meter.send(request, timeout: timeout)
         lock.withLock {
             tally.counts[kind, default: 0] += 1
             if target != nil {
@@ -55,9 +56,15 @@ func countingClient(_ endpoint: String) throws -> (CountingTransport, AWSClient)
 }
 
 /// The state workload committed through the real protocol on the local stack, with the two baselines.
-func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: String, refsTable: String) async throws {
+func stateCommitBenchmark(
+    endpoint: String, bucket: String, manifestTable: String, refsTable: String, eventQueue: String?
+) async throws {
     let (counting, client) = try countingClient(endpoint)
     let s3 = try S3(client: client)
+    let events = CheckpointEvents(
+        log: EventLog(s3: s3, bucket: bucket),
+        publisher: try eventQueue.map { SQSEventPublisher(sqs: try SQS(client: client), queueURL: $0) })
+    var bill = CheckpointBill()
     let db = try DynamoDB(client: client)
     let writer = CheckpointWriter(
         blocks: S3BlockStore(s3: s3, bucket: bucket), manifests: ManifestStore(db: db, table: manifestTable),
@@ -82,6 +89,7 @@ func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: Strin
         let changes = segment > 0 ? w.changes(segment: segment) : [:]
         try state.merge(changes, from: .node("segment-\(segment)"))
         _ = counting.take()
+        let meterBefore = counting.meter.total
         let start = clock.now
         // The path `run` takes: a delta over the head (the first checkpoint writes the whole state).
         let m =
@@ -92,15 +100,21 @@ func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: Strin
                     state, previous: nil, expected: head, executionID: execution, ownerID: "owner-bench", segmentIndex: segment)
             }
         let elapsed = clock.now - start
+        let committed = counting.meter.total - meterBefore
         head = ManifestStore.Head(manifestID: m.manifestID, version: head.version + 1)
         previous = m
         let tally = counting.take()
         // Baselines, same process, same stack: the whole state as one object; one object per changed field.
+        let wholeBefore = counting.meter.total
         let wholeStart = clock.now
         try await s3.putObject(
             bucket: bucket, key: "baseline/\(execution)/whole/\(segment)",
             body: Data(try Gzip.compress(Array(state.jsonObject()), level: 6)))
         let wholeElapsed = clock.now - wholeStart
+        let wholeUsage = counting.meter.total - wholeBefore
+        let eventsBefore = counting.meter.total
+        try await events.record(segment: segment, execution: execution, manifestID: m.manifestID, changed: changes.keys.sorted())
+        let eventUsage = counting.meter.total - eventsBefore
         let fieldStart = clock.now
         for name in state.delta(from: before).changed.sorted() where segment > 0 {
             try await s3.putObject(
@@ -110,6 +124,7 @@ func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: Strin
         let fieldElapsed = clock.now - fieldStart
         _ = counting.take()
         guard segment > 0 else { continue }
+        bill.add(delta: committed, wholeObject: wholeUsage, eventLog: eventUsage)
         ours.append(ms(elapsed))
         whole.append(ms(wholeElapsed))
         perField.append(ms(fieldElapsed))
@@ -128,4 +143,5 @@ func stateCommitBenchmark(endpoint: String, bucket: String, manifestTable: Strin
     emit("state.commit.local_stack", "latency_median", median(ours), "ms")
     emit("state.commit.local_stack.whole_object", "latency_median", median(whole), "ms")
     emit("state.commit.local_stack.object_per_field", "latency_median", median(perField), "ms")
+    bill.report(segments: 20)
 }

@@ -50,7 +50,8 @@ case "s3":
 case "state":
     try await stateBenchmark()
 case "state-commit":
-    try await stateCommitBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
+    try await stateCommitBenchmark(
+        endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5], eventQueue: args.count > 6 ? args[6] : nil)
     try await manifestScaleBenchmark(endpoint: args[2], bucket: args[3], manifestTable: args[4], refsTable: args[5])
     try await fanOutBenchmark(endpoint: args[2], bucket: args[3])
 case "fan-out":

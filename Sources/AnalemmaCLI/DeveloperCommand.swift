@@ -14,6 +14,7 @@ enum DeveloperCommand {
                                                            draft a workflow with the model (MODEL_PROVIDER, MODEL_CATALOG, …)
                analemma token OWNER [--ttl SECONDS]        a WebSocket connect token for OWNER (CONNECT_TOKEN_SECRET; default 1 h)
                analemma outcome EXECUTION_ARN              where a run ended, following its continue-as-new chain
+               analemma cost EXECUTION_ARN                 what the run cost so far, by service (PRICE_TABLE; STATE_BUCKET, MANIFEST_TABLE)
         """
 
     /// Runs a command line; returns the exit status (0 ok, 1 invalid or failed, 2 usage).
@@ -31,6 +32,7 @@ enum DeveloperCommand {
         case "codesign" where args.count > 1: return await codesign(Array(args.dropFirst()), environment: environment)
         case "results" where args.count > 1: return await results(Array(args.dropFirst()), environment: environment)
         case "outcome" where args.count == 2: return await outcome(args[1], environment: environment)
+        case "cost" where args.count == 2: return await cost(args[1], environment: environment)
         case "token" where args.count == 2 || (args.count == 4 && args[2] == "--ttl"):
             return token(owner: args[1], ttl: args.count == 4 ? Int64(args[3]) : 3600, environment: environment)
         default: return fail(usage, 2)

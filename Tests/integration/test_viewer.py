@@ -55,6 +55,10 @@ def test_the_viewer_shows_a_real_execution_and_answers_its_human_step(sfn, endpo
     assert browser.evaluate("document.querySelectorAll('#llm-calls tbody tr').length") >= 1
     assert browser.evaluate("document.getElementById('checkpoints').textContent").split()[0] != "0"
     assert browser.evaluate("document.getElementById('hitp-body').textContent") == "answered"
+    # the cost report finalize made, as the output has it
+    reported = json.loads(d["output"])["cost"]["usd"]["total"]
+    shown = browser.evaluate("document.getElementById('cost').textContent")
+    assert shown.startswith("$") and abs(float(shown[1:].split()[0]) - reported) < 1e-6 and reported > 0, (shown, reported)
     # the screenshot shows it: the status badge's green is on screen
     width, height, bpp, rows = png_pixels(browser.screenshot())
     assert width >= 800 and height >= 600

@@ -88,9 +88,11 @@ package struct Cursor: Codable, Sendable, Equatable {
     package var startedAtMillis: Int64?
     /// This execution's place in a chain of executions continuing one another; nil for one that continues none.
     package var chain: Chain?
+    /// What the execution has used through this commit (``UsageLedger``); priced by `finalize`.
+    package var usage: Usage?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs, chain
+        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs, chain, usage
         case workflowID = "workflow_id"
         case startedAtMillis = "started_ms"
     }
@@ -127,6 +129,7 @@ package struct Cursor: Codable, Sendable, Equatable {
         runs = try c.decodeIfPresent(Int.self, forKey: .runs)
         startedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .startedAtMillis)
         chain = try c.decodeIfPresent(Chain.self, forKey: .chain)
+        usage = try c.decodeIfPresent(Usage.self, forKey: .usage)
     }
 
     /// The cursor as the Step Functions payload carries it: what the state machine and the next step need (status,
@@ -139,6 +142,7 @@ package struct Cursor: Codable, Sendable, Equatable {
         slim.risks = nil
         slim.runs = nil
         slim.startedAtMillis = nil
+        slim.usage = nil
         return slim
     }
 }
@@ -166,13 +170,15 @@ package struct KernelPayload: Codable, Sendable, Equatable {
     package var output: JSONValue?
     /// Set by `finalize`: `SUCCEEDED`, or `COMPLETED_WITH_RISK` when a map tolerated failures.
     package var outcome: String?
+    /// Set by `finalize`: what the execution used and what that costs (``CostReport``).
+    package var cost: CostReport?
 
     enum CodingKeys: String, CodingKey {
         case executionID = "execution_id"
         case ownerID = "owner_id"
         case traceID = "trace_id"
         case manifestID = "manifest_id"
-        case version, cursor, error, output, outcome
+        case version, cursor, error, output, outcome, cost
     }
 
     package init(executionID: String, ownerID: String, traceID: String, manifestID: String, version: Int, cursor: Cursor) {

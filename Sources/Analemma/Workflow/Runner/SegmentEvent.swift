@@ -62,6 +62,25 @@ package enum SegmentEvent: Sendable {
         }
     }
 
+    /// The execution whose cost report counts this invocation (nil for a map chunk: a Distributed Map's children
+    /// are not in the report yet). Only a step that is not refused keeps it (``UsageLedger/abandon()``).
+    var usageExecutionID: String? {
+        if case .initialize(let executionID, _) = self { return executionID }
+        return kernel?.executionID
+    }
+
+    /// The states of `StateMachines/workflow.asl.json` one invocation of this action stands for, each a billed
+    /// transition: its Task and what follows up to the next kernel Task (`Route`, `Succeeded`, `Failed`; a map's
+    /// `FanOut` and `Aggregate` count with `map_done`). A map's child executions are not counted.
+    var transitions: Int {
+        switch self {
+        case .initialize, .run, .resume, .heal, .finalize, .fail: 2
+        case .ask: 1
+        case .mapDone: 4
+        case .mapChunk: 0
+        }
+    }
+
     /// Who the event claims to act for, for error scopes and log lines only (never trusted).
     var claimedIdentity: (traceID: String?, executionID: String?, ownerID: String?) {
         switch self {

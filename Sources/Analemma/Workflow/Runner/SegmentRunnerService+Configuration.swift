@@ -3,7 +3,7 @@ extension SegmentRunnerService {
     /// Reads `STATE_BUCKET`, `MANIFEST_TABLE`, `BLOCK_REFERENCES_TABLE`, `GC_QUEUE_URL` (required),
     /// `GC_DELAY_SECONDS` (default 300), `HISTORY_EVENT_LIMIT` (default 25,000: when an execution continues as a new
     /// one; lowered only to test it), `SEGMENTS_PER_INVOCATION` (default 64, 1...256: segments one invocation runs in
-    /// a row, ``SegmentRow``) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
+    /// a row, ``SegmentRow``), `PRICE_TABLE` (``PriceTable``) and the model settings (`ModelConfiguration`: `MODEL_PROVIDER`, …).
     /// A missing or bad value is `Analemma.InvalidConfiguration` naming it, reported as an init error.
     /// Builds the runner on the system's sockets (HTTP, TLS) from the function environment, with `skills`.
     public init(environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard) throws {
@@ -15,7 +15,8 @@ extension SegmentRunnerService {
         environment: FunctionEnvironment, logger: Logger, skills: SkillRegistry = .standard,
         transport: any HTTPTransport
     ) throws {
-        let client = try AWSClient(environment: environment, transport: transport)
+        let meter = MeteredTransport(transport)  // what the cost report counts (model calls are priced by llm_usage)
+        let client = try AWSClient(environment: environment, transport: meter)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
         let s3 = try S3(client: client)
         let db = try DynamoDB(client: client)
@@ -43,5 +44,11 @@ extension SegmentRunnerService {
             throw AnalemmaError(.invalidConfiguration, "SEGMENTS_PER_INVOCATION must be between 1 and 256")
         }
         row.limit = inRow
+        let memory = try environment.integer("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 128)
+        guard (128...10_240).contains(memory) else {
+            throw AnalemmaError(.invalidConfiguration, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be between 128 and 10240 (MB)")
+        }
+        ledger = UsageLedger(meter: meter, memoryMegabytes: memory)
+        prices = try PriceTable(environment: environment)
     }
 }

@@ -36,11 +36,19 @@ extension SegmentRunnerService {
         let previousHead = try await checkpoints.manifests.head(executionID: from.execution_id)
         guard previousHead.manifestID == from.manifest_id, previousHead.version == from.version,
             let previous = try await manifest(from.execution_id, from.manifest_id), previous.ownerID == from.owner_id,
-            let cursor = try await storedCursor(previous).continued(as: executionID, from: from.execution_id)
+            var cursor = try await storedCursor(previous).continued(as: executionID, from: from.execution_id)
         else { throw refused }
-        let fork = try await checkpoints.fork(
-            delta: ["cursor": try CanonicalJSON.encode(cursor), "execution_id": try CanonicalJSON.encode(executionID)],
-            previous: previous, into: executionID, segmentIndex: cursor.step)
+        let used = ledger.take(for: executionID)  // the chain's usage goes on with it, this invocation's added
+        cursor.usage = (cursor.usage ?? Usage()) + used
+        let fork: Manifest
+        do {
+            fork = try await checkpoints.fork(
+                delta: ["cursor": try CanonicalJSON.encode(cursor), "execution_id": try CanonicalJSON.encode(executionID)],
+                previous: previous, into: executionID, segmentIndex: cursor.step)
+        } catch {
+            ledger.giveBack(used, for: executionID)
+            throw error
+        }
         manifests.insert(executionID + "#" + fork.manifestID, fork)
         let k = KernelPayload(
             executionID: executionID, ownerID: from.owner_id, traceID: fork.traceID ?? previous.traceID ?? "", manifestID: fork.manifestID,

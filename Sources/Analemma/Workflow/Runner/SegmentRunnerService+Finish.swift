@@ -28,7 +28,7 @@ extension SegmentRunnerService {
         let plan = try await turn.plan()
         var names = plan.definition.outputs ?? []
         if plan.definition.outputs == nil { names = try await hydrator.names(turn.manifest).filter { !StateBag.isProtected($0) } }
-        let (cursor, state) = try await turn.read(names)
+        let (cursor, state) = try await turn.read(names + ["llm_usage"])
         let output = try await payloads.encode(
             state.fields.filter { names.contains($0.key) }, ownerID: k.ownerID, executionID: k.executionID, limit: outputLimit)
         var out = try await turn.current()
@@ -36,11 +36,15 @@ extension SegmentRunnerService {
         let risks = cursor.risks ?? []
         let outcome = risks.isEmpty ? "SUCCEEDED" : "COMPLETED_WITH_RISK"
         out.outcome = outcome
+        let cost = CostReport(
+            usage: (cursor.usage ?? Usage()) + ledger.closing(for: k.executionID), prices: prices,
+            modelDollars: CostReport.modelDollars(state.fields["llm_usage"]))
+        out.cost = cost
         emit(
             .executionFinished, out,
             [
                 "status": outcome, "risk_nodes": risks.joined(separator: ","), "output_bytes": String(output.count),
-                "step": String(out.cursor.step),
+                "step": String(out.cursor.step), "cost_usd": String(CostReport.Dollars.rounded(cost.usd.total)),
             ])
         return out
     }

@@ -42,10 +42,18 @@ extension SegmentRunnerService {
         var cursor = try Self.cursor(entering: definition.entry, plan: start.plan, from: identity.cursor)
         cursor.runs = 0
         cursor.startedAtMillis = checkpoints.clock.nowMillis()
+        let used = ledger.take(for: executionID)
+        cursor.usage = used
         try start.state.merge(
             ["workflow_id": CanonicalJSON.encode(definition.workflowID), "cursor": CanonicalJSON.encode(cursor)], from: .kernel)
-        let manifest = try await checkpoints.commit(
-            start.state, previous: nil, expected: .empty, executionID: executionID, ownerID: start.ownerID, segmentIndex: 0)
+        let manifest: Manifest
+        do {
+            manifest = try await checkpoints.commit(
+                start.state, previous: nil, expected: .empty, executionID: executionID, ownerID: start.ownerID, segmentIndex: 0)
+        } catch {
+            ledger.giveBack(used, for: executionID)  // a retry's first commit records it
+            throw error
+        }
         var k = identity
         k.manifestID = manifest.manifestID
         k.version = 1

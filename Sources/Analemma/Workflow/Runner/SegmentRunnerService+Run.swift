@@ -134,10 +134,19 @@ extension SegmentRunnerService {
         _ k: KernelPayload, appendOnly: Set<String> = []
     ) async throws -> KernelPayload {
         var changes = changes
-        let cursor = cursor.handingOver(in: k.executionID, afterSteps: stepsPerExecution)
+        var cursor = cursor.handingOver(in: k.executionID, afterSteps: stepsPerExecution)
+        var used = ledger.take(for: k.executionID)
+        if cursor.status == .continueAsNew { used.transitions = used.transitions.saturatingAdd(2) }  // ContinueAsNew, Continued
+        cursor.usage = (cursor.usage ?? Usage()) + used
         changes["cursor"] = try CanonicalJSON.encode(cursor)
-        let next = try await checkpoints.commit(
-            delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step, appendOnly: appendOnly)
+        let next: Manifest
+        do {
+            next = try await checkpoints.commit(
+                delta: changes, removed: removed, previous: manifest, expected: head, segmentIndex: cursor.step, appendOnly: appendOnly)
+        } catch {
+            ledger.giveBack(used, for: k.executionID)
+            throw error
+        }
         manifests.insert(next.executionID + "#" + next.manifestID, next)
         if let traceID = next.traceID {  // the trace id the manifest itself carries, never the payload's word
             committedPayloads.insert(

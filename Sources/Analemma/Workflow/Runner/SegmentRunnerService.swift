@@ -25,6 +25,9 @@ public struct SegmentRunnerService: LambdaHandler {
     package var stepsPerExecution = Cursor.stepsPerExecution(historyLimit: 25_000)
     /// How many segments one `run` invocation may take in a row (``SegmentRow``).
     package var row = SegmentRow()
+    /// What each execution uses, counted as the steps run (``UsageLedger``), and what it costs (``PriceTable``).
+    package var ledger = UsageLedger(meter: nil, memoryMegabytes: 128)
+    package var prices = PriceTable()
     /// Where map chunks and chunk results go (the state bucket).
     var chunkService: DistributedChunkService { DistributedChunkService(s3: payloads.s3, bucket: payloads.bucket) }
     /// Manifests this container committed or read, by execution and id (immutable: the id is the content hash).
@@ -50,6 +53,8 @@ public struct SegmentRunnerService: LambdaHandler {
 
     public func handle(_ event: Data, context: LambdaContext) async throws -> Data {
         let e = try SegmentEvent.parse(event)
+        ledger.begin(e.usageExecutionID, transitions: e.transitions)
+        defer { ledger.end() }
         do {
             let out = try await step(e, context: context)
             await events.flush(requestID: context.requestID)
@@ -61,6 +66,7 @@ public struct SegmentRunnerService: LambdaHandler {
                 // A refused step (its payload does not match stored state) goes to the log only: its ids are not
                 // trusted enough to write into that owner's event log.
                 let refused = code.map(Self.refusals.contains) ?? false
+                if refused { ledger.abandon() }  // a refused step is not the claimed execution's to pay for
                 emit(
                     refused ? .refused : .error, k,
                     [
