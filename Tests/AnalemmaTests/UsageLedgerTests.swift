@@ -71,4 +71,16 @@ struct UsageLedgerTests {
         ledger.giveBack(taken, for: "e1")
         #expect(ledger.take(for: "e1") == taken)
     }
+
+    @Test(
+        "a Distributed Map's children count as DescribeMapRun reports them, bounded",
+        arguments: [(0, 1, 0), (100, 101, 100), (Int.max, Usage.maxCount, Usage.maxCount), (-5, 1, 0)])
+    func children(total: Int, requests: Int, transitions: Int) throws {
+        let counts = try JSONDecoder().decode(
+            StepFunctions.MapRun.Counts.self,
+            from: Data(#"{"pending":0,"running":0,"succeeded":0,"failed":0,"timedOut":0,"aborted":0,"total":\#(total)}"#.utf8))
+        let usage = SegmentRunnerService.childUsage(chunks: counts)
+        #expect(usage.lambdaRequests == requests && usage.transitions == transitions)
+        #expect((usage + usage).lambdaRequests <= Usage.maxCount)  // what a stored cursor can hold and read back
+    }
 }

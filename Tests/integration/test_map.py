@@ -8,7 +8,7 @@ import json
 import pytest
 
 import state_reader
-from test_workflows import example, start, wait, history, assert_small_payloads, client, engine  # noqa: F401
+from test_workflows import example, start, wait, history, history_all, assert_small_payloads, client, engine  # noqa: F401
 
 BROKEN = (3, 250, 500, 750, 999)
 
@@ -155,6 +155,13 @@ def test_distributed_chunk_size_10_counts_chunks(sfn, endpoint, engine):  # noqa
     # The fan-out is two objects at any item count: the items (one frame per chunk) and the ItemReader input.
     written = [k for k in keys if "/results/" not in k]
     assert sorted(k.rsplit("/", 1)[1] for k in written) == ["chunks.jsonl", "items.json"], written
+    # The cost report counts the 100 children (a RunChunk invocation and state each, from DescribeMapRun) beside
+    # the parent's own Lambda tasks (the Aggregate one too) and entered states.
+    usage = json.loads(d["output"])["cost"]["usage"]
+    events = history_all(sfn, arn)
+    tasks = sum(1 for e in events if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resourceType"] == "lambda")
+    entered = sum(1 for e in events if e["type"].endswith("StateEntered"))
+    assert (usage["lambda_requests"], usage["transitions"]) == (tasks + 100, entered + 100), (usage, tasks, entered)
 
 
 def test_distributed_beyond_tolerance_fails_with_a_clear_record(sfn, endpoint, engine):  # noqa: F811

@@ -143,6 +143,7 @@ extension SegmentRunnerService {
         cursor.fanout = nil
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
+        cursor.usage = (cursor.usage ?? Usage()) + Self.childUsage(chunks: run.counts)
         emit(
             .mapAggregated, k,
             [
@@ -151,6 +152,17 @@ extension SegmentRunnerService {
             ])
         emit(.mapFinished, k, try stats.summary(node: node.id))
         return try await turn.commit([spec.target: try stats.jsonData()], cursor: cursor)
+    }
+
+    /// What a Distributed Map's children cost beyond the parent's own steps, as DescribeMapRun counts them (never the
+    /// aggregator's word): each child execution one RunChunk invocation and its state transition, and the Aggregate
+    /// invocation. Their S3 and DynamoDB requests, their Lambda time and retries are not counted (the report errs low).
+    package static func childUsage(chunks counts: StepFunctions.MapRun.Counts) -> Usage {
+        let started = max(0, min(counts.total, Usage.maxCount))
+        var usage = Usage()
+        usage.lambdaRequests = min(Usage.maxCount, started + 1)
+        usage.transitions = started
+        return usage
     }
 
     /// A finished Distributed Map's statistics, after writing its results index (every chunk's result file, in

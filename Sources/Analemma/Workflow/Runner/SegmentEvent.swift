@@ -62,8 +62,8 @@ package enum SegmentEvent: Sendable {
         }
     }
 
-    /// The execution whose cost report counts this invocation (nil for a map chunk: a Distributed Map's children
-    /// are not in the report yet). Only a step that is not refused keeps it (``UsageLedger/abandon()``).
+    /// The execution whose cost report counts this invocation (nil for a map chunk: `map_done` counts the children
+    /// from DescribeMapRun, ``SegmentRunnerService/childUsage(chunks:)``). Only a step that is not refused keeps it (``UsageLedger/abandon()``).
     var usageExecutionID: String? {
         if case .initialize(let executionID, _) = self { return executionID }
         return kernel?.executionID
@@ -71,7 +71,7 @@ package enum SegmentEvent: Sendable {
 
     /// The states of `StateMachines/workflow.asl.json` one invocation of this action stands for, each a billed
     /// transition: its Task and what follows up to the next kernel Task (`Route`, `Succeeded`, `Failed`; a map's
-    /// `FanOut` and `Aggregate` count with `map_done`). A map's child executions are not counted.
+    /// `FanOut` and `Aggregate` count with `map_done`; its child executions' with ``SegmentRunnerService/childUsage(chunks:)``).
     var transitions: Int {
         switch self {
         case .initialize, .run, .resume, .heal, .finalize, .fail: 2
