@@ -3,14 +3,17 @@
   POST /v1beta/models/{model}:generateContent                                      (x-goog-api-key)
   POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent   (Authorization: Bearer)
 
+Refuses what Google refuses: a body member that is not what Google's own SDK (`google-genai`) would send - an unknown
+field anywhere, a wrong type - is a 400 INVALID_ARGUMENT naming it, as the real API answers ("Unknown name ...").
+
 Answers deterministically: `[gemini-standin {model}] {last user text}`, with usageMetadata (~4 bytes per token);
 a co-design request (JSON response asked for) gets a small valid workflow drafted from its description;
 a thought signature on the part (to check it comes back verbatim), finishReason STOP. Scriptable per test:
 
-  POST   /_analemma/gemini   {"model": "<id or *>", "responses": [{"status": 429}, {"text": "…"}, {"block": "SAFETY"},
+  POST   /_analemma/gemini   {"model": "<id or *>", "responses": [{"status": 429, "retry_after": 30}, {"text": "…"}, {"block": "SAFETY"},
                               {"finish_reason": "MAX_TOKENS"}, {"status": 500},
                               {"function_call": {"name": "json_extract", "args": {…}}}], "latency_ms": 0}
-  GET    /_analemma/gemini   the requests received (path, model, api, body)
+  GET    /_analemma/gemini   the requests answered (path, model, api, body) and refused (path, model, body, error)
   DELETE /_analemma/gemini   forget scripts and requests
 """
 
@@ -48,8 +51,53 @@ def _json(status, doc):
     return status, [("Content-Type", "application/json")], json.dumps(doc).encode()
 
 
-def _error(status, message):
-    return _json(status, {"error": {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}})
+def _error(status, message, retry_after=None):
+    """Google's error body; a retry hint as the API gives it: a `Retry-After` header and a `google.rpc.RetryInfo`."""
+    error = {"code": status, "message": message, "status": STATUS_NAMES.get(status, "UNKNOWN")}
+    if retry_after is None:
+        return _json(status, {"error": error})
+    error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after}s"}]
+    code, headers, body = _json(status, {"error": error})
+    return code, headers + [("Retry-After", str(retry_after))], body
+
+
+_MEMBERS = None
+
+
+def _members():
+    """The request members the API takes, each with the `google-genai` type that must validate it."""
+    global _MEMBERS
+    if _MEMBERS is None:
+        from google.genai import types
+        from pydantic import TypeAdapter
+        _MEMBERS = {"contents": TypeAdapter(list[types.Content]), "systemInstruction": TypeAdapter(types.Content),
+                    "generationConfig": TypeAdapter(types.GenerationConfig), "tools": TypeAdapter(list[types.Tool]),
+                    "toolConfig": TypeAdapter(types.ToolConfig), "safetySettings": TypeAdapter(list[types.SafetySetting]),
+                    "cachedContent": TypeAdapter(str)}
+        snake = {re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), k): v for k, v in _MEMBERS.items()}
+        _MEMBERS.update(snake)  # the API takes proto field names as well as their JSON names
+    return _MEMBERS
+
+
+def refusal(request):
+    """Why Google would refuse this generateContent body (None when it would not)."""
+    if not isinstance(request, dict):
+        return "Invalid JSON payload received. Expected an object."
+    members = _members()
+    for name, value in request.items():
+        if name not in members:
+            return f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.'
+        try:
+            members[name].validate_json(json.dumps(value))
+        except ValueError as e:  # pydantic.ValidationError
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in (name, *first["loc"]))
+            if first["type"] == "extra_forbidden":
+                return f'Invalid JSON payload received. Unknown name "{first["loc"][-1]}" at \'{where}\': Cannot find field.'
+            return f"Invalid value at '{where}': {first['msg']}"
+    if not request.get("contents"):
+        return "* GenerateContentRequest.contents: contents is not specified"
+    return None
 
 
 class GeminiStandIn:
@@ -58,6 +106,7 @@ class GeminiStandIn:
         self.scripts = {}  # model or "*" -> [response spec]
         self.latency = 0.0
         self.requests = []
+        self.refused = []
 
     def handle(self, method, path, headers, body):
         """(status, headers, body) for stand-in paths, else None."""
@@ -73,9 +122,14 @@ class GeminiStandIn:
         model = (dev or vertex).group(1)
         try:
             request = json.loads(body)
-            prompt = "".join(p.get("text", "") for p in request["contents"][-1]["parts"] if isinstance(p, dict))
-        except (ValueError, KeyError, IndexError, TypeError) as e:
+        except ValueError as e:
             return _error(400, f"Invalid JSON payload received: {e}")
+        why = refusal(request)
+        if why:
+            with self.lock:
+                self.refused.append({"path": path, "model": model, "body": request, "error": why})
+            return _error(400, why)
+        prompt = "".join(p.get("text") or "" for p in request["contents"][-1].get("parts") or [])
         with self.lock:
             self.requests.append({"path": path, "model": model, "api": "developer" if dev else "vertex", "body": request})
             queue = self.scripts.get(model) or self.scripts.get("*") or []
@@ -84,7 +138,7 @@ class GeminiStandIn:
         if latency:
             time.sleep(latency)
         if "status" in spec:
-            return _error(spec["status"], spec.get("message", f"scripted {spec['status']} for {model}"))
+            return _error(spec["status"], spec.get("message", f"scripted {spec['status']} for {model}"), spec.get("retry_after"))
         if "block" in spec:
             return _json(200, {"promptFeedback": {"blockReason": spec["block"]},
                                "usageMetadata": {"promptTokenCount": (len(prompt) + 3) // 4, "totalTokenCount": (len(prompt) + 3) // 4}})
@@ -118,6 +172,6 @@ class GeminiStandIn:
                     self.latency = doc["latency_ms"] / 1000
                 return _json(200, {"scripted": sum(len(q) for q in self.scripts.values())})
             if method == "DELETE":
-                self.scripts, self.requests, self.latency = {}, [], 0.0
+                self.scripts, self.requests, self.refused, self.latency = {}, [], [], 0.0
                 return _json(200, {"reset": True})
-            return _json(200, {"requests": self.requests})
+            return _json(200, {"requests": self.requests, "refused": self.refused})

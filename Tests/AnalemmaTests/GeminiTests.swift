@@ -10,10 +10,13 @@ struct GeminiTests {
 
     static let request = GeminiWire.Request(
         contents: [GeminiWire.Request.userTurn("Summarise: tides")], systemInstruction: "Be brief.",
-        generationConfig: RoutedModel.config([
+        generationConfig: ModelHints([
             "temperature": .number(0.2), "max_output_tokens": .number(256), "response_mime_type": .string("application/json"),
             "thinking_level": .string("low"), "complexity": .string("medium"),
-        ]))
+        ]).generationConfig)
+
+    /// The stable code an error reports (a classified call failure's, or the kernel error's).
+    static func code(_ error: any Error) -> ErrorCode? { (error as? ModelFailure)?.code ?? (error as? AnalemmaError)?.code }
 
     /// `METHOD URL`, headers, blank line, body: the exact request as the fixture files write it.
     static func render(_ r: HTTPRequest) -> String {
@@ -67,7 +70,7 @@ struct GeminiTests {
             api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: transport)
         await #expect {
             _ = try await client.generate(model: "m", Self.request)
-        } throws: { ($0 as? AnalemmaError)?.code == code && "\($0)".contains("model m") }
+        } throws: { Self.code($0) == code && "\($0)".contains("model m") }
     }
 
     @Test("an unreachable endpoint is ModelUnavailable")
@@ -75,9 +78,7 @@ struct GeminiTests {
         let transport = RecordingTransport([.fail(TransportError("connection refused", sent: false))])
         let client = GeminiClient(
             api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: transport)
-        await #expect { _ = try await client.generate(model: "m", Self.request) } throws: {
-            ($0 as? AnalemmaError)?.code == .modelUnavailable
-        }
+        await #expect { _ = try await client.generate(model: "m", Self.request) } throws: { Self.code($0) == .modelUnavailable }
     }
 
     static let catalog = ModelCatalog(
@@ -141,11 +142,11 @@ struct GeminiTests {
     func warnings() {
         #expect(
             Self.catalog.warnings(today: "2026-11-25", soon: "2026-12-25") == [
-                "model old retires on 2026-12-01: replace it in MODEL_CATALOG"
+                "model old retires on 2026-12-01: no successor is set: pinned calls will fail; replace it in MODEL_CATALOG"
             ])
         #expect(
             Self.catalog.warnings(today: "2026-12-01", soon: "2026-12-31") == [
-                "model old retired on 2026-12-01: requests to it fail; routing skips it"
+                "model old retired on 2026-12-01: routing skips it; no successor is set: pinned calls will fail"
             ])
         #expect(ModelConfiguration.date(1_795_629_310_000) == "2026-11-25")
     }
@@ -159,7 +160,7 @@ struct GeminiTests {
             client: GeminiClient(
                 api: .developer(endpoint: AWSEndpoint(scheme: "https", host: "x", isCustom: true), key: "k"), transport: transport))
         let r = try await model.generate(ModelRequest(nodeID: "n", prompt: "hi", hints: ["complexity": .string("medium")]))
-        #expect(r.model == "flash-b" && r.fallbacks == ["flash: Analemma.ModelThrottled"])
+        #expect(r.model == "flash-b" && r.fallbacks == ["flash: Analemma.ModelThrottled, resting 5000 ms"])
         #expect(transport.requests.map(\.path) == ["/v1beta/models/flash:generateContent", "/v1beta/models/flash-b:generateContent"])
         #expect(r.estimatedCostUSD! > 0 && r.thoughtTokens == 40)
         let all = RecordingTransport(Array(repeating: .respond(429, try Self.fixture("error-429.json")), count: 3))

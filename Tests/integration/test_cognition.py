@@ -2,6 +2,7 @@
 format (Deploy/local/gemini_standin.py), through the model router, under the workflow state machine."""
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -10,7 +11,14 @@ import state_reader
 from test_workflows import MODEL, example, start, wait, history, assert_small_payloads, engine  # noqa: F401
 
 
+RESTING = {"seconds": 0}  # the longest rest a scripted throttle gives a model the segment runner calls
+
+
 def gemini(endpoint, method="GET", doc=None):
+    if method == "POST" and (doc or {}).get("model") in ("*", *MODEL.values()):
+        for r in doc.get("responses", []):
+            if r.get("status") == 429 or "retry_after" in r:
+                RESTING["seconds"] = max(RESTING["seconds"], r.get("retry_after", 5))  # 5 s: RoutedModel's default rest
     req = urllib.request.Request(f"{endpoint}/_analemma/gemini", method=method,
                                  data=json.dumps(doc).encode() if doc is not None else None)
     with urllib.request.urlopen(req, timeout=10) as r:
@@ -22,6 +30,10 @@ def fresh_standin(endpoint):
     gemini(endpoint, "DELETE")
     yield
     gemini(endpoint, "DELETE")
+    # a warm segment-runner instance keeps a throttled model resting (as it should): let the rest end before the next
+    # test expects that model to answer
+    time.sleep(RESTING["seconds"])
+    RESTING["seconds"] = 0
 
 
 def events_of(state_dir, execution, kind):
@@ -167,13 +179,14 @@ def test_a_model_that_never_stops_calling_tools_is_bounded(sfn, endpoint, engine
     assert len(gemini(endpoint)["requests"]) == 4
 
 
-def cli(endpoint, *args):
+def cli(endpoint, *args, env=None):
     import os
     import subprocess
     from conftest import ROOT
     with open(os.path.join(ROOT, "Functions", "segment-runner", "function.json")) as f:
         catalog = json.load(f)["environment"]["MODEL_CATALOG"]["default"]
-    env = dict(os.environ, MODEL_PROVIDER="gemini", MODEL_CATALOG=catalog, GEMINI_ENDPOINT=endpoint, GEMINI_API_KEY="k")
+    env = {**os.environ, "MODEL_PROVIDER": "gemini", "MODEL_CATALOG": catalog, "GEMINI_ENDPOINT": endpoint,
+           "GEMINI_API_KEY": "k", **(env or {})}
     binary = os.path.join(ROOT, os.environ.get("ANALEMMA_BIN_DIR", ".build/release"), "analemma")
     return subprocess.run([binary, *args], capture_output=True, text=True, env=env, timeout=60)
 

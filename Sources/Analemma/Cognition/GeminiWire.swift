@@ -7,7 +7,8 @@
 /// The `generateContent` wire format, shared by the Gemini Developer API and Vertex AI.
 /// https://ai.google.dev/api/generate-content · https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest
 package enum GeminiWire {
-    /// A request body. `contents` entries are kept as raw JSON so model turns (with thought signatures) are sent
+    /// A request body, as Google's SDK sends it (`systemInstruction` with the user role, schema types in upper case;
+    /// checked against `google-genai` in Tests/integration/test_genai_conformance.py). `contents` entries are kept as raw JSON so model turns (with thought signatures) are sent
     /// back byte for byte.
     package struct Request: Sendable, Equatable {
         package var contents: [Data]
@@ -44,7 +45,9 @@ package enum GeminiWire {
         package static func tools(_ declarations: [ToolDeclaration]) -> Data? {
             guard !declarations.isEmpty else { return nil }
             let list = declarations.map { d in
-                JSONValue.object(["name": .string(d.name), "description": .string(d.description), "parameters": d.parameters])
+                JSONValue.object([
+                    "name": .string(d.name), "description": .string(d.description), "parameters": ResponseSchema.wire(d.parameters),
+                ])
             }
             return JSONValue.array([.object(["functionDeclarations": .array(list)])]).jsonData()
         }
@@ -63,7 +66,9 @@ package enum GeminiWire {
             }
             if let systemInstruction {
                 out.append(contentsOf: #","systemInstruction":"#.utf8)
-                out.append(JSONValue.object(["parts": .array([.object(["text": .string(systemInstruction)])])]).jsonData())
+                out.append(
+                    JSONValue.object(["role": .string("user"), "parts": .array([.object(["text": .string(systemInstruction)])])])
+                        .jsonData())
             }
             if let tools {
                 out.append(contentsOf: #","tools":"#.utf8)

@@ -53,6 +53,8 @@ package struct ModelRequest: Sendable, Equatable {
     package var tools: [ToolDeclaration] = []
     /// A later turn of an exchange: stay on the pinned model, no fallback.
     package var continuing = false
+    /// The most the call may wait for resting models (the node's `timeout_seconds`); nil: the model's own limit.
+    package var waitBudgetMillis: Int64?
 
     package init(nodeID: String, prompt: String, hints: [String: JSONValue] = [:]) {
         self.nodeID = nodeID
@@ -73,6 +75,12 @@ package struct ModelResponse: Sendable, Equatable {
     /// Why this model (the router's decision) and the models tried before it.
     package var route: String?
     package var fallbacks: [String] = []
+    /// The retired id the node pinned, when its successor answered.
+    package var remappedFrom: String?
+    /// Time spent waiting for resting models before the answer.
+    package var waitedMillis: Int64 = 0
+    /// The day (`YYYY-MM-DD`, UTC) whose prices `estimatedCostUSD` uses: the call's.
+    package var pricedOn: String?
     package var estimatedCostUSD: Double?
     package var latencyMillis: Int?
     /// The model's turn verbatim (for the next turn of an exchange).

@@ -23,28 +23,65 @@ package struct ModelCatalog: Codable, Sendable, Equatable {
         package var outputUSDPerMillion: Double
         /// `YYYY-MM-DD` from which the provider no longer serves the id.
         package var retires: String?
+        /// The id that replaces this one once it retires (Google's deprecations page names one per model).
+        package var successor: String?
+        /// Price of prompt tokens served from a context cache (default: the input price, no discount assumed).
+        package var cachedInputUSDPerMillion: Double?
+        /// Prices that take effect on given days (the base prices hold before the first).
+        package var prices: [Price]?
+        /// The smallest prompt prefix (tokens) the model caches explicitly; nil: no explicit caching.
+        package var cacheMinTokens: Int?
+        /// What keeping a cached prefix costs, per million tokens per hour.
+        package var cacheStorageUSDPerMillionHour: Double?
 
         enum CodingKeys: String, CodingKey {
-            case id, tier, retires
+            case id, tier, retires, successor, prices
             case contextTokens = "context_tokens"
             case maxOutputTokens = "max_output_tokens"
             case latencyMillis = "latency_ms"
             case inputUSDPerMillion = "input_usd_per_mtok"
             case outputUSDPerMillion = "output_usd_per_mtok"
+            case cachedInputUSDPerMillion = "cached_input_usd_per_mtok"
+            case cacheMinTokens = "cache_min_tokens"
+            case cacheStorageUSDPerMillionHour = "cache_storage_usd_per_mtok_hour"
         }
 
-        package func estimatedCost(inputTokens: Int, outputTokens: Int) -> Double {
-            (Double(inputTokens) * inputUSDPerMillion + Double(outputTokens) * outputUSDPerMillion) / 1_000_000
+        package init(
+            id: String, tier: Tier, contextTokens: Int, maxOutputTokens: Int, latencyMillis: Int, inputUSDPerMillion: Double,
+            outputUSDPerMillion: Double, retires: String?, successor: String? = nil, cachedInputUSDPerMillion: Double? = nil,
+            prices: [Price]? = nil, cacheMinTokens: Int? = nil, cacheStorageUSDPerMillionHour: Double? = nil
+        ) {
+            self.id = id
+            self.tier = tier
+            self.contextTokens = contextTokens
+            self.maxOutputTokens = maxOutputTokens
+            self.latencyMillis = latencyMillis
+            self.inputUSDPerMillion = inputUSDPerMillion
+            self.outputUSDPerMillion = outputUSDPerMillion
+            self.retires = retires
+            self.successor = successor
+            self.cachedInputUSDPerMillion = cachedInputUSDPerMillion
+            self.prices = prices
+            self.cacheMinTokens = cacheMinTokens
+            self.cacheStorageUSDPerMillionHour = cacheStorageUSDPerMillionHour
         }
     }
 
     package var models: [Model]
-    /// Ids known to be retired (or retiring) and their dates, so a pinned one is warned about.
-    package var retired: [String: String]?
+    /// Ids known to be retired (or retiring) that are not in `models`: their dates and successors.
+    package var retired: [String: Retirement]?
+    /// What a call to a retired id gets: its successor (`remap`, the default) or a refusal (`refuse`).
+    package var onRetired: RetiredPolicy?
 
-    package init(models: [Model], retired: [String: String]? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case models, retired
+        case onRetired = "on_retired"
+    }
+
+    package init(models: [Model], retired: [String: Retirement]? = nil, onRetired: RetiredPolicy? = nil) {
         self.models = models
         self.retired = retired
+        self.onRetired = onRetired
     }
 
     /// Parses `MODEL_CATALOG`; problems are `Analemma.InvalidConfiguration` naming the entry.
@@ -62,20 +99,22 @@ package struct ModelCatalog: Codable, Sendable, Equatable {
                     .invalidConfiguration, "MODEL_CATALOG model \(m.id): context_tokens and max_output_tokens must be positive")
             }
         }
+        try catalog.checkLifecycle()
         return catalog
     }
 
     /// The retirement date of `id` if the catalog knows one.
     package func retirement(of id: String) -> String? {
-        models.first { $0.id == id }?.retires ?? retired?[id]
+        models.first { $0.id == id }?.retires ?? retired?[id]?.date
     }
 
     /// Warnings for start-up: catalog models already retired on `today` (`YYYY-MM-DD`) or within 30 days.
     package func warnings(today: String, soon: String) -> [String] {
         models.compactMap { m in
             guard let date = m.retires else { return nil }
-            if date <= today { return "model \(m.id) retired on \(date): requests to it fail; routing skips it" }
-            if date <= soon { return "model \(m.id) retires on \(date): replace it in MODEL_CATALOG" }
+            let then = m.successor.map { "calls pinned to it go to \($0)" } ?? "no successor is set: pinned calls will fail"
+            if date <= today { return "model \(m.id) retired on \(date): routing skips it; \(then)" }
+            if date <= soon { return "model \(m.id) retires on \(date): \(then); replace it in MODEL_CATALOG" }
             return nil
         }
     }

@@ -5,6 +5,7 @@ package enum ModelConfiguration {
     /// `MODEL_PROVIDER`: `standin` (deterministic, offline), `gemini` (`GEMINI_API_KEY`, `GEMINI_ENDPOINT`) or
     /// `vertex` (`VERTEX_PROJECT`, `VERTEX_LOCATION`, `VERTEX_ACCESS_TOKEN`, `VERTEX_ENDPOINT`); the real providers
     /// route over `MODEL_CATALOG`. Catalog models retired or retiring within 30 days are logged as warnings.
+    /// `MODEL_MAX_WAIT_SECONDS` (default 30, 0–600) bounds how long one call waits for resting (throttled) models.
     package static func languageModel(
         environment: FunctionEnvironment, logger: Logger, clock: any WallClock = SystemWallClock(),
         transport: any HTTPTransport = SocketTransport()
@@ -34,9 +35,14 @@ package enum ModelConfiguration {
         let today = Self.date(now)
         for warning in catalog.warnings(today: today, soon: Self.date(now + 30 * 86_400_000)) { logger.warn(warning) }
         let timeout = try environment.integer("MODEL_TIMEOUT_SECONDS", default: 120)
+        let wait = try environment.integer("MODEL_MAX_WAIT_SECONDS", default: 30)
+        guard (0...600).contains(wait) else {
+            throw AnalemmaError(.invalidConfiguration, "MODEL_MAX_WAIT_SECONDS=\(wait) must be 0–600")
+        }
         return RoutedModel(
             router: ModelRouter(catalog: catalog, today: today),
-            client: GeminiClient(api: api, transport: transport, timeout: .seconds(timeout)), clock: clock)
+            client: GeminiClient(api: api, transport: transport, timeout: .seconds(timeout)), clock: clock,
+            maxWaitMillis: Int64(wait) * 1000)
     }
 
     /// `YYYY-MM-DD` (UTC) of an epoch-milliseconds time.

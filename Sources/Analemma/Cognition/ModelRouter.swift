@@ -6,6 +6,8 @@ package struct ModelRouter: Sendable {
         package var model: ModelCatalog.Model
         package var reason: String
         package var estimatedCostUSD: Double
+        /// The retired id the node pinned, when its successor serves instead.
+        package var remappedFrom: String?
     }
 
     package let catalog: ModelCatalog
@@ -16,6 +18,9 @@ package struct ModelRouter: Sendable {
         self.catalog = catalog
         self.today = today
     }
+
+    /// The same catalog on another day (a long-lived instance routes and prices at each call's date).
+    package func on(_ day: String) -> ModelRouter { ModelRouter(catalog: catalog, today: day) }
 
     /// Rough token estimate: ~4 bytes of text per token.
     package static func estimateTokens(_ text: String) -> Int { (text.utf8.count + 3) / 4 }
@@ -33,7 +38,7 @@ package struct ModelRouter: Sendable {
                 .modelError,
                 "a prompt of ~\(promptTokens) tokens plus \(output) output tokens fits no model's context window in MODEL_CATALOG")
         }
-        func cost(_ m: ModelCatalog.Model) -> Double { m.estimatedCost(inputTokens: promptTokens, outputTokens: output) }
+        func cost(_ m: ModelCatalog.Model) -> Double { m.cost(inputTokens: promptTokens, outputTokens: output, on: today) }
         var capable = fits.filter { $0.tier >= complexity }
         var note = "tier >= \(complexity.rawValue)"
         if capable.isEmpty {
@@ -59,13 +64,34 @@ package struct ModelRouter: Sendable {
                 model: m, reason: i == 0 ? "\(note), cheapest" : "fallback \(i) (\(note))", estimatedCostUSD: cost(m))
         }
         if let pinned {
-            guard let m = live.first(where: { $0.id == pinned }) else {
-                let why = catalog.retirement(of: pinned).map { "retired on \($0)" } ?? "not in MODEL_CATALOG"
-                throw AnalemmaError(.modelError, "pinned model \(pinned.debugDescription) is \(why)")
-            }
             decisions.removeAll { $0.model.id == pinned }
-            decisions.insert(Decision(model: m, reason: "pinned by the node", estimatedCostUSD: cost(m)), at: 0)
+            let decision = try self.pinned(pinned, cost: cost)
+            decisions.removeAll { $0.model.id == decision.model.id }
+            decisions.insert(decision, at: 0)
         }
         return decisions
+    }
+
+    /// The decision for a pinned id: the model itself while it serves; once retired, its successor (the catalog's
+    /// `on_retired: remap`, the default) or a refusal naming the date and the successor (`refuse`).
+    func pinned(_ id: String, cost: (ModelCatalog.Model) -> Double) throws -> Decision {
+        if let m = catalog.models.first(where: { $0.id == id }), m.retires.map({ $0 > today }) ?? true {
+            return Decision(model: m, reason: "pinned by the node", estimatedCostUSD: cost(m))
+        }
+        guard let date = catalog.retirement(of: id) else {
+            throw AnalemmaError(.modelError, "pinned model \(id.debugDescription) is not in MODEL_CATALOG")
+        }
+        if catalog.onRetired == .refuse {
+            let named = catalog.successor(of: id).map { "; its successor is \($0)" } ?? ""
+            throw AnalemmaError(
+                .modelError, "pinned model \(id.debugDescription) retired on \(date)\(named) (MODEL_CATALOG on_retired: refuse)")
+        }
+        guard let m = catalog.liveSuccessor(of: id, on: today) else {
+            throw AnalemmaError(
+                .modelError, "pinned model \(id.debugDescription) retired on \(date) and has no serving successor in MODEL_CATALOG")
+        }
+        return Decision(
+            model: m, reason: "pinned \(id) retired on \(date): remapped to its successor \(m.id)", estimatedCostUSD: cost(m),
+            remappedFrom: id)
     }
 }

@@ -16,10 +16,11 @@ extension ErrorCode {
     package var disposition: Disposition {
         switch self {
         case .transient, .modelThrottled, .modelUnavailable: .retry
-        case .skillFailed, .modelTruncated: .heal
+        case .skillFailed, .modelTruncated, .modelNonConforming: .heal
         case .invalidEvent, .forgedPointer, .protectedField, .invalidState, .concurrentWrite: .refuse
         case .unhandled, .invalidResponse, .responseTooLarge, .invalidConfiguration, .initFailed, .invalidWorkflow, .noRoute,
-            .humanTimeout, .invalidHumanResponse, .modelBlocked, .modelError, .toleranceExceeded, .chunkFailed, .forbidden,
+            .humanTimeout, .invalidHumanResponse, .modelBlocked, .modelError, .modelBudgetExhausted, .modelContextTooLong,
+            .toleranceExceeded, .chunkFailed, .forbidden,
             .budgetExceeded:
             .final
         }

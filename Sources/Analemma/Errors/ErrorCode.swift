@@ -46,6 +46,14 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case modelTruncated = "Analemma.ModelTruncated"
     /// The model endpoint rejected the request (bad request, auth, unknown model) or answered nonsense.
     case modelError = "Analemma.ModelError"
+    /// The model account cannot pay for the call (HTTP 402, billing disabled, prepaid credits depleted): no model of
+    /// the account can serve it, so there is no failover and no retry.
+    case modelBudgetExhausted = "Analemma.ModelBudgetExhausted"
+    /// The prompt is longer than the context window of every model that may serve it (tried from the largest down).
+    case modelContextTooLong = "Analemma.ModelContextTooLong"
+    /// The model's answer does not conform to the node's `response_schema` (not JSON, or a value the schema refuses);
+    /// the node's work failed, so it heals like any failed node.
+    case modelNonConforming = "Analemma.ModelNonConforming"
     /// More of a map's chunks failed than its `tolerated_failure_percentage` allows (the inline counterpart of
     /// `States.ExceedToleratedFailureThreshold`).
     case toleranceExceeded = "Analemma.ToleranceExceeded"

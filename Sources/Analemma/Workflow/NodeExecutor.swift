@@ -114,13 +114,15 @@ package struct NodeExecutor: Sendable {
         let (tools, maxSteps) = try self.tools(of: node)
         request.tools = tools.compactMap(\.tool)
         request.turns = [.user(prompt)]
+        request.waitBudgetMillis = node.timeoutSeconds.map { Int64($0) * 1000 }
         var total: ModelResponse?
         var calls: [ToolCall] = []
         for step in 1...maxSteps {
             let r = try await model.generate(request)
             total = total.map { Self.sum($0, r) } ?? r
             if r.functionCalls.isEmpty {
-                var outcome = NodeOutcome(updates: [try input.target(): JSONValue.string(r.text).jsonData()], attempts: 1, model: total)
+                let answer = try Self.answer(r, schema: input.config["response_schema"], node: node)
+                var outcome = NodeOutcome(updates: [try input.target(): answer.jsonData()], attempts: 1, model: total)
                 outcome.toolCalls = calls
                 outcome.prompt = prompt
                 return outcome
@@ -152,6 +154,22 @@ package struct NodeExecutor: Sendable {
         throw AnalemmaError(.skillFailed, "node \(node.id.debugDescription): the model still calls tools after max_steps \(maxSteps)")
     }
 
+    /// The value an answer writes: its text; for a node with a `response_schema`, the JSON it holds, once it
+    /// conforms (else `Analemma.ModelNonConforming`, which heals like any failed node).
+    static func answer(_ r: ModelResponse, schema: JSONValue?, node: WorkflowDefinition.Node) throws -> JSONValue {
+        guard let schema else { return .string(r.text) }
+        func refuse(_ why: String) -> AnalemmaError {
+            AnalemmaError(
+                .modelNonConforming,
+                "node \(node.id.debugDescription): model \(r.model)'s answer does not conform to response_schema: \(why)")
+        }
+        guard let value = try? JSONValue(json: Data(r.text.utf8)) else {
+            throw refuse("not JSON (\(String(r.text.prefix(80)).debugDescription))")
+        }
+        if let why = ResponseSchema.violation(of: schema, by: value) { throw refuse(why) }
+        return value
+    }
+
     /// Usage of an exchange: tokens and cost summed, the last turn's text and calls.
     static func sum(_ a: ModelResponse, _ b: ModelResponse) -> ModelResponse {
         var s = b
@@ -162,7 +180,9 @@ package struct NodeExecutor: Sendable {
         s.estimatedCostUSD = (a.estimatedCostUSD ?? 0) + (b.estimatedCostUSD ?? 0)
         s.latencyMillis = (a.latencyMillis ?? 0) + (b.latencyMillis ?? 0)
         s.route = a.route
-        s.fallbacks = a.fallbacks
+        s.fallbacks = a.fallbacks + b.fallbacks
+        s.remappedFrom = a.remappedFrom ?? b.remappedFrom
+        s.waitedMillis = a.waitedMillis + b.waitedMillis
         return s
     }
 

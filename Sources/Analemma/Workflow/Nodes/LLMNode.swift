@@ -24,6 +24,18 @@ package struct LLMNode: NodeKind {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
         }
         try Template.check(prompt, key: "prompt", node: node)
+        func bad(_ why: String) -> AnalemmaError { AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): config.\(why)") }
+        if let schema = node.config?["response_schema"] {
+            do { try ResponseSchema.check(schema) } catch let e as AnalemmaError { throw bad(e.message) }
+            if let mime = node.config?["response_mime_type"], !ResponseSchema.mimeTypes.contains(mime) {
+                throw bad("response_mime_type must be application/json or text/x.enum with a response_schema")
+            }
+        }
+        if let level = node.config?["thinking_level"] {
+            guard case .string(let name) = level, ModelHints.thinkingLevels.contains(name.uppercased()) else {
+                throw bad("thinking_level must be one of \(ModelHints.thinkingLevels.sorted().joined(separator: ", ")) (any case)")
+            }
+        }
         _ = try SkillInput(nodeID: node.id, config: node.config ?? [:], fields: [:], writes: node.writes ?? []).target()
         _ = try executor.tools(of: node)
     }

@@ -112,6 +112,7 @@ extension SegmentRunnerService {
                 "route": m.route ?? "", "fallbacks": m.fallbacks.joined(separator: "; "),
                 "latency_ms": m.latencyMillis.map(String.init) ?? "",
                 "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
+                "remapped_from": m.remappedFrom ?? "", "waited_ms": String(m.waitedMillis), "priced_on": m.pricedOn ?? "",
             ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
         for call in outcome.toolCalls {
             emit(.toolCall, k, ["node": node.id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
@@ -193,6 +194,8 @@ extension SegmentRunnerService {
             if let cost = m.estimatedCostUSD { bump("estimated_cost_usd", cost) }
             entry["model"] = .string(m.model)
             if route, let r = m.route { entry["route"] = .string(r) }
+            if route, let from = m.remappedFrom { entry["remapped_from"] = .string(from) }
+            if route, let day = m.pricedOn { entry["priced_on"] = .string(day) }
         }
         var entry: [String: JSONValue] = [:]
         if case .object(let o)? = nodes[node] { entry = o }
