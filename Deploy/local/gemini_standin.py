@@ -23,6 +23,8 @@ import threading
 import time
 import uuid
 
+import gemini_caches
+
 DEVELOPER = re.compile(r"^/v1beta/models/([^/:]+):generateContent$")
 VERTEX = re.compile(r"^/v1/projects/[^/]+/locations/[^/]+/publishers/google/models/([^/:]+):generateContent$")
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -79,11 +81,11 @@ def _members():
     return _MEMBERS
 
 
-def refusal(request):
-    """Why Google would refuse this generateContent body (None when it would not)."""
+def refusal(request, members=None):
+    """Why Google would refuse this body (None when it would not): generateContent's members unless told others."""
     if not isinstance(request, dict):
         return "Invalid JSON payload received. Expected an object."
-    members = _members()
+    members = members or _members()
     for name, value in request.items():
         if name not in members:
             return f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.'
@@ -95,7 +97,7 @@ def refusal(request):
             if first["type"] == "extra_forbidden":
                 return f'Invalid JSON payload received. Unknown name "{first["loc"][-1]}" at \'{where}\': Cannot find field.'
             return f"Invalid value at '{where}': {first['msg']}"
-    if not request.get("contents"):
+    if members is _MEMBERS and not request.get("contents"):
         return "* GenerateContentRequest.contents: contents is not specified"
     return None
 
@@ -107,28 +109,42 @@ class GeminiStandIn:
         self.latency = 0.0
         self.requests = []
         self.refused = []
+        self.caches = gemini_caches.Caches(_error, _json)
+        self.cache_requests = []
 
     def handle(self, method, path, headers, body):
         """(status, headers, body) for stand-in paths, else None."""
         if path == "/_analemma/gemini":
             return self._control(method, body)
         dev, vertex = DEVELOPER.match(path), VERTEX.match(path)
-        if method != "POST" or not (dev or vertex):
+        caching = gemini_caches.DEVELOPER.match(path) or gemini_caches.VERTEX.match(path)
+        if method != "POST" or not (dev or vertex or caching):
             return None
         if dev and not headers.get("x-goog-api-key"):
             return _error(401, "API key missing: send x-goog-api-key")
         if vertex and not headers.get("Authorization", "").startswith("Bearer "):
             return _error(401, "Request is missing required authentication credential")
-        model = (dev or vertex).group(1)
+        if caching and not headers.get("x-goog-api-key") and not headers.get("Authorization", "").startswith("Bearer "):
+            return _error(401, "Request is missing required authentication credential")
         try:
             request = json.loads(body)
         except ValueError as e:
             return _error(400, f"Invalid JSON payload received: {e}")
+        if caching:
+            with self.lock:
+                answer = self.caches.create(path, request, refusal)
+                self.cache_requests.append({"path": path, "body": request, "status": answer[0]})
+            return answer
+        model = (dev or vertex).group(1)
         why = refusal(request)
         if why:
             with self.lock:
                 self.refused.append({"path": path, "model": model, "body": request, "error": why})
             return _error(400, why)
+        with self.lock:
+            cache, refused = self.caches.use(request, model)
+        if refused:
+            return refused
         prompt = "".join(p.get("text") or "" for p in request["contents"][-1].get("parts") or [])
         with self.lock:
             self.requests.append({"path": path, "model": model, "api": "developer" if dev else "vertex", "body": request})
@@ -155,9 +171,13 @@ class GeminiStandIn:
         if wants_json and CODESIGN_MARKER in prompt:  # the co-design assistant's first draft: a small valid workflow
             default = json.dumps(draft_workflow(prompt.split(CODESIGN_MARKER, 1)[1].strip()))
         text = spec.get("text", default)
-        usage = {"promptTokenCount": (len(prompt.encode()) + 3) // 4, "candidatesTokenCount": (len(text.encode()) + 3) // 4,
-                 "thoughtsTokenCount": spec.get("thoughts", 0)}
+        # every turn and the system instruction count; a cache's tokens are part of the prompt, billed as cached
+        cached = cache["tokens"] if cache else 0
+        usage = {"promptTokenCount": gemini_caches.text_tokens(request.get("systemInstruction"), *request["contents"]) + cached,
+                 "candidatesTokenCount": (len(text.encode()) + 3) // 4, "thoughtsTokenCount": spec.get("thoughts", 0)}
         usage["totalTokenCount"] = sum(usage.values())
+        if cached:
+            usage["cachedContentTokenCount"] = cached
         return _json(200, {
             "candidates": [{"content": {"role": "model", "parts": [{"text": text, "thoughtSignature": "c3RhbmRpbg=="}]},
                             "finishReason": spec.get("finish_reason", "STOP"), "index": 0}],
@@ -173,5 +193,7 @@ class GeminiStandIn:
                 return _json(200, {"scripted": sum(len(q) for q in self.scripts.values())})
             if method == "DELETE":
                 self.scripts, self.requests, self.refused, self.latency = {}, [], [], 0.0
+                self.caches.entries, self.cache_requests = {}, []
                 return _json(200, {"reset": True})
-            return _json(200, {"requests": self.requests, "refused": self.refused})
+            return _json(200, {"requests": self.requests, "refused": self.refused, "caches": self.caches.listing(),
+                               "cache_requests": self.cache_requests})

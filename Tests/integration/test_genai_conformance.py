@@ -142,7 +142,7 @@ def test_the_sdk_itself_talks_to_the_stand_in(endpoint, api):
     client = sdk(endpoint, api)
     r = client.models.generate_content(model="gemini-test", contents="What is a tide?")
     assert r.text == "[gemini-standin gemini-test] What is a tide?" and r.usage_metadata.prompt_token_count == 4
-    gemini(endpoint, "POST", {"model": "*", "responses": [
+    gemini(endpoint, "POST", {"model": "gemini-test", "responses": [
         {"function_call": {"name": "lookup", "args": {"q": "tide"}}}, {"status": 429, "retry_after": 7}]})
     tool = types.Tool(function_declarations=[types.FunctionDeclaration(
         name="lookup", description="look a word up", parameters={"type": "object", "properties": {"q": {"type": "string"}}})])
@@ -168,3 +168,38 @@ def test_the_stand_in_refuses_what_google_refuses(endpoint):
         assert e.value.code == 400 and error["status"] == "INVALID_ARGUMENT" and f'Unknown name "{name}"' in error["message"]
     seen = gemini(endpoint)
     assert seen["requests"] == [] and len(seen["refused"]) == 2
+
+
+TABLES = "High water at the harbour mouth comes 40 minutes before the quay. " * 80  # ~1,300 tokens: above the minimum
+
+
+@pytest.mark.parametrize("api", ["developer", "vertex"])
+def test_the_sdk_caches_a_prefix_at_the_stand_in_and_is_billed_its_cached_tokens(endpoint, api):
+    client = sdk(endpoint, api)
+    cache = client.caches.create(model="gemini-test", config=types.CreateCachedContentConfig(
+        contents=[types.Content(role="user", parts=[types.Part(text=TABLES)])], system_instruction="You read tide tables.",
+        ttl="600s"))
+    assert cache.usage_metadata.total_token_count > 1024 and cache.expire_time is not None
+    r = client.models.generate_content(model="gemini-test", contents="When is high water?",
+                                       config=types.GenerateContentConfig(cached_content=cache.name))
+    assert r.usage_metadata.cached_content_token_count == cache.usage_metadata.total_token_count
+    assert r.usage_metadata.prompt_token_count > r.usage_metadata.cached_content_token_count
+    with pytest.raises(errors.ClientError) as small:
+        client.caches.create(model="gemini-test", config=types.CreateCachedContentConfig(
+            contents=[types.Content(role="user", parts=[types.Part(text="too short")])]))
+    assert small.value.code == 400 and "too small" in small.value.message
+    with pytest.raises(errors.ClientError) as both:  # a cache and a system instruction of its own: Google refuses
+        client.models.generate_content(model="gemini-test", contents="x", config=types.GenerateContentConfig(
+            cached_content=cache.name, system_instruction="again"))
+    assert both.value.code == 400
+
+
+def test_a_stand_in_cache_validates_as_the_sdks_cached_content(endpoint):
+    body = json.dumps({"model": "models/m", "ttl": "600s", "contents": [{"role": "user", "parts": [{"text": TABLES}]}]})
+    req = urllib.request.Request(f"{endpoint}/v1beta/cachedContents", data=body.encode(), method="POST",
+                                 headers={"x-goog-api-key": "k"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        raw = r.read()
+    parsed = types.CachedContent.model_validate_json(raw)
+    assert parsed.name.startswith("cachedContents/") and parsed.model == "models/m"
+    assert json.loads(parsed.model_dump_json(by_alias=True, exclude_none=True)).keys() == json.loads(raw).keys()

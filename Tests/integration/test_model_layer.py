@@ -85,3 +85,31 @@ def test_a_throttle_with_retry_after_rests_the_model_and_says_so(sfn, endpoint, 
     [event] = events_of(state_dir, arn, "llm_call")
     assert event["gen_ai.response.model"] == MODEL["high"]
     assert event["fallbacks"] == f"{MODEL['medium']}: Analemma.ModelThrottled, resting 3000 ms"
+
+
+TABLES = "High water at the harbour mouth comes 40 minutes before the quay. " * 80
+
+
+def test_a_stable_prefix_is_cached_once_and_reused_by_the_next_call(sfn, endpoint, engine, state_dir):  # noqa: F811
+    config = {"system": "You read tide tables.", "context": "Tables:\n{{tables}}", "cache_ttl_seconds": 600}
+    w = {"workflow_id": "two-questions", "version": 1, "entry": "high", "outputs": ["high", "low"],
+         "nodes": [{"id": "high", "type": "llm", "reads": ["tables"], "writes": ["high"],
+                    "config": {"prompt": "When is high water?", **config}},
+                   {"id": "low", "type": "llm", "reads": ["tables"], "writes": ["low"],
+                    "config": {"prompt": "When is low water?", **config}}],
+         "edges": [{"from": "high", "to": "low"}]}
+    arn = start(sfn, engine, w, {"tables": TABLES})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    seen = gemini(endpoint)
+    [made] = seen["cache_requests"]
+    assert made["status"] == 200 and made["body"]["ttl"] == "600s" and made["body"]["model"] == f"models/{MODEL['medium']}"
+    assert TABLES in made["body"]["contents"][0]["parts"][0]["text"]
+    [cache] = seen["caches"]
+    for r in seen["requests"]:
+        assert r["body"]["cachedContent"] == cache["name"] and "systemInstruction" not in r["body"]
+        assert len(r["body"]["contents"]) == 1  # only the question follows the cached prefix
+    _, fields = state_reader.read_state(endpoint, arn, ["llm_usage"])
+    assert fields["llm_usage"]["total"]["cached_tokens"] == 2 * cache["tokens"]
+    notes = [e["cache"] for e in events_of(state_dir, arn, "llm_call")]
+    assert notes[0].startswith(f"created {cache['name']}") and notes[1] == f"reused {cache['name']}"

@@ -28,24 +28,42 @@ package struct GeminiClient: Sendable {
 
     /// The HTTP request for `model` (exact bytes: what the fixture tests compare).
     package func httpRequest(model: String, _ request: GeminiWire.Request) -> HTTPRequest {
+        post("\(modelName(model)):generateContent", body: request.body())
+    }
+
+    /// The model's resource name: `models/{m}` (Developer API) or `projects/…/publishers/google/models/{m}` (Vertex).
+    package func modelName(_ model: String) -> String {
+        switch api {
+        case .developer: "models/\(URIEncoding.encode(model))"
+        case .vertex: "\(parent)/publishers/google/models/\(URIEncoding.encode(model))"
+        }
+    }
+
+    /// The collection parent: nothing on the Developer API, `projects/{p}/locations/{l}` on Vertex.
+    var parent: String {
+        switch api {
+        case .developer: ""
+        case .vertex(_, let project, let location, _): "projects/\(URIEncoding.encode(project))/locations/\(URIEncoding.encode(location))"
+        }
+    }
+
+    /// `POST {endpoint}/{version}/{resource}` with the API's credentials.
+    func post(_ resource: String, body: Data) -> HTTPRequest {
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
         let endpoint: AWSEndpoint
         let path: String
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
         switch api {
         case .developer(let e, let key):
             endpoint = e
-            path = "/v1beta/models/\(URIEncoding.encode(model)):generateContent"
+            path = "/v1beta/\(resource)"
             headers.append(("x-goog-api-key", key))
-        case .vertex(let e, let project, let location, let token):
+        case .vertex(let e, _, _, let token):
             endpoint = e
-            path =
-                "/v1/projects/\(URIEncoding.encode(project))/locations/\(URIEncoding.encode(location))/publishers/google/models/"
-                + "\(URIEncoding.encode(model)):generateContent"
+            path = "/v1/\(resource)"
             headers.append(("Authorization", "Bearer \(token)"))
         }
         return HTTPRequest(
-            method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path, headers: headers,
-            body: request.body())
+            method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path, headers: headers, body: body)
     }
 
     /// One call to `model`. A refused or failed call throws a ``ModelFailure`` (its class and any retry hint); an

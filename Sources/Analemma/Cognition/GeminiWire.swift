@@ -15,12 +15,18 @@ package enum GeminiWire {
         package var systemInstruction: String?
         package var generationConfig: [String: JSONValue]
         package var tools: Data?
+        /// A cached prefix (`cachedContents/…`) the contents follow; the system instruction and tools are then in it.
+        package var cachedContent: String?
 
-        package init(contents: [Data], systemInstruction: String? = nil, generationConfig: [String: JSONValue] = [:], tools: Data? = nil) {
+        package init(
+            contents: [Data], systemInstruction: String? = nil, generationConfig: [String: JSONValue] = [:], tools: Data? = nil,
+            cachedContent: String? = nil
+        ) {
             self.contents = contents
             self.systemInstruction = systemInstruction
             self.generationConfig = generationConfig
             self.tools = tools
+            self.cachedContent = cachedContent
         }
 
         /// A user turn with one text part.
@@ -63,6 +69,10 @@ package enum GeminiWire {
             if !generationConfig.isEmpty {
                 out.append(contentsOf: #","generationConfig":"#.utf8)
                 out.append(JSONValue.object(generationConfig).jsonData())
+            }
+            if let cachedContent {
+                out.append(contentsOf: #","cachedContent":"#.utf8)
+                out.append(JSONValue.string(cachedContent).jsonData())
             }
             if let systemInstruction {
                 out.append(contentsOf: #","systemInstruction":"#.utf8)

@@ -55,6 +55,12 @@ package struct ModelRequest: Sendable, Equatable {
     package var continuing = false
     /// The most the call may wait for resting models (the node's `timeout_seconds`); nil: the model's own limit.
     package var waitBudgetMillis: Int64?
+    /// The node's stable context (its `context` template rendered), sent as the first turn, before the prompt.
+    package var context: String?
+    /// How many leading turns belong to the stable prefix (with the system instruction and the tools).
+    package var prefixTurns = 0
+    /// Cache the stable prefix explicitly for this long when the model offers caching (`cache_ttl_seconds`).
+    package var cacheTTLSeconds: Int?
 
     package init(nodeID: String, prompt: String, hints: [String: JSONValue] = [:]) {
         self.nodeID = nodeID
@@ -81,6 +87,8 @@ package struct ModelResponse: Sendable, Equatable {
     package var waitedMillis: Int64 = 0
     /// The day (`YYYY-MM-DD`, UTC) whose prices `estimatedCostUSD` uses: the call's.
     package var pricedOn: String?
+    /// What explicit caching did for this call (created, reused, skipped and why); nil when the node asks for none.
+    package var cache: String?
     package var estimatedCostUSD: Double?
     package var latencyMillis: Int?
     /// The model's turn verbatim (for the next turn of an exchange).

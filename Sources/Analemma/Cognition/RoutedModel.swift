@@ -15,6 +15,7 @@ package struct RoutedModel: LanguageModel {
     package let clock: any WallClock
     package let sleeper: any Sleeper
     package let cooldowns: ModelCooldowns
+    package let caches: PromptCaches
     /// The longest a call waits in total for resting models (a node's `timeout_seconds` may lower it).
     package let maxWaitMillis: Int64
     /// How long a model throttled without a `Retry-After` rests.
@@ -22,13 +23,15 @@ package struct RoutedModel: LanguageModel {
 
     package init(
         router: ModelRouter, client: GeminiClient, clock: any WallClock = SystemWallClock(), sleeper: any Sleeper = TaskSleeper(),
-        cooldowns: ModelCooldowns = ModelCooldowns(), maxWaitMillis: Int64 = 30_000, defaultRestMillis: Int64 = 5_000
+        cooldowns: ModelCooldowns = ModelCooldowns(), caches: PromptCaches = PromptCaches(), maxWaitMillis: Int64 = 30_000,
+        defaultRestMillis: Int64 = 5_000
     ) {
         self.router = router
         self.client = client
         self.clock = clock
         self.sleeper = sleeper
         self.cooldowns = cooldowns
+        self.caches = caches
         self.maxWaitMillis = maxWaitMillis
         self.defaultRestMillis = defaultRestMillis
     }
@@ -38,7 +41,7 @@ package struct RoutedModel: LanguageModel {
         let tier = try hints.tier(node: request.nodeID)
         let day = ModelConfiguration.date(clock.nowMillis())
         var pending = try router.on(day).route(
-            complexity: tier, promptTokens: ModelRouter.estimateTokens(request.prompt + (hints.system ?? "")),
+            complexity: tier, promptTokens: ModelRouter.estimateTokens(request.prompt + (hints.system ?? "") + (request.context ?? "")),
             maxOutputTokens: hints.int("max_output_tokens"), latencyBudgetMillis: hints.int("latency_budget_ms"),
             pinned: hints.string("model"))
         if request.continuing { pending = Array(pending.prefix(1)) }  // never switch model mid-exchange
@@ -51,6 +54,7 @@ package struct RoutedModel: LanguageModel {
         var waited: Int64 = 0
         var last: ModelFailure?
         var outgrown = 0  // the largest window that refused the prompt
+        var uncached: Set<String> = []  // models whose cached prefix was refused: sent whole
         for _ in 0..<(pending.count + 3) {
             pending.removeAll { $0.model.contextTokens <= outgrown }
             guard let (index, rest) = try await next(in: pending, continuing: request.continuing) else { break }
@@ -65,9 +69,10 @@ package struct RoutedModel: LanguageModel {
                 try await sleeper.sleep(for: .milliseconds(wait))
                 waited += wait
             }
+            let cache = await cached(wire, request, model: decision.model, whole: uncached.contains(decision.model.id), day: day)
             let started = clock.nowMillis()
             do {
-                let r = try await client.generate(model: decision.model.id, wire)
+                let r = try await client.generate(model: decision.model.id, cache.request)
                 var out = ModelResponse(text: r.text, model: decision.model.id, inputTokens: r.promptTokens, outputTokens: r.outputTokens)
                 out.thoughtTokens = r.thoughtTokens
                 out.cachedTokens = r.cachedTokens
@@ -77,8 +82,11 @@ package struct RoutedModel: LanguageModel {
                 out.remappedFrom = decision.remappedFrom
                 out.waitedMillis = waited
                 out.pricedOn = day
-                out.estimatedCostUSD = decision.model.cost(
-                    inputTokens: r.promptTokens, outputTokens: r.outputTokens + r.thoughtTokens, cachedTokens: r.cachedTokens, on: day)
+                out.cache = cache.note
+                out.estimatedCostUSD =
+                    decision.model.cost(
+                        inputTokens: r.promptTokens, outputTokens: r.outputTokens + r.thoughtTokens, cachedTokens: r.cachedTokens, on: day)
+                    + cache.storageUSD
                 out.latencyMillis = Int(clock.nowMillis() - started)
                 out.content = r.content
                 out.functionCalls = r.functionCalls
@@ -86,6 +94,12 @@ package struct RoutedModel: LanguageModel {
             } catch let failure as ModelFailure {
                 last = failure
                 let id = decision.model.id
+                if let key = cache.key, failure.kind == .rejected, !uncached.contains(id) {  // the cache is gone: send it whole
+                    await caches.forget(key)
+                    uncached.insert(id)
+                    log.append("\(id): cached prefix refused (\(failure.message.prefix(120))), sent whole")
+                    continue
+                }
                 switch failure.kind {
                 case .throttled:
                     let rest = failure.retryAfterMillis ?? defaultRestMillis

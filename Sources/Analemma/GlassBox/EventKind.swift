@@ -43,7 +43,7 @@ package enum EventKind: String, CaseIterable, Sendable {
             [
                 "node", "gen_ai.system", "gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.model",
                 "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.response.finish_reasons", "tokens_thought", "route",
-                "fallbacks", "latency_ms", "estimated_cost_usd", "tool_calls", "remapped_from", "waited_ms", "priced_on",
+                "fallbacks", "latency_ms", "estimated_cost_usd", "tool_calls", "remapped_from", "waited_ms", "priced_on", "cache",
             ]
         case .toolCall: ["node", "tool", "args", "ok", "error"]
         case .checkpoint: ["manifest_id", "step", "changed", "status", "s3_puts", "bytes"]

@@ -110,10 +110,17 @@ package struct NodeExecutor: Sendable {
         var prompt = try Template(input.string("prompt")).render(input.fields)
         if let fix = input.healInstruction { prompt += "\n\nA previous attempt failed. Fix instruction: \(fix)" }
         var request = ModelRequest(
-            nodeID: node.id, prompt: prompt, hints: input.config.filter { !["prompt", "tools", "max_steps", "into"].contains($0.key) })
+            nodeID: node.id, prompt: prompt,
+            hints: input.config.filter { !["prompt", "tools", "max_steps", "into", "context", "cache_ttl_seconds"].contains($0.key) })
         let (tools, maxSteps) = try self.tools(of: node)
         request.tools = tools.compactMap(\.tool)
-        request.turns = [.user(prompt)]
+        // the stable prefix first (system, context, tools), the varying prompt after it: what caching reuses
+        if case .string(let context)? = input.config["context"] {
+            request.context = try Template(context).render(input.fields)
+        }
+        request.turns = (request.context.map { [ModelTurn.user($0)] } ?? []) + [.user(prompt)]
+        request.prefixTurns = request.context == nil ? 0 : 1
+        if case .number(let ttl)? = input.config["cache_ttl_seconds"] { request.cacheTTLSeconds = Bounded.integer(ttl, in: 300...604_800) }
         request.waitBudgetMillis = node.timeoutSeconds.map { Int64($0) * 1000 }
         var total: ModelResponse?
         var calls: [ToolCall] = []
@@ -183,6 +190,8 @@ package struct NodeExecutor: Sendable {
         s.fallbacks = a.fallbacks + b.fallbacks
         s.remappedFrom = a.remappedFrom ?? b.remappedFrom
         s.waitedMillis = a.waitedMillis + b.waitedMillis
+        let notes = [a.cache, b.cache].compactMap { $0 }
+        s.cache = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return s
     }
 

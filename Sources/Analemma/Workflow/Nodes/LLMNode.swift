@@ -8,6 +8,7 @@ package struct LLMNode: NodeKind {
         [
             "prompt", "into", "tools", "max_steps", "complexity", "model", "system", "max_output_tokens", "latency_budget_ms",
             "temperature", "top_p", "stop_sequences", "response_mime_type", "response_schema", "thinking_level", "thinking_budget",
+            "context", "cache_ttl_seconds",
         ]
     }
     package var schema: JSONValue {
@@ -24,6 +25,12 @@ package struct LLMNode: NodeKind {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
         }
         try Template.check(prompt, key: "prompt", node: node)
+        if let context = node.config?["context"] {
+            guard case .string(let text) = context else {
+                throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): config.context must be a string template")
+            }
+            try Template.check(text, key: "context", node: node)
+        }
         func bad(_ why: String) -> AnalemmaError { AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): config.\(why)") }
         if let schema = node.config?["response_schema"] {
             do { try ResponseSchema.check(schema) } catch let e as AnalemmaError { throw bad(e.message) }

@@ -113,6 +113,7 @@ extension SegmentRunnerService {
                 "latency_ms": m.latencyMillis.map(String.init) ?? "",
                 "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
                 "remapped_from": m.remappedFrom ?? "", "waited_ms": String(m.waitedMillis), "priced_on": m.pricedOn ?? "",
+                "cache": m.cache ?? "",
             ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
         for call in outcome.toolCalls {
             emit(.toolCall, k, ["node": node.id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
