@@ -62,6 +62,22 @@ struct PromptCacheTests {
         #expect(abs(first.estimatedCostUSD! - (call + 300 * (600.0 / 3600) * 1.0 / 1_000_000)) < 1e-15)
     }
 
+    @Test("one owner never reuses, nor learns of, another owner's cached prefix")
+    func scopedByOwner() async throws {
+        let (routed, transport) = try Self.model([
+            .respond(200, Self.created), try ModelLifecycleTests.ok(), .respond(200, Self.created), try ModelLifecycleTests.ok(),
+            try ModelLifecycleTests.ok(),
+        ])
+        var notes: [String?] = []
+        for owner in ["team-a", "team-b", "team-a"] {
+            var request = Self.request("When?")
+            request.cacheScope = owner
+            notes.append(try await routed.generate(request).cache)
+        }
+        #expect(transport.requests.filter { $0.path == "/v1beta/cachedContents" }.count == 2)
+        #expect(notes[1]?.hasPrefix("created") == true && notes[2] == "reused cachedContents/abc123")
+    }
+
     @Test("a prefix below the model's minimum, or a node asking for no caching, is sent whole with no cache request")
     func belowMinimum() async throws {
         let (routed, transport) = try Self.model([try ModelLifecycleTests.ok(), try ModelLifecycleTests.ok()])

@@ -61,6 +61,8 @@ package struct ModelRequest: Sendable, Equatable {
     package var prefixTurns = 0
     /// Cache the stable prefix explicitly for this long when the model offers caching (`cache_ttl_seconds`).
     package var cacheTTLSeconds: Int?
+    /// Who may share a cached prefix: the owner (one owner never learns what another has cached).
+    package var cacheScope: String?
 
     package init(nodeID: String, prompt: String, hints: [String: JSONValue] = [:]) {
         self.nodeID = nodeID

@@ -27,9 +27,10 @@ package enum PromptCache {
             return out
         }
 
-        /// The key a cached prefix is found by: the model and the prefix's exact bytes.
-        package func key(model: String) -> String {
-            Digest.hex(Digest.sha256(Data(model.utf8) + [0] + body(model: "", ttlSeconds: 0)))
+        /// The key a cached prefix is found by: the owner, the model and the prefix's exact bytes.
+        package func key(model: String, scope: String?) -> String {
+            let head = Data((scope ?? "").utf8) + [0] + Data(model.utf8) + [0]
+            return Digest.hex(Digest.sha256(head + body(model: "", ttlSeconds: 0)))
         }
 
         /// Rough size in tokens (~4 bytes each, as the router estimates).

@@ -35,7 +35,7 @@ extension RoutedModel {
         through.contents = Array(wire.contents.dropFirst(turns))
         through.systemInstruction = nil
         through.tools = nil
-        let key = prefix.key(model: model.id)
+        let key = prefix.key(model: model.id, scope: request.cacheScope)
         let now = clock.nowMillis()
         if let entry = await caches.entry(key, now: now) {
             through.cachedContent = entry.name

@@ -60,7 +60,7 @@ package struct RoutedModel: LanguageModel {
             guard let (index, rest) = try await next(in: pending, continuing: request.continuing) else { break }
             let decision = pending[index]
             if let rest {
-                let wait = rest.until - clock.nowMillis()
+                let wait = max(rest.until - clock.nowMillis(), 0)
                 guard waited + wait <= budget else {
                     log.append("\(decision.model.id): resting \(wait) ms, beyond the \(budget) ms wait budget")
                     break

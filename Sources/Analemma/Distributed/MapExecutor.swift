@@ -12,6 +12,8 @@ package struct MapExecutor: Sendable {
     package let chunks: DistributedChunkService
     /// Chunks run at once inside one invocation (the distributed path raises this to the node's max_concurrency).
     package var inlineConcurrency = 8
+    /// The owner whose map this is (passed to every item's nodes).
+    package var owner: String?
 
     package init(executor: NodeExecutor, chunks: DistributedChunkService) {
         self.executor = executor
@@ -156,7 +158,7 @@ package struct MapExecutor: Sendable {
             steps += 1
             guard steps <= 1000 else { throw AnalemmaError(.noRoute, "item sub-workflow ran 1000 nodes without ending") }
             let node = w.nodes.first { $0.id == id }!
-            let outcome = try await executor.run(node, fields: fields.filter { (node.reads ?? []).contains($0.key) })
+            let outcome = try await executor.run(node, fields: fields.filter { (node.reads ?? []).contains($0.key) }, owner: owner)
             for (k, v) in outcome.updates {
                 fields[k] = v
                 if !written.contains(k) { written.append(k) }

@@ -12,7 +12,8 @@ extension SegmentRunnerService {
         _ node: WorkflowDefinition.Node, fields: [String: Data], cursor: inout Cursor, k: KernelPayload
     ) async throws -> (outcome: NodeOutcome?, fanout: Cursor.FanOut?) {
         let spec = try MapSpec(node: node, executor: executor)
-        let maps = MapExecutor(executor: executor, chunks: chunkService.tracing(k.traceID))
+        var maps = MapExecutor(executor: executor, chunks: chunkService.tracing(k.traceID))
+        maps.owner = k.ownerID
         let prepared = try await maps.prepare(
             node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
         emit(
@@ -67,8 +68,9 @@ extension SegmentRunnerService {
             }
             first = product
         }
-        let result = try await MapExecutor(executor: executor, chunks: chunkService.tracing(item.identity.traceID)).runChunk(
-            item.chunk.index, items: items, firstIndex: first, spec: spec, prefix: prefix)
+        var maps = MapExecutor(executor: executor, chunks: chunkService.tracing(item.identity.traceID))
+        maps.owner = item.identity.ownerID
+        let result = try await maps.runChunk(item.chunk.index, items: items, firstIndex: first, spec: spec, prefix: prefix)
         let name = DistributedChunkService.chunkName(item.chunk.index)
         events.emit(
             KernelEvent(

@@ -14,6 +14,8 @@ public struct SkillInput: Sendable {
     public let writes: [String]
     /// When this run retries the node after a failure: the fix instruction self-healing obtained from the model.
     public let healInstruction: String?
+    /// The owner the run belongs to (scopes what is shared between calls, such as cached prompt prefixes).
+    package var owner: String?
 
     public init(nodeID: String, config: [String: JSONValue], fields: [String: Data], writes: [String], healInstruction: String? = nil) {
         self.nodeID = nodeID

@@ -58,9 +58,13 @@ package struct NodeExecutor: Sendable {
 
     /// Runs `node` with `fields` (its hydrated reads); `healInstruction` is injected when self-healing retries it
     /// (appended to an `llm` prompt, handed to a skill as ``SkillInput/healInstruction``).
-    package func run(_ node: WorkflowDefinition.Node, fields: [String: Data], healInstruction: String? = nil) async throws -> NodeOutcome {
-        let input = SkillInput(
+    package func run(
+        _ node: WorkflowDefinition.Node, fields: [String: Data], healInstruction: String? = nil, owner: String? = nil
+    ) async throws -> NodeOutcome {
+        var scoped = SkillInput(
             nodeID: node.id, config: node.config ?? [:], fields: fields, writes: node.writes ?? [], healInstruction: healInstruction)
+        scoped.owner = owner
+        let input = scoped
         let attempts = 1 + (node.retry?.maxAttempts ?? 0)
         var attempt = 0
         while true {
@@ -120,6 +124,7 @@ package struct NodeExecutor: Sendable {
         }
         request.turns = (request.context.map { [ModelTurn.user($0)] } ?? []) + [.user(prompt)]
         request.prefixTurns = request.context == nil ? 0 : 1
+        request.cacheScope = input.owner
         if case .number(let ttl)? = input.config["cache_ttl_seconds"] { request.cacheTTLSeconds = Bounded.integer(ttl, in: 300...604_800) }
         request.waitBudgetMillis = node.timeoutSeconds.map { Int64($0) * 1000 }
         var total: ModelResponse?

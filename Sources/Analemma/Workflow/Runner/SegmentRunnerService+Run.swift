@@ -68,7 +68,8 @@ extension SegmentRunnerService {
     ) async throws -> NodeOutcome? {
         guard plan.place(node.id) == .map else {
             let reads = Set(node.reads ?? [])
-            return try await executor.run(node, fields: state.fields.filter { reads.contains($0.key) }, healInstruction: fix)
+            return try await executor.run(
+                node, fields: state.fields.filter { reads.contains($0.key) }, healInstruction: fix, owner: k.ownerID)
         }
         let (mapped, fanout) = try await runMap(node, fields: state.fields, cursor: &cursor, k: k)
         if mapped == nil {
