@@ -6,7 +6,7 @@ import datetime
 
 import state_reader
 from test_cognition import events_of, gemini, fresh_standin  # noqa: F401
-from test_workflows import MODEL, start, wait, engine  # noqa: F401
+from test_workflows import MODEL, history, start, wait, engine  # noqa: F401
 
 
 def one_llm(config):
@@ -113,3 +113,17 @@ def test_a_stable_prefix_is_cached_once_and_reused_by_the_next_call(sfn, endpoin
     assert fields["llm_usage"]["total"]["cached_tokens"] == 2 * cache["tokens"]
     notes = [e["cache"] for e in events_of(state_dir, arn, "llm_call")]
     assert notes[0].startswith(f"created {cache['name']}") and notes[1] == f"reused {cache['name']}"
+
+
+def test_a_throttle_mid_exchange_waits_and_never_changes_the_model(sfn, endpoint, engine, state_dir):  # noqa: F811
+    from test_workflows import example
+    gemini(endpoint, "POST", {"model": MODEL["medium"], "responses": [
+        {"function_call": {"name": "json_extract", "args": {"from": "plan", "path": "steps[0]"}}},
+        {"status": 429, "retry_after": 1}, {"text": "Start with: search."}]})
+    arn = start(sfn, engine, example("tool-use.json"), {"topic": "tides"})
+    d = wait(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    assert [r["model"] for r in gemini(endpoint)["requests"]] == [MODEL["medium"]] * 3  # never the high-tier fallback
+    [event] = events_of(state_dir, arn, "llm_call")
+    assert int(event["waited_ms"]) >= 900 and "waited" in event["fallbacks"]  # one call of the node: no segment rerun
+    assert not [e for e in history(sfn, arn) if e["type"] == "TaskFailed"]  # the segment never failed and reran
