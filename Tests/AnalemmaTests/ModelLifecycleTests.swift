@@ -134,6 +134,19 @@ struct ModelLifecycleTests {
         #expect(Self.models(transport) == ["flash", "flash-b", "flash-b", "flash"] && clock.sleeps.isEmpty)
     }
 
+    @Test("when every candidate rests from a throttle without a named time, a fresh call is ModelThrottled and sends nothing")
+    func allResting() async throws {
+        let clock = ManualClock(Self.december)
+        let (routed, transport) = try Self.model([try Self.throttle(nil), try Self.throttle(nil), try Self.throttle(nil)], clock: clock)
+        let request = ModelRequest(nodeID: "n", prompt: "hi")
+        await #expect { _ = try await routed.generate(request) } throws: { GeminiTests.code($0) == .modelThrottled }
+        #expect(transport.requests.count == 3)
+        await #expect { _ = try await routed.generate(request) } throws: {
+            GeminiTests.code($0) == .modelThrottled && "\($0)".contains("every candidate model is resting")
+        }
+        #expect(transport.requests.count == 3 && clock.sleeps.isEmpty, "the service asked for no time: no sleeping in Lambda")
+    }
+
     @Test("mid-exchange a 429 waits for Retry-After on the same model within the wait budget, else the node fails")
     func midExchange() async throws {
         let clock = ManualClock(Self.december)

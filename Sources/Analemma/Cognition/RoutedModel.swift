@@ -120,7 +120,10 @@ package struct RoutedModel: LanguageModel {
                 }
             }
         }
-        guard let last else { throw AnalemmaError(.modelUnavailable, "no model to call") }
+        guard let last else {  // nothing was called: every candidate is resting from throttles this instance saw
+            let resting = pending.map(\.model.id).joined(separator: ", ")
+            throw AnalemmaError(.modelThrottled, "every candidate model is resting after a throttle (\(resting)); retry later")
+        }
         throw AnalemmaError(last.code, log.isEmpty ? last.message : "\(last.message) (\(log.joined(separator: "; ")))")
     }
 
