@@ -252,14 +252,18 @@ class FunctionPool:
         """Runs `inv` on an idle instance (or a new one), enforcing the init and function timeouts."""
         version = _version(self.service.binary_path(self.function))
         with self.lock:
-            for stale in [i for i in self.instances if i.state == "idle" and i.binary_version != version]:
-                stale.state = "retired"  # rebuilt since it started: the next call gets the new code
-                stale.kill()
             while True:
+                for stale in [i for i in self.instances if i.state == "idle" and i.binary_version != version]:
+                    stale.state = "retired"  # rebuilt since it started: the next call gets the new code
+                    stale.kill()
+                    self.instances.remove(stale)  # its slot is free now, not when the reaper sees it exit
                 # An idle instance, else one that has answered and is on its way back to /next, else a new one.
-                instance = next((i for i in self.instances if i.state == "idle"), None) or next(
+                # Never one of an older build: one still on its way back to /next is retired when it gets there.
+                instance = next((i for i in self.instances if i.state == "idle" and i.binary_version == version),
+                                None) or next(
                     (i for i in self.instances
-                     if i.state == "busy" and i.current is not None and i.current.done.is_set() and i.proc.poll() is None),
+                     if i.state == "busy" and i.binary_version == version and i.current is not None
+                     and i.current.done.is_set() and i.proc.poll() is None),
                     None)
                 if instance is None and len(self.instances) < self.limit:
                     instance = Instance(self)
