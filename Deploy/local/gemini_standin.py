@@ -13,7 +13,9 @@ a thought signature on the part (to check it comes back verbatim), finishReason 
   POST   /_analemma/gemini   {"model": "<id or *>", "responses": [{"status": 429, "retry_after": 30}, {"text": "…"}, {"block": "SAFETY"},
                               {"finish_reason": "MAX_TOKENS"}, {"status": 500},
                               {"function_call": {"name": "json_extract", "args": {…}}}], "latency_ms": 0}
-  GET    /_analemma/gemini   the requests answered (path, model, api, body) and refused (path, model, body, error)
+  POST   /_analemma/gemini   {"batch_polls": 2, "batch_outcome": "BATCH_STATE_FAILED"}: how batch jobs end (gemini_batches)
+  GET    /_analemma/gemini   the requests answered (path, model, api, body) and refused (path, model, body, error),
+                             caches, batch jobs (with their bodies and token sums)
   DELETE /_analemma/gemini   forget scripts and requests
 """
 
@@ -23,6 +25,7 @@ import threading
 import time
 import uuid
 
+import gemini_batches
 import gemini_caches
 
 DEVELOPER = re.compile(r"^/v1beta/models/([^/:]+):generateContent$")
@@ -81,12 +84,15 @@ def _members():
     return _MEMBERS
 
 
-def refusal(request, members=None):
-    """Why Google would refuse this body (None when it would not): generateContent's members unless told others."""
+def refusal(request, members=None, extra=()):
+    """Why Google would refuse this body (None when it would not): generateContent's members unless told others
+    (`extra`: string members a request also takes where it is nested, like a batch request's `model`)."""
     if not isinstance(request, dict):
         return "Invalid JSON payload received. Expected an object."
     members = members or _members()
     for name, value in request.items():
+        if name in extra and isinstance(value, str):
+            continue
         if name not in members:
             return f'Invalid JSON payload received. Unknown name "{name}": Cannot find field.'
         try:
@@ -111,6 +117,7 @@ class GeminiStandIn:
         self.refused = []
         self.caches = gemini_caches.Caches(_error, _json)
         self.cache_requests = []
+        self.batches = gemini_batches.Batches(_error, _json)
 
     def handle(self, method, path, headers, body):
         """(status, headers, body) for stand-in paths, else None."""
@@ -118,6 +125,15 @@ class GeminiStandIn:
             return self._control(method, body)
         dev, vertex = DEVELOPER.match(path), VERTEX.match(path)
         caching = gemini_caches.DEVELOPER.match(path) or gemini_caches.VERTEX.match(path)
+        if self.batches.matches(method, path):
+            if not headers.get("x-goog-api-key"):
+                return _error(401, "API key missing: send x-goog-api-key")
+            try:
+                request = json.loads(body) if method == "POST" else None
+            except ValueError as e:
+                return _error(400, f"Invalid JSON payload received: {e}")
+            with self.lock:
+                return self.batches.handle(method, path, body, request, refusal, self._batch_answer)
         if method != "POST" or not (dev or vertex or caching):
             return None
         if dev and not headers.get("x-goog-api-key"):
@@ -145,27 +161,41 @@ class GeminiStandIn:
             cache, refused = self.caches.use(request, model)
         if refused:
             return refused
-        prompt = "".join(p.get("text") or "" for p in request["contents"][-1].get("parts") or [])
         with self.lock:
             self.requests.append({"path": path, "model": model, "api": "developer" if dev else "vertex", "body": request})
-            queue = self.scripts.get(model) or self.scripts.get("*") or []
-            spec = queue.pop(0) if queue else {}
+            spec = self._script(model)
             latency = self.latency
         if latency:
             time.sleep(latency)
         if "status" in spec:
             return _error(spec["status"], spec.get("message", f"scripted {spec['status']} for {model}"), spec.get("retry_after"))
+        return _json(200, self._answer(model, request, spec, cache, len(body)))
+
+    def _script(self, model):
+        queue = self.scripts.get(model) or self.scripts.get("*") or []
+        return queue.pop(0) if queue else {}
+
+    def _batch_answer(self, model, request):
+        """(status, doc) for one request of a batch job: what generateContent would answer (scripts apply, in order)."""
+        spec = self._script(model)
+        if "status" in spec:
+            return spec["status"], json.loads(_error(spec["status"], spec.get("message", f"scripted {spec['status']}"))[2])
+        return 200, self._answer(model, request, spec, None, len(json.dumps(request)))
+
+    def _answer(self, model, request, spec, cache, size):
+        """The GenerateContentResponse for a request the stand-in accepted."""
+        prompt = "".join(p.get("text") or "" for p in request["contents"][-1].get("parts") or [])
         if "block" in spec:
-            return _json(200, {"promptFeedback": {"blockReason": spec["block"]},
-                               "usageMetadata": {"promptTokenCount": (len(prompt) + 3) // 4, "totalTokenCount": (len(prompt) + 3) // 4}})
+            return {"promptFeedback": {"blockReason": spec["block"]},
+                    "usageMetadata": {"promptTokenCount": (len(prompt) + 3) // 4, "totalTokenCount": (len(prompt) + 3) // 4}}
         if "function_call" in spec:
             call = spec["function_call"]
-            return _json(200, {
+            return {
                 "candidates": [{"content": {"role": "model", "parts": [
                     {"functionCall": {"name": call["name"], "args": call.get("args", {})}, "thoughtSignature": "Y2FsbA=="}]},
                     "finishReason": "STOP", "index": 0}],
-                "usageMetadata": {"promptTokenCount": (len(body) + 3) // 4, "candidatesTokenCount": 10, "totalTokenCount": (len(body) + 3) // 4 + 10},
-                "modelVersion": model})
+                "usageMetadata": {"promptTokenCount": (size + 3) // 4, "candidatesTokenCount": 10, "totalTokenCount": (size + 3) // 4 + 10},
+                "modelVersion": model}
         default = f"[gemini-standin {model}] {prompt}"
         wants_json = (request.get("generationConfig") or {}).get("responseMimeType") == "application/json"
         if wants_json and CODESIGN_MARKER in prompt:  # the co-design assistant's first draft: a small valid workflow
@@ -178,10 +208,10 @@ class GeminiStandIn:
         usage["totalTokenCount"] = sum(usage.values())
         if cached:
             usage["cachedContentTokenCount"] = cached
-        return _json(200, {
+        return {
             "candidates": [{"content": {"role": "model", "parts": [{"text": text, "thoughtSignature": "c3RhbmRpbg=="}]},
                             "finishReason": spec.get("finish_reason", "STOP"), "index": 0}],
-            "usageMetadata": usage, "modelVersion": model, "responseId": uuid.uuid4().hex[:16]})
+            "usageMetadata": usage, "modelVersion": model, "responseId": uuid.uuid4().hex[:16]}
 
     def _control(self, method, body):
         with self.lock:
@@ -190,10 +220,15 @@ class GeminiStandIn:
                 self.scripts.setdefault(doc.get("model", "*"), []).extend(doc.get("responses", []))
                 if "latency_ms" in doc:
                     self.latency = doc["latency_ms"] / 1000
+                if "batch_polls" in doc:
+                    self.batches.polls = int(doc["batch_polls"])
+                if "batch_outcome" in doc:
+                    self.batches.outcome = doc["batch_outcome"]
                 return _json(200, {"scripted": sum(len(q) for q in self.scripts.values())})
             if method == "DELETE":
                 self.scripts, self.requests, self.refused, self.latency = {}, [], [], 0.0
                 self.caches.entries, self.cache_requests = {}, []
+                self.batches = gemini_batches.Batches(_error, _json)
                 return _json(200, {"reset": True})
             return _json(200, {"requests": self.requests, "refused": self.refused, "caches": self.caches.listing(),
-                               "cache_requests": self.cache_requests})
+                               "cache_requests": self.cache_requests, "batches": self.batches.listing()})

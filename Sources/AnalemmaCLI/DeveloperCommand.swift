@@ -15,6 +15,14 @@ enum DeveloperCommand {
                analemma token OWNER [--ttl SECONDS]        a WebSocket connect token for OWNER (CONNECT_TOKEN_SECRET; default 1 h)
                analemma outcome EXECUTION_ARN              where a run ended, following its continue-as-new chain
                analemma cost EXECUTION_ARN                 what the run cost so far, by service (PRICE_TABLE; STATE_BUCKET, MANIFEST_TABLE)
+               analemma history EXECUTION_ARN [--owner ID] each checkpoint: version, step, time, status, nodes, changed fields and sizes
+               analemma state EXECUTION_ARN [--at CHECKPOINT] [--owner ID] [FIELD...]
+                                                           the state (or those fields) at a checkpoint (default: the head)
+               analemma diff A B [--owner ID]              what changed between two checkpoints (EXECUTION_ARN@CHECKPOINT, or CHECKPOINT)
+               analemma fork EXECUTION_ARN --at CHECKPOINT [--set FIELD=JSON]... [--from NODE]
+                                                           a new execution from that checkpoint, sharing its blocks
+               (CHECKPOINT: v<version> or a manifest id, 8 characters at least; history, state and diff need STATE_BUCKET
+               and MANIFEST_TABLE)
         """
 
     /// Runs a command line; returns the exit status (0 ok, 1 invalid or failed, 2 usage).
@@ -33,6 +41,10 @@ enum DeveloperCommand {
         case "results" where args.count > 1: return await results(Array(args.dropFirst()), environment: environment)
         case "outcome" where args.count == 2: return await outcome(args[1], environment: environment)
         case "cost" where args.count == 2: return await cost(args[1], environment: environment)
+        case "history" where args.count > 1: return await history(Array(args.dropFirst()), environment: environment)
+        case "state" where args.count > 1: return await state(Array(args.dropFirst()), environment: environment)
+        case "diff" where args.count > 1: return await diff(Array(args.dropFirst()), environment: environment)
+        case "fork" where args.count > 1: return await fork(Array(args.dropFirst()), environment: environment)
         case "token" where args.count == 2 || (args.count == 4 && args[2] == "--ttl"):
             return token(owner: args[1], ttl: args.count == 4 ? Int64(args[3]) : 3600, environment: environment)
         default: return fail(usage, 2)

@@ -88,7 +88,7 @@ struct ErrorCodeTests {
             #expect(retried.contains(ErrorCode.transient.rawValue), "\(name) does not retry Analemma.Transient")
             #expect(retried.isSubset(of: ErrorCode.codes(.retry)), "\(name) retries \(retried.subtracting(ErrorCode.codes(.retry)))")
         }
-        for name in ["RunSegment", "Heal"] {  // the steps that call models: every retried code
+        for name in ["RunSegment", "Heal", "PollBatch"] {  // the steps that call models: every retried code
             #expect(Self.analemmaCodes(try #require(states[name])["Retry"]) == ErrorCode.codes(.retry), "\(name)")
         }
         let catches = try #require(states["RunSegment"]?["Catch"] as? [[String: Any]])

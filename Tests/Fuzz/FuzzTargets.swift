@@ -21,7 +21,9 @@ enum FuzzTargets {
         case 4:
             _ = JSONScanner.object(body)
             _ = try? JSONValue(json: body)
-        case 6: _ = try? GeminiWire.Response.parse(body)
+        case 6:
+            _ = try? GeminiWire.Response.parse(body)
+            _ = try? GeminiBatch.parse(body)
         case 7: HandlerTargets.run(body)
         default:
             if let value = try? JSONValue(json: body) {

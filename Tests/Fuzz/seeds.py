@@ -32,7 +32,23 @@ def seeds():
                 yield 0, json.dumps({"workflow_id": "w", "entry": "m", "nodes": [n], "edges": [],
                                      "budget": {"node_runs": value if key == "max_steps" else 5}}).encode()
     # Events of every action with extreme numbers where numbers go (chunk index, version, fan-out sizes).
-    for action in ("initialize", "run", "ask", "resume", "finalize", "fail", "heal", "map_chunk", "map_done"):
+    for value in extreme:  # a batch map's cursor and pace as batch_poll gets them
+        ticket = {"job": "batches/x", "model": "m", "route": "r", "priced_on": "2026-12-01", "requests": value}
+        cursor = {"status": "wait_batch", "workflow_id": "w", "workflow": "s3://b/owners/o/workflows/x.json", "step": 1,
+                  "batch": {"node": "m", "ticket": ticket, "bucket": "b", "key": "k", "prefix": "p", "items": value,
+                            "chunks": value, "chunk_size": value, "poll_seconds": value, "submitted_ms": value}}
+        kernel = {"execution_id": "e", "owner_id": "o", "trace_id": "t", "manifest_id": "m", "version": 1, "cursor": cursor,
+                  "wait_seconds": value}
+        yield 1, json.dumps({"action": "batch_poll", "kernel": kernel}).encode()
+        n = json.loads(json.dumps(map_node))
+        n["config"].update({"batch": True, "batch_poll_seconds": value})
+        n["config"]["workflow"]["nodes"] = [llm_node | {"id": "x", "reads": ["item"]}]
+        yield 0, json.dumps({"workflow_id": "w", "entry": "m", "nodes": [n], "edges": []}).encode()
+    for key in ("0", "-1", "1e300", "99999999999999999999", "x"):  # batch jobs whose answers claim odd keys
+        yield 6, ('{"name":"batches/j","metadata":{"state":"BATCH_STATE_SUCCEEDED","output":{"inlinedResponses":'
+                  '{"inlinedResponses":[{"response":{"candidates":[]},"metadata":{"key":"%s"}},{"error":{"message":1},'
+                  '"metadata":{"key":"%s"}}]}}}}' % (key, key)).encode()
+    for action in ("initialize", "run", "ask", "resume", "finalize", "fail", "heal", "map_chunk", "map_done", "batch_poll"):
         for value in extreme:
             cursor = {"status": "fan_out", "workflow_id": "w", "workflow": "s3://b/owners/o/workflows/x.json", "step": value,
                       "traversals": {"a->b": value}, "fanout": {"node": "m", "bucket": "b", "key": "k", "prefix": "p",

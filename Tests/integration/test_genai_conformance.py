@@ -203,3 +203,46 @@ def test_a_stand_in_cache_validates_as_the_sdks_cached_content(endpoint):
     parsed = types.CachedContent.model_validate_json(raw)
     assert parsed.name.startswith("cachedContents/") and parsed.model == "models/m"
     assert json.loads(parsed.model_dump_json(by_alias=True, exclude_none=True)).keys() == json.loads(raw).keys()
+
+
+def test_a_fixed_batch_is_what_the_sdk_itself_sends_and_the_sdk_reads_the_job(sfn, endpoint, engine):  # noqa: F811
+    from test_batch_mode import batch_map
+    w = batch_map(llm={"system": "Be brief.", "temperature": 0.2, "max_output_tokens": 256})
+    d = wait(sfn, start(sfn, engine, w, {"docs": ["tides", "kelp"]}), seconds=60)
+    assert d["status"] == "SUCCEEDED", d
+    [ours] = gemini(endpoint)["batches"]
+    config = types.GenerateContentConfig(system_instruction="Be brief.", temperature=0.2, max_output_tokens=256)
+    client = sdk(endpoint, "developer")
+    job = client.batches.create(
+        model=MODEL["medium"], config=types.CreateBatchJobConfig(display_name=ours["display_name"]),
+        src=[types.InlinedRequest(contents=f"Summarise: {doc}", config=config, metadata={"key": str(i)})
+             for i, doc in enumerate(["tides", "kelp"])])
+    assert job.state == types.JobState.JOB_STATE_PENDING
+    theirs = gemini(endpoint)["batches"][1]
+    assert ours["body"] == theirs["body"]
+    while (job := client.batches.get(name=job.name)).state != types.JobState.JOB_STATE_SUCCEEDED:
+        assert job.state == types.JobState.JOB_STATE_RUNNING
+    answers = {r.metadata["key"]: r.response.text for r in job.dest.inlined_responses}
+    assert answers == {"0": f"[gemini-standin {MODEL['medium']}] Summarise: tides",
+                       "1": f"[gemini-standin {MODEL['medium']}] Summarise: kelp"}
+    assert gemini(endpoint)["requests"] == []
+
+
+def test_the_stand_in_refuses_a_batch_google_would_refuse(endpoint):
+    def create(body):
+        req = urllib.request.Request(f"{endpoint}/v1beta/models/{MODEL['medium']}:batchGenerateContent", method="POST",
+                                     data=json.dumps(body).encode(), headers={"x-goog-api-key": "k"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+    turn = {"role": "user", "parts": [{"text": "hi"}]}
+    for bad, why in [({"batch": {"inputConfig": {"requests": {"requests": [{"request": {"contents": [turn]}}]}}}}, "display_name"),
+                     ({"batch": {"displayName": "x", "inputConfig": {"requests": {"requests": [
+                         {"request": {"contents": [turn], "temprature": 1}}]}}}}, "temprature"),
+                     ({"batch": {"displayName": "x", "inputConfig": {}}}, "input_config"),
+                     ({"batch": {"displayName": "x", "state": "BATCH_STATE_SUCCEEDED", "inputConfig": {}}}, "state")]:
+        status, doc = create(bad)
+        assert status == 400 and why in doc["error"]["message"], (bad, doc)
+    assert gemini(endpoint)["batches"] == []

@@ -37,6 +37,7 @@ package struct StepFunctions: Sendable {
 
     package struct Execution: Decodable, Sendable {
         package var executionArn: String
+        package var stateMachineArn: String?
         package var status: String
         package var input: String?
         package var output: String?

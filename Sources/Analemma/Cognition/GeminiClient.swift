@@ -48,8 +48,11 @@ package struct GeminiClient: Sendable {
     }
 
     /// `POST {endpoint}/{version}/{resource}` with the API's credentials.
-    func post(_ resource: String, body: Data) -> HTTPRequest {
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
+    func post(_ resource: String, body: Data) -> HTTPRequest { request("POST", resource, body: body) }
+
+    /// `{method} {endpoint}/{version}/{resource}` with the API's credentials.
+    func request(_ method: String, _ resource: String, body: Data = Data()) -> HTTPRequest {
+        var headers: [(String, String)] = method == "GET" ? [] : [("Content-Type", "application/json")]
         let endpoint: AWSEndpoint
         let path: String
         switch api {
@@ -63,7 +66,7 @@ package struct GeminiClient: Sendable {
             headers.append(("Authorization", "Bearer \(token)"))
         }
         return HTTPRequest(
-            method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path, headers: headers, body: body)
+            method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path, headers: headers, body: body)
     }
 
     /// One call to `model`. A refused or failed call throws a ``ModelFailure`` (its class and any retry hint); an
@@ -76,11 +79,15 @@ package struct GeminiClient: Sendable {
         guard response.status == 200 else {
             throw ModelFailure.classify(status: response.status, headers: response.headers, body: response.body, model: model)
         }
-        let parsed = try GeminiWire.Response.parse(response.body)
+        return try Self.usable(try GeminiWire.Response.parse(response.body), model: model)
+    }
+
+    /// An answer the kernel can use, else `ModelBlocked`, `ModelTruncated` or `ModelError` (no candidate).
+    package static func usable(_ parsed: GeminiWire.Response, model: String) throws -> GeminiWire.Response {
         if let block = parsed.blockReason { throw AnalemmaError(.modelBlocked, "model \(model) blocked the prompt: \(block)") }
         switch parsed.finishReason {
         case "SAFETY"?, "RECITATION"?, "BLOCKLIST"?, "PROHIBITED_CONTENT"?, "SPII"?, "IMAGE_SAFETY"?:
-            throw AnalemmaError(.modelBlocked, "model \(model) stopped: \(parsed.finishReason!)")
+            throw AnalemmaError(.modelBlocked, "model \(model) stopped: \(parsed.finishReason ?? "")")
         case "MAX_TOKENS"?:
             throw AnalemmaError(.modelTruncated, "model \(model) hit maxOutputTokens after \(parsed.outputTokens) tokens")
         default:

@@ -92,6 +92,10 @@ package struct ModelResponse: Sendable, Equatable {
     /// What explicit caching did for this call (created, reused, skipped and why); nil when the node asks for none.
     package var cache: String?
     package var estimatedCostUSD: Double?
+    /// Model calls this answer stands for (a batch map's: every request its job answered).
+    package var calls = 1
+    /// The batch job that answered (`batches/{id}`), for a batch map.
+    package var batchJob: String?
     package var latencyMillis: Int?
     /// The model's turn verbatim (for the next turn of an exchange).
     package var content: Data?

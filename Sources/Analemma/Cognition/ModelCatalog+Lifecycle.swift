@@ -91,6 +91,9 @@ extension ModelCatalog {
             else {
                 throw bad("model \(m.id): prices must be 0–1,000,000 USD per million tokens")
             }
+            if let f = m.batchPriceFactor, !(f.isFinite && (0...1).contains(f)) {
+                throw bad("model \(m.id): batch_price_factor must be 0–1 (a share of the interactive price)")
+            }
             if let min = m.cacheMinTokens, !(1...m.contextTokens).contains(min) {
                 throw bad("model \(m.id): cache_min_tokens must be 1–context_tokens")
             }

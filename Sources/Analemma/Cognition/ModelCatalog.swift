@@ -33,6 +33,10 @@ package struct ModelCatalog: Codable, Sendable, Equatable {
         package var cacheMinTokens: Int?
         /// What keeping a cached prefix costs, per million tokens per hour.
         package var cacheStorageUSDPerMillionHour: Double?
+        /// The Batch API's price as a share of the interactive one (default ``defaultBatchPriceFactor``: half).
+        package var batchPriceFactor: Double?
+        /// Google prices batch calls at 50 % of interactive ones.
+        package static let defaultBatchPriceFactor = 0.5
 
         enum CodingKeys: String, CodingKey {
             case id, tier, retires, successor, prices
@@ -44,6 +48,7 @@ package struct ModelCatalog: Codable, Sendable, Equatable {
             case cachedInputUSDPerMillion = "cached_input_usd_per_mtok"
             case cacheMinTokens = "cache_min_tokens"
             case cacheStorageUSDPerMillionHour = "cache_storage_usd_per_mtok_hour"
+            case batchPriceFactor = "batch_price_factor"
         }
 
         package init(

@@ -85,25 +85,33 @@ package struct MapExecutor: Sendable {
             }
             for try await done in group { results.append(done) }
         }
-        results.sort { $0.index < $1.index }
+        let ranges = Dictionary(prepared.ranges.enumerated().map { ($0.offset, $0.element) }) { a, _ in a }
+        return try await finish(
+            node, spec: spec, results, items: count, chunks: cut.count, chunkSize: size, prefix: prefix, itemReader: itemsPointer,
+            ranges: ranges, mode: .inline)
+    }
+
+    /// A map's statistics from its chunks' results, after writing the results index; over the tolerance it fails
+    /// (`Analemma.ToleranceExceeded`). `ranges` are the failed chunks' frames in the items object.
+    func finish(
+        _ node: WorkflowDefinition.Node, spec: MapSpec, _ results: [ChunkResult], items count: Int, chunks chunkCount: Int,
+        chunkSize size: Int, prefix: StatePointer, itemReader itemsPointer: S3Location, ranges: [Int: ChunkRange], mode: MapStats.Mode
+    ) async throws -> Outcome {
+        let results = results.sorted { $0.index < $1.index }
         let failedChunks = results.filter { !$0.failed.isEmpty }
         let failedItems = failedChunks.flatMap { c in c.failed.map { (c.index, $0.index, $0.error) } }
-        let percent = cut.isEmpty ? 0 : Double(failedChunks.count) * 100 / Double(cut.count)
+        let percent = chunkCount == 0 ? 0 : Double(failedChunks.count) * 100 / Double(chunkCount)
         let index = JSONValue.array(results.map { .string($0.pointer.description) }).jsonData()
         let indexKey = prefix.key + "/results/index.json"
         try await chunks.s3.putObject(bucket: chunks.bucket, key: indexKey, body: index, contentType: "application/json", tags: chunks.tags)
         let stats = MapStats(
-            status: failedChunks.isEmpty ? .completed : .completedWithRisk, mode: .inline, items: count, chunks: cut.count, chunkSize: size,
-            succeededChunks: cut.count - failedChunks.count, failedChunks: failedChunks.count, failedItemsCount: failedItems.count,
+            status: failedChunks.isEmpty ? .completed : .completedWithRisk, mode: mode, items: count, chunks: chunkCount, chunkSize: size,
+            succeededChunks: chunkCount - failedChunks.count, failedChunks: failedChunks.count, failedItemsCount: failedItems.count,
             failedItems: failedItems.prefix(MapStats.listedFailures).map { c, i, e in
                 MapStats.FailedItem(chunk: DistributedChunkService.chunkName(c), index: i, error: String(e.prefix(300)))
             },
-            toleratedFailurePercentage: spec.toleratedFailurePercentage, toleratedFailureCount: spec.toleratedFailureCount ?? cut.count,
-            failedChunkPointers: failedChunks.map {
-                chunks.pointer(
-                    chunk: $0.index, range: prepared.ranges.indices.contains($0.index) ? prepared.ranges[$0.index] : nil,
-                    prefix: prefix.location)
-            },
+            toleratedFailurePercentage: spec.toleratedFailurePercentage, toleratedFailureCount: spec.toleratedFailureCount ?? chunkCount,
+            failedChunkPointers: failedChunks.map { chunks.pointer(chunk: $0.index, range: ranges[$0.index], prefix: prefix.location) },
             itemReader: itemsPointer.description, resultsIndex: S3Location(bucket: chunks.bucket, key: indexKey).description)
         let overCount = spec.toleratedFailureCount.map { failedChunks.count > $0 } ?? false
         if percent > spec.toleratedFailurePercentage || overCount {  // either threshold, as Step Functions does
@@ -114,7 +122,7 @@ package struct MapExecutor: Sendable {
                 : "the tolerated \(Self.percent(spec.toleratedFailurePercentage))"
             throw AnalemmaError(
                 .toleranceExceeded,
-                "node \(node.id.debugDescription): \(failedChunks.count) of \(cut.count) chunks failed (\(Self.percent(percent))), over "
+                "node \(node.id.debugDescription): \(failedChunks.count) of \(chunkCount) chunks failed (\(Self.percent(percent))), over "
                     + "\(tolerated); \(failedItems.count) failed items, e.g. \(sample)")
         }
         return Outcome(stats: stats, completedWithRisk: !failedChunks.isEmpty)
@@ -131,7 +139,14 @@ package struct MapExecutor: Sendable {
                 failed.append((firstIndex + j, (error as? AnalemmaError)?.message ?? "\(error)"))
             }
         }
-        var body = Data(#"{"chunk":\#(i + 1),"first_index":\#(firstIndex),"items":\#(items.count),"failed":"#.utf8)
+        return try await writeChunk(i, firstIndex: firstIndex, results: results, failed: failed, prefix: prefix)
+    }
+
+    /// Writes a chunk's result file: each item's result (null when it failed) and the failures.
+    func writeChunk(_ i: Int, firstIndex: Int, results: [Data], failed: [(index: Int, error: String)], prefix: StatePointer)
+        async throws -> ChunkResult
+    {
+        var body = Data(#"{"chunk":\#(i + 1),"first_index":\#(firstIndex),"items":\#(results.count),"failed":"#.utf8)
         body.append(
             JSONValue.array(failed.map { .object(["index": .number(Double($0.index)), "error": .string($0.error)]) }).jsonData())
         body.append(contentsOf: #","results":["#.utf8)
@@ -142,7 +157,7 @@ package struct MapExecutor: Sendable {
         body.append(contentsOf: "]}".utf8)
         let key = prefix.key + "/results/" + DistributedChunkService.chunkName(i)
         try await chunks.s3.putObject(bucket: chunks.bucket, key: key, body: body, contentType: "application/json", tags: chunks.tags)
-        return ChunkResult(index: i, items: items.count, failed: failed, pointer: S3Location(bucket: chunks.bucket, key: key))
+        return ChunkResult(index: i, items: results.count, failed: failed, pointer: S3Location(bucket: chunks.bucket, key: key))
     }
 
     /// One item through the sub-workflow; its result is the sub-workflow's `outputs` (default: every field it wrote).
@@ -165,8 +180,13 @@ package struct MapExecutor: Sendable {
             }
             current = try router.next(after: id, fields: fields, traversals: &traversals)
         }
+        return try Self.result(fields, outputs: w.outputs ?? written)
+    }
+
+    /// An item's result: its sub-workflow's `outputs` of `fields`, as one JSON object.
+    static func result(_ fields: [String: Data], outputs: [String]) throws -> Data {
         var out: [String: Data] = [:]
-        for name in w.outputs ?? written { if let v = fields[name] { out[name] = v } }
+        for name in outputs { if let v = fields[name] { out[name] = v } }
         var bag = StateBag()
         try bag.merge(out, from: .kernel)
         return bag.jsonObject()

@@ -26,6 +26,10 @@ package struct MapSpec: Sendable {
     /// Up to this many chunks the map runs inline in its segment; above, on a Step Functions Distributed Map
     /// (default 300, the seed's switch-over point).
     package var inlineMaxChunks: Int
+    /// Items go to the model as one Batch API job (half price, answered within hours) instead of one call each; the
+    /// state machine polls it every `batch_poll_seconds` at first, less often as it runs (``MapBatch``).
+    package var batch: Bool
+    package var batchPollSeconds: Int
 
     /// Parses and checks a map node's config; every problem names the node.
     package init(node: WorkflowDefinition.Node, executor: NodeExecutor) throws {
@@ -58,5 +62,23 @@ package struct MapSpec: Sendable {
             try Bounded.number(config, "tolerated_failure_percentage", in: 0...100, node: node.id)
             ?? (toleratedFailureCount == nil ? 0 : 100)
         inlineMaxChunks = try Bounded.integer(config, "inline_max_chunks", in: 0...1_000_000, node: node.id) ?? 300
+        switch config["batch"] {
+        case nil, .bool(false)?: batch = false
+        case .bool(true)?: batch = true
+        default: throw bad("config.batch must be true or false")
+        }
+        batchPollSeconds = try Bounded.integer(config, "batch_poll_seconds", in: 1...3600, node: node.id) ?? 30
+        if batch { try Self.checkBatchable(workflow, bad) }
+    }
+
+    /// A batch map's item is one `llm` call: one node, no tool-calling exchange (it needs answers between calls), no
+    /// explicit cache (a batch is not a conversation).
+    static func checkBatchable(_ workflow: WorkflowDefinition, _ bad: (String) -> AnalemmaError) throws {
+        guard workflow.nodes.count == 1, let node = workflow.nodes.first, node.type == LLMNode().name else {
+            throw bad("config.batch needs a sub-workflow of exactly one llm node (each item one model call)")
+        }
+        for key in ["tools", "cache_ttl_seconds"] where node.config?[key] != nil {
+            throw bad("config.batch: the llm node cannot set \(key) (a batch request is one call, answered later)")
+        }
     }
 }

@@ -15,7 +15,7 @@ package struct MapStats: Codable, Sendable, Equatable {
         package var error: String
     }
 
-    package enum Mode: String, Codable, Sendable { case inline, distributed }
+    package enum Mode: String, Codable, Sendable { case inline, distributed, batch }
     package enum Status: String, Codable, Sendable {
         case completed = "COMPLETED"
         case completedWithRisk = "COMPLETED_WITH_RISK"

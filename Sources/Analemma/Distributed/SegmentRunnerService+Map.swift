@@ -7,36 +7,43 @@
 /// `map` nodes: inline in their segment, or handed to a Distributed Map (`fan_out`), whose children run `map_chunk`
 /// and whose end `map_done` records.
 extension SegmentRunnerService {
-    /// Runs a map node in `run`: inline up to `inline_max_chunks`, else prepares the fan-out (returns its cursor).
+    /// Runs a map node in `run`: inline up to `inline_max_chunks`, else on a Distributed Map; a batch map's items go
+    /// to one batch job. Nil when the map left the segment (the cursor then fans out or waits for the job).
     func runMap(
         _ node: WorkflowDefinition.Node, fields: [String: Data], cursor: inout Cursor, k: KernelPayload
-    ) async throws -> (outcome: NodeOutcome?, fanout: Cursor.FanOut?) {
+    ) async throws -> NodeOutcome? {
         let spec = try MapSpec(node: node, executor: executor)
+        let batches = try spec.batch ? batchModel(node) : nil
         var maps = MapExecutor(executor: executor, chunks: chunkService.tracing(k.traceID))
         maps.owner = k.ownerID
         let prepared = try await maps.prepare(
             node, spec: spec, items: fields[spec.items], ownerID: k.ownerID, executionID: k.executionID, step: cursor.step)
+        let distributed = prepared.chunks.count > spec.inlineMaxChunks
         emit(
             .mapStarted, k,
             [
                 "node": node.id, "items": String(prepared.items), "chunks": String(prepared.chunks.count),
-                "mode": prepared.chunks.count > spec.inlineMaxChunks ? "distributed" : "inline",
+                "mode": batches != nil ? "batch" : distributed ? "distributed" : "inline",
             ])
-        if prepared.chunks.count > spec.inlineMaxChunks {
-            let readerKey = prepared.itemReader.key
-            return (
-                nil,
-                Cursor.FanOut(
-                    node: node.id, bucket: chunkService.bucket, key: readerKey, prefix: prepared.prefix.key, items: prepared.items,
-                    chunks: prepared.chunks.count, chunkSize: prepared.chunkSize, maxConcurrency: spec.maxConcurrency,
-                    toleratedFailurePercentage: spec.toleratedFailurePercentage,
-                    toleratedFailureCount: spec.toleratedFailureCount ?? prepared.chunks.count, step: cursor.step)
-            )
+        if let batches {
+            cursor.batch = try await submitBatch(node, spec: spec, prepared, to: batches, k)
+            cursor.status = .waitBatch
+            return nil
+        }
+        if distributed {
+            cursor.fanout = Cursor.FanOut(
+                node: node.id, bucket: chunkService.bucket, key: prepared.itemReader.key, prefix: prepared.prefix.key,
+                items: prepared.items,
+                chunks: prepared.chunks.count, chunkSize: prepared.chunkSize, maxConcurrency: spec.maxConcurrency,
+                toleratedFailurePercentage: spec.toleratedFailurePercentage,
+                toleratedFailureCount: spec.toleratedFailureCount ?? prepared.chunks.count, step: cursor.step)
+            cursor.status = .fanOut
+            return nil
         }
         let mapped = try await maps.runInline(node, spec: spec, prepared)
         if mapped.completedWithRisk { cursor.risks = (cursor.risks ?? []).filter { $0 != node.id } + [node.id] }
         emit(.mapFinished, k, try mapped.stats.summary(node: node.id))
-        return (NodeOutcome(updates: [spec.target: try mapped.stats.jsonData()], attempts: 1), nil)
+        return NodeOutcome(updates: [spec.target: try mapped.stats.jsonData()], attempts: 1)
     }
 
     /// `map_chunk`: one Distributed Map child. Runs its chunk's items, writes the chunk's result file under the

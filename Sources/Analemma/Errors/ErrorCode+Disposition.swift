@@ -20,7 +20,7 @@ extension ErrorCode {
         case .invalidEvent, .forgedPointer, .protectedField, .invalidState, .concurrentWrite: .refuse
         case .unhandled, .invalidResponse, .responseTooLarge, .invalidConfiguration, .initFailed, .invalidWorkflow, .noRoute,
             .humanTimeout, .invalidHumanResponse, .modelBlocked, .modelError, .modelBudgetExhausted, .modelContextTooLong,
-            .toleranceExceeded, .chunkFailed, .forbidden,
+            .modelBatchFailed, .toleranceExceeded, .chunkFailed, .forbidden,
             .budgetExceeded:
             .final
         }

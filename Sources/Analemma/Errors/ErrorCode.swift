@@ -54,6 +54,9 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     /// The model's answer does not conform to the node's `response_schema` (not JSON, or a value the schema refuses);
     /// the node's work failed, so it heals like any failed node.
     case modelNonConforming = "Analemma.ModelNonConforming"
+    /// A map's batch job ended without answers (`FAILED`, `CANCELLED` or `EXPIRED` at the Batch API); its items
+    /// stay stored, the execution ends.
+    case modelBatchFailed = "Analemma.ModelBatchFailed"
     /// More of a map's chunks failed than its `tolerated_failure_percentage` allows (the inline counterpart of
     /// `States.ExceedToleratedFailureThreshold`).
     case toleranceExceeded = "Analemma.ToleranceExceeded"

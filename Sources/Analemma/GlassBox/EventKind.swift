@@ -4,6 +4,7 @@
 package enum EventKind: String, CaseIterable, Sendable {
     case executionStarted = "execution_started"
     case executionContinued = "execution_continued"
+    case executionForked = "execution_forked"
     case segmentStarted = "segment_started"
     case segmentFinished = "segment_finished"
     case nodeStarted = "node_started"
@@ -21,6 +22,7 @@ package enum EventKind: String, CaseIterable, Sendable {
     case mapStarted = "map_started"
     case mapChunk = "map_chunk"
     case mapRead = "map_read"
+    case mapBatch = "map_batch"
     case mapAggregated = "map_aggregated"
     case mapFinished = "map_finished"
     case executionFinished = "execution_finished"
@@ -35,6 +37,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         switch self {
         case .executionStarted: ["workflow_id", "segments"]
         case .executionContinued: ["previous", "index", "step"]
+        case .executionForked: ["forked_from", "at", "step", "from", "set"]
         case .segmentStarted: ["segment", "nodes"]
         case .segmentFinished: ["segment", "status", "exit"]
         case .nodeStarted: ["node", "type", "healing"]
@@ -44,6 +47,7 @@ package enum EventKind: String, CaseIterable, Sendable {
                 "node", "gen_ai.system", "gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.model",
                 "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.response.finish_reasons", "tokens_thought", "route",
                 "fallbacks", "latency_ms", "estimated_cost_usd", "tool_calls", "remapped_from", "waited_ms", "priced_on", "cache",
+                "calls", "batch_job",
             ]
         case .toolCall: ["node", "tool", "args", "ok", "error"]
         case .checkpoint: ["manifest_id", "step", "changed", "status", "s3_puts", "bytes"]
@@ -56,6 +60,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .humanRefused: ["node", "code", "reason", "attempt"]
         case .mapStarted: ["node", "items", "chunks", "mode"]
         case .mapChunk: ["node", "chunk", "items", "failed"]
+        case .mapBatch: ["node", "job", "model", "requests", "state", "next_poll_seconds"]
         case .mapRead: ["map_run_arn", "succeeded", "failed", "pending", "running", "timed_out", "aborted", "total"]
         case .mapAggregated: ["map_run_arn", "succeeded", "failed", "timed_out", "aborted", "total"]
         case .mapFinished: ["node"] + MapStats.summaryKeys
@@ -72,6 +77,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         switch self {
         case .executionStarted: "`initialize` committed the first checkpoint"
         case .executionContinued: "this execution continues `previous` (continue-as-new)"
+        case .executionForked: "this execution is a fork of `forked_from` at checkpoint `at`, with `set`'s fields changed"
         case .segmentStarted: "a segment starts: its nodes"
         case .segmentFinished: "a segment ended: the cursor's next `status`, the node it `exit`ed by"
         case .nodeStarted: "a node starts (`healing`: with a heal instruction)"
@@ -86,9 +92,10 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .humanWaiting: "a question and its task token (as a SHA-256 prefix) are recorded"
         case .humanAnswered: "an answer was merged"
         case .humanRefused: "an answer was refused and not merged; the question is asked again"
-        case .mapStarted: "a map node cut its items (`mode`: inline or distributed)"
+        case .mapStarted: "a map node cut its items (`mode`: inline, distributed or batch)"
         case .mapChunk: "a Distributed Map child ran its chunk"
         case .mapRead: "the light aggregator read a map run"
+        case .mapBatch: "a batch map's job was submitted or polled (`state`: the Batch API's; `next_poll_seconds` while it runs)"
         case .mapAggregated: "`map_done` verified the map run: DescribeMapRun's item counts"
         case .mapFinished: "the map's statistics (`MapStats.summaryKeys`), inline and distributed alike"
         case .executionFinished: "`finalize`: `SUCCEEDED` or `COMPLETED_WITH_RISK`"

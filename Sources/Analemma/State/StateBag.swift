@@ -13,6 +13,8 @@ package struct StateBag: Sendable, Equatable {
         "execution_id", "owner_id", "trace_id", "workflow_id", "manifest_id", "parent_manifest_id", "segment_index",
         // The segment runner's own records: where the run is, what a human is asked, why it failed.
         "cursor", "pending_human", "failure", "llm_usage", "heal",
+        // Where a forked run came from (``ForkRequest``).
+        "lineage",
     ]
 
     /// The protected-field rule: only the kernel writes `name`. Enforced by ``merge(_:from:)`` and ``remove(_:from:)``;
@@ -25,6 +27,8 @@ package struct StateBag: Sendable, Equatable {
         case skill(String)
         case human(String)
         case mapChild(Int)
+        /// A fork's `--set` values (``ForkRequest``).
+        case fork
         case kernel
 
         package var description: String {
@@ -33,6 +37,7 @@ package struct StateBag: Sendable, Equatable {
             case .skill(let name): "skill \(name.debugDescription)"
             case .human(let node): "the human answer to node \(node.debugDescription)"
             case .mapChild(let index): "map child #\(index)"
+            case .fork: "the fork's --set"
             case .kernel: "the kernel"
             }
         }

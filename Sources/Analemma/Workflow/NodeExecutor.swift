@@ -108,16 +108,14 @@ package struct NodeExecutor: Sendable {
         return (skills, maxSteps)
     }
 
-    /// An `llm` node: one call, or a bounded exchange where the model calls the node's tools (skills over the node's
-    /// reads) and gets their results back, on one model throughout. The final text goes into the node's target.
-    func converse(_ node: WorkflowDefinition.Node, _ input: SkillInput) async throws -> NodeOutcome {
+    /// An `llm` node's call as the model gets it (tools aside): its prompt rendered over `input`, the heal
+    /// instruction appended, the stable prefix (system, context) first, its hints.
+    package func modelRequest(_ node: WorkflowDefinition.Node, _ input: SkillInput) throws -> ModelRequest {
         var prompt = try Template(input.string("prompt")).render(input.fields)
         if let fix = input.healInstruction { prompt += "\n\nA previous attempt failed. Fix instruction: \(fix)" }
         var request = ModelRequest(
             nodeID: node.id, prompt: prompt,
             hints: input.config.filter { !["prompt", "tools", "max_steps", "into", "context", "cache_ttl_seconds"].contains($0.key) })
-        let (tools, maxSteps) = try self.tools(of: node)
-        request.tools = tools.compactMap(\.tool)
         // the stable prefix first (system, context, tools), the varying prompt after it: what caching reuses
         if case .string(let context)? = input.config["context"] {
             request.context = try Template(context).render(input.fields)
@@ -127,6 +125,16 @@ package struct NodeExecutor: Sendable {
         request.cacheScope = input.owner
         if case .number(let ttl)? = input.config["cache_ttl_seconds"] { request.cacheTTLSeconds = Bounded.integer(ttl, in: 300...604_800) }
         request.waitBudgetMillis = node.timeoutSeconds.map { Int64($0) * 1000 }
+        return request
+    }
+
+    /// An `llm` node: one call, or a bounded exchange where the model calls the node's tools (skills over the node's
+    /// reads) and gets their results back, on one model throughout. The final text goes into the node's target.
+    func converse(_ node: WorkflowDefinition.Node, _ input: SkillInput) async throws -> NodeOutcome {
+        var request = try modelRequest(node, input)
+        let prompt = request.prompt
+        let (tools, maxSteps) = try self.tools(of: node)
+        request.tools = tools.compactMap(\.tool)
         var total: ModelResponse?
         var calls: [ToolCall] = []
         for step in 1...maxSteps {

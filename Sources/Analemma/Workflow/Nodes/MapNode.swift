@@ -7,7 +7,7 @@ package struct MapNode: NodeKind {
     package var configKeys: Set<String>? {
         [
             "items", "item_field", "workflow", "chunk_size", "max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage",
-            "inline_max_chunks",
+            "inline_max_chunks", "batch", "batch_poll_seconds",
         ]
     }
 

@@ -21,6 +21,8 @@ package struct Cursor: Codable, Sendable, Equatable {
         case fanOut = "fan_out"
         /// Start `chain.next`, which resumes this cursor, and end this execution (before its history limit).
         case continueAsNew = "continue_as_new"
+        /// Wait for the map's batch job (`batch`), polling it with `batch_poll`.
+        case waitBatch = "wait_batch"
     }
 
     /// A map handed to Step Functions: where its ItemReader input is and how to run it.
@@ -82,6 +84,8 @@ package struct Cursor: Codable, Sendable, Equatable {
     package var risks: [String]?
     /// The map running on a Distributed Map (status `fan_out`).
     package var fanout: FanOut?
+    /// The map whose items a batch job answers (status `wait_batch`).
+    package var batch: Batch?
     /// Nodes run so far (the budget's `node_runs`).
     package var runs: Int?
     /// When `initialize` ran (the budget's `wall_seconds`).
@@ -92,7 +96,7 @@ package struct Cursor: Codable, Sendable, Equatable {
     package var usage: Usage?
 
     enum CodingKeys: String, CodingKey {
-        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, runs, chain, usage
+        case status, workflow, step, segment, hitp, traversals, heals, risks, fanout, batch, runs, chain, usage
         case workflowID = "workflow_id"
         case startedAtMillis = "started_ms"
     }
@@ -126,6 +130,7 @@ package struct Cursor: Codable, Sendable, Equatable {
         heals = try c.decodeIfPresent([String: Int].self, forKey: .heals)
         risks = try c.decodeIfPresent([String].self, forKey: .risks)
         fanout = try c.decodeIfPresent(FanOut.self, forKey: .fanout)
+        batch = try c.decodeIfPresent(Batch.self, forKey: .batch)
         runs = try c.decodeIfPresent(Int.self, forKey: .runs)
         startedAtMillis = try c.decodeIfPresent(Int64.self, forKey: .startedAtMillis)
         chain = try c.decodeIfPresent(Chain.self, forKey: .chain)
@@ -172,6 +177,9 @@ package struct KernelPayload: Codable, Sendable, Equatable {
     package var outcome: String?
     /// Set by `finalize`: what the execution used and what that costs (``CostReport``).
     package var cost: CostReport?
+    /// While a batch job runs: seconds the state machine waits before it polls again (`WaitBatch`'s `SecondsPath`).
+    /// Only a pace, never trusted: `batch_poll` checks everything else against stored state.
+    package var waitSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case executionID = "execution_id"
@@ -179,6 +187,7 @@ package struct KernelPayload: Codable, Sendable, Equatable {
         case traceID = "trace_id"
         case manifestID = "manifest_id"
         case version, cursor, error, output, outcome, cost
+        case waitSeconds = "wait_seconds"
     }
 
     package init(executionID: String, ownerID: String, traceID: String, manifestID: String, version: Int, cursor: Cursor) {

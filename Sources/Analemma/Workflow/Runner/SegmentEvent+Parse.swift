@@ -34,6 +34,7 @@ extension SegmentEvent {
         switch action {
         case .run: return .run(k)
         case .finalize: return .finalize(k)
+        case .batchPoll: return .batchPoll(k)
         case .ask:
             guard let token = try string(top["task_token"], "task_token") else { throw invalid("ask needs task_token") }
             return .ask(k, taskToken: token)

@@ -26,12 +26,15 @@ package enum SegmentEvent: Sendable {
     case mapChunk(MapChunkItem)
     /// After the Distributed Map and the light aggregator: its statistics (`kernel.map_agg.stats`).
     case mapDone(KernelPayload, stats: MapAggregate)
+    /// After `WaitBatch`: poll the map's batch job; collect its answers once it is done.
+    case batchPoll(KernelPayload)
 
     /// The `action` names, as the ASL writes them.
     package enum Action: String, Sendable, CaseIterable {
         case initialize, run, ask, resume, finalize, fail, heal
         case mapChunk = "map_chunk"
         case mapDone = "map_done"
+        case batchPoll = "batch_poll"
     }
 
     /// An error a Catch caught (`Error`, `Cause`).
@@ -51,13 +54,16 @@ package enum SegmentEvent: Sendable {
         case .heal: .heal
         case .mapChunk: .mapChunk
         case .mapDone: .mapDone
+        case .batchPoll: .batchPoll
         }
     }
 
     /// The previous step's payload (every action but `initialize` and `map_chunk`).
     package var kernel: KernelPayload? {
         switch self {
-        case .run(let k), .ask(let k, _), .resume(let k, _), .finalize(let k), .fail(let k, _), .heal(let k, _), .mapDone(let k, _): k
+        case .run(let k), .ask(let k, _), .resume(let k, _), .finalize(let k), .fail(let k, _), .heal(let k, _), .mapDone(let k, _),
+            .batchPoll(let k):
+            k
         case .initialize, .mapChunk: nil
         }
     }
@@ -77,6 +83,7 @@ package enum SegmentEvent: Sendable {
         case .initialize, .run, .resume, .heal, .finalize, .fail: 2
         case .ask: 1
         case .mapDone: 4
+        case .batchPoll: 3  // PollBatch, Route, WaitBatch
         case .mapChunk: 0
         }
     }

@@ -19,6 +19,7 @@ extension SegmentRunnerService {
     /// commits the first checkpoint. An invalid workflow is rejected before anything is written.
     func initialize(executionID: String, start raw: Data, traceHeader: String?) async throws -> KernelPayload {
         if let from = JSONScanner.object(raw)?["continue"] { return try await continueChain(executionID: executionID, from: from) }
+        if let fork = JSONScanner.object(raw)?["fork"] { return try await forkRun(executionID: executionID, from: fork) }
         let traceID = Self.traceID(traceHeader, executionID: executionID)
         var start = try await self.start(raw, executionID: executionID, traceID: traceID)
         let definition = start.plan.definition

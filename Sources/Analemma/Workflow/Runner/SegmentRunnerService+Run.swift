@@ -39,7 +39,8 @@ extension SegmentRunnerService {
             let fix = healing?.active?.node == id ? healing?.active?.instruction : nil
             emit(.nodeStarted, k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
             guard let outcome = try await runNode(node, plan: plan, fix: fix, state: state, cursor: &cursor, k) else {
-                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id, plan: plan), false)  // to a Distributed Map
+                // to a Distributed Map or a batch job
+                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id, plan: plan), false)
             }
             try state.merge(outcome.updates, from: .node(id))
             changes.merge(outcome.updates) { _, new in new }
@@ -61,8 +62,8 @@ extension SegmentRunnerService {
         return (try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "", plan: plan), false)
     }
 
-    /// Runs one node of the segment through its kind. A map that is handed to a Distributed Map returns nil, with the
-    /// cursor set to fan out.
+    /// Runs one node of the segment through its kind. A map handed to a Distributed Map or a batch job returns nil,
+    /// with the cursor set to fan out or to wait for the job.
     func runNode(
         _ node: WorkflowDefinition.Node, plan: Plan, fix: String?, state: StateBag, cursor: inout Cursor, _ k: KernelPayload
     ) async throws -> NodeOutcome? {
@@ -71,12 +72,7 @@ extension SegmentRunnerService {
             return try await executor.run(
                 node, fields: state.fields.filter { reads.contains($0.key) }, healInstruction: fix, owner: k.ownerID)
         }
-        let (mapped, fanout) = try await runMap(node, fields: state.fields, cursor: &cursor, k: k)
-        if mapped == nil {
-            cursor.fanout = fanout
-            cursor.status = .fanOut
-        }
-        return mapped
+        return try await runMap(node, fields: state.fields, cursor: &cursor, k: k)
     }
 
     /// Commits a segment's changes one step on and reports where it ended.
@@ -114,7 +110,7 @@ extension SegmentRunnerService {
                 "latency_ms": m.latencyMillis.map(String.init) ?? "",
                 "estimated_cost_usd": m.estimatedCostUSD.map { String($0) } ?? "", "tool_calls": String(outcome.toolCalls.count),
                 "remapped_from": m.remappedFrom ?? "", "waited_ms": String(m.waitedMillis), "priced_on": m.pricedOn ?? "",
-                "cache": m.cache ?? "",
+                "cache": m.cache ?? "", "calls": String(m.calls), "batch_job": m.batchJob ?? "",
             ], bodies: ["prompt": outcome.prompt ?? "", "completion": m.text])
         for call in outcome.toolCalls {
             emit(.toolCall, k, ["node": node.id, "tool": call.name, "args": call.args, "ok": String(call.ok), "error": call.error ?? ""])
@@ -188,7 +184,7 @@ extension SegmentRunnerService {
             func bump(_ name: String, _ by: Double) {
                 if case .number(let n)? = entry[name] { entry[name] = .number(n + by) } else { entry[name] = .number(by) }
             }
-            bump("calls", 1)
+            bump("calls", Double(m.calls))
             bump("input_tokens", Double(m.inputTokens))
             bump("output_tokens", Double(m.outputTokens))
             bump("thought_tokens", Double(m.thoughtTokens))

@@ -106,7 +106,7 @@ extension SegmentRunnerService {
             cursor: stored.cursor)
     }
 
-    static func decodeCursor(_ raw: Data?) throws -> Cursor {
+    package static func decodeCursor(_ raw: Data?) throws -> Cursor {
         guard let raw, let cursor = try? JSONDecoder().decode(Cursor.self, from: raw) else {
             throw AnalemmaError(.invalidState, "state has no readable cursor")
         }

@@ -93,6 +93,12 @@ public struct SegmentRunnerService: LambdaHandler {
         case .fail(let k, let caught): payload = try await fail(k, caught: caught)
         case .heal(let k, let caught): payload = try await heal(k, caught: caught)
         case .mapDone(let k, let stats): payload = try await mapDone(k, stats: stats)
+        case .batchPoll(let k): payload = try await batchPoll(k)
+        }
+        if payload.cursor.status == .waitBatch, payload.waitSeconds == nil {  // a replayed submission: the first wait
+            var paced = payload
+            paced.waitSeconds = payload.cursor.batch?.pollSeconds
+            return try paced.encoded()
         }
         return try payload.encoded()
     }
