@@ -7,7 +7,8 @@
 
 Refuses what Google refuses: an unknown member anywhere (each request checked as generateContent's body), no
 displayName or inputConfig, inline requests over 20 MB, an unknown job (404). A job stays RUNNING for `batch_polls`
-GETs (default 1; scripted through the control endpoint, with `batch_outcome` to end it FAILED, CANCELLED or EXPIRED).
+GETs (default 1; scripted through the control endpoint, with `batch_outcome` to end it FAILED, CANCELLED or EXPIRED,
+and `batch_get_errors` to answer the next GETs 503).
 https://ai.google.dev/api/batch-api
 """
 
@@ -32,6 +33,7 @@ class Batches:
         self.jobs = {}  # name -> job
         self.polls = 1
         self.outcome = "BATCH_STATE_SUCCEEDED"
+        self.get_errors = 0  # the next GETs answered 503 (a poll that fails; the job runs on)
 
     def matches(self, method, path):
         return (method == "POST" and DEVELOPER.match(path)) or (method == "GET" and JOB.match(path))
@@ -99,6 +101,9 @@ class Batches:
         if job is None:
             return self.error(404, f"Batch {name} not found.")
         job["gets"] += 1
+        if self.get_errors > 0:
+            self.get_errors -= 1
+            return self.error(503, "The service is currently unavailable.")
         if job["polls_left"] > 0:
             job["polls_left"] -= 1
             return self.respond(200, self._operation(job, "BATCH_STATE_RUNNING"))

@@ -224,6 +224,8 @@ class GeminiStandIn:
                     self.batches.polls = int(doc["batch_polls"])
                 if "batch_outcome" in doc:
                     self.batches.outcome = doc["batch_outcome"]
+                if "batch_get_errors" in doc:
+                    self.batches.get_errors = int(doc["batch_get_errors"])
                 return _json(200, {"scripted": sum(len(q) for q in self.scripts.values())})
             if method == "DELETE":
                 self.scripts, self.requests, self.refused, self.latency = {}, [], [], 0.0

@@ -27,7 +27,9 @@ def token(owner, ttl=3600, bin_dir=None, secret=None):
 
 
 def url(endpoint, execution_arn, connect_token):
-    return f"{endpoint}/viewer?" + urllib.parse.urlencode({"execution": execution_arn, "token": connect_token})
+    """The viewer's address: the token in the fragment, which no request carries (so no access log holds it)."""
+    return (f"{endpoint}/viewer?" + urllib.parse.urlencode({"execution": execution_arn}) + "#"
+            + urllib.parse.urlencode({"token": connect_token}))
 
 
 class Progress:

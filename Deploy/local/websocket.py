@@ -1,6 +1,6 @@
 """The local API Gateway WebSocket API: accepts WebSocket clients on the front door (`GET /ws`), invokes the
-websocket-notifier's route handlers the way API Gateway does ($connect with the query string, messages routed on
-`$request.body.action`, $disconnect), and serves the management API (`POST/GET/DELETE /@connections/{id}`) the
+websocket-notifier's route handlers the way API Gateway does ($connect with the query string and headers, the
+subprotocol its answer selects handed back in the 101, messages routed on `$request.body.action`, $disconnect), and serves the management API (`POST/GET/DELETE /@connections/{id}`) the
 notifier posts to — 128 KB per message (413 above), 410 for a connection that is gone, sent in ≤32 KB frames.
 Framing is `websockets`' sans-I/O protocol; a client frame over 32 KB or message over 128 KB closes with 1009, as the
 quotas page says: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
@@ -129,7 +129,7 @@ class WebSocketGateway:
                       "last_failure": None}
 
     # -- the API Gateway side: invoking the route handlers
-    def _route(self, route, event_type, conn_id, host, body=None, query=None, headers=None):
+    def _route(self, route, event_type, conn_id, host, body=None, query=None, headers=None, answer_headers=None):
         event = {"requestContext": {"routeKey": route, "eventType": event_type, "connectionId": conn_id,
                                     "domainName": host, "stage": self.stage, "apiId": "local",
                                     "requestTimeEpoch": int(time.time() * 1000),
@@ -146,6 +146,8 @@ class WebSocketGateway:
             return 500, out.decode("utf-8", "replace")
         try:
             answer = json.loads(out)
+            if answer_headers is not None:
+                answer_headers.update({k.lower(): v for k, v in (answer.get("headers") or {}).items()})
             return int(answer.get("statusCode", 200)), answer.get("body", "")
         except (ValueError, AttributeError, TypeError):
             return 200, ""
@@ -157,8 +159,10 @@ class WebSocketGateway:
             return handler._send(400, [("Content-Type", "text/plain")], b"expected a WebSocket upgrade")
         cid = base64.b64encode(os.urandom(9)).decode().replace("/", "_").replace("+", "-")
         host = handler.headers.get("Host", "localhost")
+        answered = {}
         status, body = self._route("$connect", "CONNECT", cid, host, query=query,
-                                   headers={k: v for k, v in handler.headers.items()})
+                                   headers={k: v for k, v in handler.headers.items()}, answer_headers=answered)
+        selected = answered.get("sec-websocket-protocol")
         if status != 200:
             self.stats["refused"] += 1
             return handler._send(status if status >= 400 else 403, [("Content-Type", "text/plain")],
@@ -167,6 +171,8 @@ class WebSocketGateway:
         handler.send_header("Upgrade", "websocket")
         handler.send_header("Connection", "Upgrade")
         handler.send_header("Sec-WebSocket-Accept", accept_key(key))
+        if selected:  # API Gateway hands back the subprotocol the $connect route chose
+            handler.send_header("Sec-WebSocket-Protocol", selected)
         handler.end_headers()
         handler.wfile.flush()
         handler.close_connection = True

@@ -21,6 +21,7 @@ enum DeveloperCommand {
                analemma diff A B [--owner ID]              what changed between two checkpoints (EXECUTION_ARN@CHECKPOINT, or CHECKPOINT)
                analemma fork EXECUTION_ARN --at CHECKPOINT [--set FIELD=JSON]... [--from NODE]
                                                            a new execution from that checkpoint, sharing its blocks
+               analemma metrics LOG...                     the Embedded Metric Format lines of function logs, summed per metric
                (CHECKPOINT: v<version> or a manifest id, 8 characters at least; history, state and diff need STATE_BUCKET
                and MANIFEST_TABLE)
         """
@@ -45,6 +46,7 @@ enum DeveloperCommand {
         case "state" where args.count > 1: return await state(Array(args.dropFirst()), environment: environment)
         case "diff" where args.count > 1: return await diff(Array(args.dropFirst()), environment: environment)
         case "fork" where args.count > 1: return await fork(Array(args.dropFirst()), environment: environment)
+        case "metrics" where args.count > 1: return metrics(Array(args.dropFirst()))
         case "token" where args.count == 2 || (args.count == 4 && args[2] == "--ttl"):
             return token(owner: args[1], ttl: args.count == 4 ? Int64(args[3]) : 3600, environment: environment)
         default: return fail(usage, 2)

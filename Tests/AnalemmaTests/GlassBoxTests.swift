@@ -197,6 +197,6 @@ struct EventCatalogueTests {
     @Test("every kind documents its attributes once, and map_finished carries MapStats' summary")
     func attributes() {
         for kind in EventKind.allCases { #expect(Set(kind.attributes).count == kind.attributes.count, "\(kind)") }
-        #expect(EventKind.mapFinished.attributes == ["node"] + MapStats.summaryKeys)
+        #expect(EventKind.mapFinished.attributes == ["node"] + MapStats.summaryKeys + MapStats.sampleKeys)
     }
 }

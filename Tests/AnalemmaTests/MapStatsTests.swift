@@ -19,6 +19,10 @@ struct MapStatsTests {
         #expect(Set(MapStats.summaryKeys).isSubset(of: keys))
         let summary = try Self.stats.summary(node: "score")
         #expect(summary["failed_items_count"] == "2" && summary["mode"] == "distributed" && summary["node"] == "score")
+        let sample = try JSONValue(json: Data((summary["failed_sample"] ?? "").utf8))
+        #expect(try sample.value(at: "[0].error") == .string("boom"))
+        #expect(try sample.value(at: "[0].index") == .number(3))
+        #expect(summary["failed_chunk_pointers"] == #"["s3://b/p/chunk_0001.json"]"#)
     }
 
     @Test("every map_finished field the viewer reads is one the statistics carry")
@@ -28,6 +32,9 @@ struct MapStatsTests {
         // `f` is the map_finished event's attributes in the viewer's map panel.
         let read = page.matches(of: /\bf\.([a-z_]+)/).map { String($0.1) }
         #expect(!read.isEmpty, "the viewer no longer reads map_finished: update this test")
-        for field in read { #expect(MapStats.summaryKeys.contains(field), "viewer reads \(field), which map_finished does not carry") }
+        for field in read {
+            #expect(
+                (MapStats.summaryKeys + MapStats.sampleKeys).contains(field), "viewer reads \(field), which map_finished does not carry")
+        }
     }
 }

@@ -7,7 +7,7 @@ import time
 
 import state_reader
 from conftest import client, invoke
-from test_cognition import gemini, fresh_standin  # noqa: F401
+from test_cognition import events_of, gemini, fresh_standin  # noqa: F401
 from test_cost import check
 from test_workflows import CATALOG, MODEL, history_all, start, wait, engine  # noqa: F401
 
@@ -76,6 +76,17 @@ def test_a_non_conforming_batch_answer_is_a_failed_item_within_tolerance(sfn, en
     assert failed["index"] == 1 and "not JSON" in failed["error"]
     answers = results(endpoint, stats)
     assert answers[0] == {"summary": {"gist": "zero"}} and answers[1] is None and answers[5] == {"summary": {"gist": "5"}}
+
+
+def test_a_failed_poll_is_asked_again_later_and_the_job_still_lands(sfn, endpoint, engine, state_dir):  # noqa: F811
+    gemini(endpoint, "POST", {"batch_polls": 1, "batch_get_errors": 2})
+    arn = start(sfn, engine, batch_map(), {"docs": ["a", "b", "c"]})
+    d = wait(sfn, arn, seconds=90)
+    assert d["status"] == "SUCCEEDED", d
+    [job] = gemini(endpoint)["batches"]
+    assert job["gets"] == 4  # two 503s, one RUNNING, then SUCCEEDED
+    states = [e["state"] for e in events_of(state_dir, arn, "map_batch")]
+    assert states.count("poll failed: Analemma.ModelUnavailable") == 2 and states[-1] == "succeeded", states
 
 
 def test_a_failed_batch_job_fails_the_execution_with_its_code(sfn, endpoint, engine):  # noqa: F811

@@ -79,8 +79,8 @@ def test_each_service_refuses_with_its_own_access_denied_naming_principal_action
         ("dynamodb:PutItem", 400, "AccessDeniedException", lambda: ddb.put_item(
             TableName=engine["manifest_table"], Item={"pk": {"S": f"iam-{RUN}"}, "sk": {"S": "x"}})),
         ("sqs:SendMessage", 403, "AccessDenied", lambda: sqs.send_message(QueueUrl=engine["gc_queue_url"], MessageBody="{}")),
-        ("states:StartExecution", 400, "AccessDeniedException", lambda: sfn.start_execution(
-            stateMachineArn=engine["state_machine_arn"], input="{}")),
+        ("states:DescribeStateMachine", 400, "AccessDeniedException", lambda: sfn.describe_state_machine(
+            stateMachineArn=engine["state_machine_arn"])),
         ("lambda:InvokeFunction", 403, "AccessDeniedException", lambda: lam.invoke(FunctionName="segment-runner", Payload=b"{}")),
     ]
     for action, status, code, call in cases:
@@ -147,12 +147,18 @@ def stage_human(w):
         ws.receive_until(lambda m: m.get("type") == "answered")
         # live: announced by the segment runner (SQS), delivered by the notifier (@connections)
         ws.receive_until(lambda m: any(e["event"] == "execution_finished" for e in m.get("events", [])))
+        # the viewer's "fork from here" at the last checkpoint: the notifier starts it (StartExecution)
+        ws.send({"action": "fork", "execution_id": arn, "at": state_reader.head(w["c"], arn)[0], "set": {"notes": "forked"}})
+        forked = ws.receive_until(lambda m: m.get("type") in ("forked", "error"))[-1]
         ws.close()
+        if forked.get("type") != "forked":
+            return False, f"fork refused: {forked}"[:300]
     except Exception as e:  # refused, closed or silent: the stage did not work
         w["sfn"].stop_execution(executionArn=arn)
         return False, f"{type(e).__name__}: {e}"[:300]
     d = _ended(sfn, arn, 60)
-    return d["status"] == "SUCCEEDED", d.get("cause") or d["status"]
+    f = _ended(sfn, forked["execution_id"], 60)
+    return d["status"] == f["status"] == "SUCCEEDED", d.get("cause") or f.get("cause") or d["status"]
 
 
 def stage_gc(w):

@@ -63,7 +63,11 @@ package struct MapStats: Codable, Sendable, Equatable {
     /// The keys `map_finished` carries (and the viewer shows).
     package static let summaryKeys = [
         "status", "mode", "items", "chunks", "chunk_size", "succeeded_chunks", "failed_chunks", "failed_items_count",
+        "results_index",
     ]
+    /// And the first ``sampled`` failures, as JSON texts: `[{chunk, index, error}]` and the failed chunks' pointers.
+    package static let sampleKeys = ["failed_sample", "failed_chunk_pointers"]
+    package static let sampled = 10
 
     /// The canonical JSON of the stats (the node's write).
     package func jsonData() throws -> Data { try CanonicalJSON.encode(self) }
@@ -74,6 +78,13 @@ package struct MapStats: Codable, Sendable, Equatable {
         if case .object(let o) = try JSONValue(json: jsonData()) {
             for key in Self.summaryKeys { if let v = o[key] { out[key] = v.text } }
         }
+        // the first failures, small: a JSON text of {chunk, index, error} and of chunk pointers (the viewer lists them)
+        let sample = failedItems.prefix(Self.sampled).map {
+            FailedItem(chunk: $0.chunk, index: $0.index, error: String($0.error.prefix(200)))
+        }
+        out["failed_sample"] = String(decoding: try CanonicalJSON.encode(sample), as: UTF8.self)
+        out["failed_chunk_pointers"] = String(
+            decoding: try CanonicalJSON.encode(Array(failedChunkPointers.prefix(Self.sampled))), as: UTF8.self)
         return out
     }
 }

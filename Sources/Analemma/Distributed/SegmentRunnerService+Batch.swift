@@ -44,7 +44,8 @@ extension SegmentRunnerService {
             submittedAtMillis: checkpoints.clock.nowMillis())
     }
 
-    /// `batch_poll`: the job still running returns the payload as it came, with the next wait; a finished job's
+    /// `batch_poll`: the job still running (or a poll the service throttled or failed) returns the payload as it came,
+    /// with the next wait; a finished job's
     /// answers become the map's results (each checked like an `llm` node's answer), its cost goes to `llm_usage` at
     /// the batch price, and the run routes on from the map.
     func batchPoll(_ k: KernelPayload) async throws -> KernelPayload {
@@ -58,10 +59,15 @@ extension SegmentRunnerService {
         let spec = try MapSpec(node: node, executor: executor)
         let batches = try batchModel(node)
         let detail = ["node": node.id, "job": batch.ticket.job, "model": batch.ticket.model, "requests": String(batch.ticket.requests)]
-        guard let answers = try await batches.collect(batch.ticket) else {
+        var answers: [Result<ModelResponse, AnalemmaError>]?
+        var polled = "running"
+        do { answers = try await batches.collect(batch.ticket) } catch let e as AnalemmaError where e.code.disposition == .retry {
+            polled = "poll failed: \(e.code.rawValue)"  // the job runs on at Google: ask again at the next poll
+        }
+        guard let answers else {
             var out = k
             out.waitSeconds = batch.nextWait(nowMillis: checkpoints.clock.nowMillis())
-            emit(.mapBatch, k, detail.merging(["state": "running", "next_poll_seconds": String(out.waitSeconds ?? 0)]) { $1 })
+            emit(.mapBatch, k, detail.merging(["state": polled, "next_poll_seconds": String(out.waitSeconds ?? 0)]) { $1 })
             return out
         }
         emit(.mapBatch, k, detail.merging(["state": "succeeded"]) { $1 })

@@ -39,7 +39,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .executionContinued: ["previous", "index", "step"]
         case .executionForked: ["forked_from", "at", "step", "from", "set"]
         case .segmentStarted: ["segment", "nodes"]
-        case .segmentFinished: ["segment", "status", "exit"]
+        case .segmentFinished: ["segment", "status", "exit", "hydrated_bytes"]
         case .nodeStarted: ["node", "type", "healing"]
         case .nodeFinished: ["node", "type", "attempts", "writes", "model", "tokens_in", "tokens_out"]
         case .llmCall:
@@ -63,7 +63,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .mapBatch: ["node", "job", "model", "requests", "state", "next_poll_seconds"]
         case .mapRead: ["map_run_arn", "succeeded", "failed", "pending", "running", "timed_out", "aborted", "total"]
         case .mapAggregated: ["map_run_arn", "succeeded", "failed", "timed_out", "aborted", "total"]
-        case .mapFinished: ["node"] + MapStats.summaryKeys
+        case .mapFinished: ["node"] + MapStats.summaryKeys + MapStats.sampleKeys
         case .executionFinished: ["status", "risk_nodes", "output_bytes", "step", "cost_usd"]
         case .executionFailed: ["code", "message"]
         case .error, .refused: ["action", "code", "message"]
@@ -79,7 +79,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .executionContinued: "this execution continues `previous` (continue-as-new)"
         case .executionForked: "this execution is a fork of `forked_from` at checkpoint `at`, with `set`'s fields changed"
         case .segmentStarted: "a segment starts: its nodes"
-        case .segmentFinished: "a segment ended: the cursor's next `status`, the node it `exit`ed by"
+        case .segmentFinished: "a segment ended: the cursor's next `status`, the node it `exit`ed by, the bytes of state it read"
         case .nodeStarted: "a node starts (`healing`: with a heal instruction)"
         case .nodeFinished: "a node ran: its attempts, the fields it wrote, the model it called"
         case .llmCall: "a model call: OpenTelemetry GenAI names, and the kernel's routing (bodies: `prompt`, `completion`)"

@@ -74,5 +74,8 @@ package struct LogEventSink: EventSink {
         if !event.ownerID.isEmpty { pairs.append(("owner_id", event.ownerID)) }
         pairs += event.fields.sorted { $0.key < $1.key }
         logger.log(.info, event.type, pairs: pairs)
+        if logger.format == .json, let service = logger.service, let metrics = MetricLine.line(for: event, service: service.service) {
+            logger.raw(metrics)
+        }
     }
 }

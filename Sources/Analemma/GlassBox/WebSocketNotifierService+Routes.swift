@@ -14,7 +14,21 @@ extension WebSocketNotifierService {
         }
         var requestContext: Context
         var queryStringParameters: [String: String]?
+        var headers: [String: String]?
         var body: String?
+
+        /// The connect token: offered as a WebSocket subprotocol beside ``WebSocketNotifierService/subprotocol``
+        /// (kept out of URLs, which end up in access logs), else the `token` query parameter (older clients).
+        var connectToken: (token: String, subprotocol: Bool) {
+            let offered = headers?.first { $0.key.lowercased() == "sec-websocket-protocol" }?.value ?? ""
+            let protocols = offered.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+            if protocols.contains(WebSocketNotifierService.subprotocol),
+                let token = protocols.first(where: { $0 != WebSocketNotifierService.subprotocol })
+            {
+                return (token, true)
+            }
+            return (queryStringParameters?["token"] ?? "", false)
+        }
     }
 
     /// A client message. `token` is the connect token the client connected with: every message carries it, so an
@@ -24,7 +38,14 @@ extension WebSocketNotifierService {
         var execution_id: String?
         var answer: JSONValue?
         var token: String?
+        /// `fork`: the checkpoint (manifest id), the fields to change, the node to run from.
+        var at: String?
+        var set: JSONValue?
+        var from: String?
     }
+
+    /// The actions a client may send.
+    static let actions = ["subscribe", "answer", "history", "fork"]
 
     func route(_ event: Data) async throws -> Data {
         let e: RouteEvent
@@ -35,13 +56,14 @@ extension WebSocketNotifierService {
         switch e.requestContext.routeKey {
         case "$connect":
             do {
-                let token = try ConnectToken.verify(
-                    e.queryStringParameters?["token"] ?? "", secret: secret, nowSeconds: clock.nowMillis() / 1000)
+                let offered = e.connectToken
+                let token = try ConnectToken.verify(offered.token, secret: secret, nowSeconds: clock.nowMillis() / 1000)
                 try await registry.register(
                     connectionID: connection, ownerID: token.ownerID, expiresAt: token.expiresAt, now: clock.nowMillis())
                 // (a forged $connect naming another owner's live connection is refused by the registry: forbidden)
                 logger.info("connected", ["connection": connection, "owner_id": token.ownerID])
-                return Self.response(200)
+                // the subprotocol the client offered must come back, or the browser closes the connection
+                return offered.subprotocol ? Self.response(200, headers: ["Sec-WebSocket-Protocol": Self.subprotocol]) : Self.response(200)
             } catch let error as AnalemmaError where error.code == .forbidden {
                 logger.warn("connection refused", ["connection": connection, "why": error.message])
                 return Self.response(401, error.message)
@@ -56,7 +78,7 @@ extension WebSocketNotifierService {
             return Self.response(200)
         default:
             let request = e.body.flatMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
-            guard let request, ["subscribe", "answer"].contains(request.action ?? ""), let execution = request.execution_id,
+            guard let request, Self.actions.contains(request.action ?? ""), let execution = request.execution_id,
                 !execution.isEmpty
             else {
                 try? await post(
@@ -66,13 +88,17 @@ extension WebSocketNotifierService {
                         [
                             "code": ErrorCode.invalidEvent.rawValue,
                             "message":
-                                "send {\"action\": \"subscribe\", \"execution_id\": …} or {\"action\": \"answer\", \"execution_id\": …, \"answer\": {…}}",
+                                "send {\"action\": \"subscribe\" | \"history\", \"execution_id\": …}, {\"action\": \"answer\", …, \"answer\": {…}} "
+                                + "or {\"action\": \"fork\", …, \"at\": MANIFEST_ID, \"set\": {…}, \"from\": NODE}",
                         ]))
                 return Self.response(400, "unknown action")
             }
             do {
-                if request.action == "answer" {
+                switch request.action {
+                case "answer":
                     return try await answer(connection, execution: execution, with: request.answer ?? .null, token: request.token)
+                case "history", "fork": return try await travel(connection, request, execution: execution)
+                default: break
                 }
                 return try await subscribe(connection, to: execution, token: request.token)
             } catch let refusal as Refusal {
@@ -146,6 +172,13 @@ extension WebSocketNotifierService {
         try await registry.subscribe(connectionID: connection, executionID: executionID, ownerID: owner, expiresAt: expiresAt)
         try await post(
             connection, Self.control("subscribed", ["execution_id": executionID, "trace_id": manifest.traceID ?? "", "owner_id": owner]))
+        do {  // the graph is a picture: a workflow that cannot be read never stops the events
+            if let graphs { try await post(connection, try await graphs.message(at: manifest)) }
+        } catch let gone as APIGatewayManagement.ConnectionGone {
+            throw gone
+        } catch {
+            logger.warn("workflow graph not sent", ["execution_id": executionID, "why": "\(error)"])
+        }
         for shard in try await eventLog.shards(ownerID: owner, executionID: executionID, limit: backlogShards) {
             let records = try await eventLog.read(shard)
             for message in pruner.messages(
@@ -164,6 +197,33 @@ extension WebSocketNotifierService {
         } catch let gone as APIGatewayManagement.ConnectionGone {
             try await registry.remove(connectionID: connection)
             throw gone
+        }
+    }
+}
+
+extension WebSocketNotifierService {
+    /// `history` (the execution's checkpoints) and `fork` (a new execution from one), for the owner's own executions.
+    func travel(_ connection: String, _ request: Request, execution: String) async throws -> Data {
+        guard let timeTravel else { return Self.response(404, "time travel is off (WORKFLOW_STATE_MACHINE_ARN is not set)") }
+        let owner = try await owned(connection, execution, token: request.token).owner
+        do {
+            if request.action == "history" {
+                try await post(connection, try await timeTravel.message(executionID: execution))
+                return Self.response(200)
+            }
+            let started = try await timeTravel.fork(
+                executionID: execution, ownerID: owner, at: request.at ?? "", set: request.set, from: request.from)
+            logger.info("forked", ["connection": connection, "execution_id": execution, "fork": started])
+            try await post(connection, Self.control("forked", ["execution_id": started, "forked_from": execution, "at": request.at ?? ""]))
+            return Self.response(200)
+        } catch let error as AnalemmaError {
+            try? await post(connection, Self.control("error", ["code": error.code.rawValue, "message": error.message]))
+            return Self.response(400, error.message)
+        } catch let gone as APIGatewayManagement.ConnectionGone {
+            throw gone
+        } catch {  // an AWS refusal (StartExecution throttled, denied): the client hears of it
+            try? await post(connection, Self.control("error", ["code": ErrorCode.transient.rawValue, "message": "\(error)"]))
+            throw error
         }
     }
 }

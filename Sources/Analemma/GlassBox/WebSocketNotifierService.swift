@@ -19,6 +19,10 @@ public struct WebSocketNotifierService: LambdaHandler {
     package let probe: any ConnectionProbe
     /// Answers a pending human question from a WebSocket client (`answer` route); nil turns the route off.
     package let answers: HumanAnswers?
+    /// Sends a subscriber the execution's workflow graph; nil sends none.
+    package let graphs: WorkflowGraphs?
+    /// The checkpoint history and forks the viewer asks for; nil turns those routes off.
+    package let timeTravel: ViewerTimeTravel?
     package let secret: String
     package let clock: any WallClock
     package let logger: Logger
@@ -28,7 +32,9 @@ public struct WebSocketNotifierService: LambdaHandler {
 
     package init(
         registry: ConnectionRegistry, manifests: ManifestStore, eventLog: EventLog, connections: any ConnectionPoster,
-        probe: any ConnectionProbe, answers: HumanAnswers? = nil, secret: String, clock: any WallClock = SystemWallClock(), logger: Logger
+        probe: any ConnectionProbe, answers: HumanAnswers? = nil, graphs: WorkflowGraphs? = nil, timeTravel: ViewerTimeTravel? = nil,
+        secret: String,
+        clock: any WallClock = SystemWallClock(), logger: Logger
     ) throws {
         try ConnectToken.checkSecret(secret)
         self.registry = registry
@@ -37,6 +43,8 @@ public struct WebSocketNotifierService: LambdaHandler {
         self.connections = connections
         self.probe = probe
         self.answers = answers
+        self.graphs = graphs
+        self.timeTravel = timeTravel
         self.secret = secret
         self.clock = clock
         self.logger = logger
@@ -57,9 +65,15 @@ public struct WebSocketNotifierService: LambdaHandler {
         JSONValue.object(fields.mapValues { .string($0) }.merging(["type": .string(type)]) { a, _ in a }).jsonData()
     }
 
-    static func response(_ status: Int, _ body: String = "") -> Data {
-        JSONValue.object(["statusCode": .number(Double(status)), "body": .string(body)]).jsonData()
+    static func response(_ status: Int, _ body: String = "", headers: [String: String] = [:]) -> Data {
+        var doc: [String: JSONValue] = ["statusCode": .number(Double(status)), "body": .string(body)]
+        if !headers.isEmpty { doc["headers"] = .object(headers.mapValues { .string($0) }) }
+        return JSONValue.object(doc).jsonData()
     }
+
+    /// The WebSocket subprotocol a client offers with its connect token as the second (`new WebSocket(url,
+    /// ["analemma.v1", token])`); the notifier selects it.
+    package static let subprotocol = "analemma.v1"
 }
 
 /// Sends a human's answer to the execution's waiting `.waitForTaskToken` state.

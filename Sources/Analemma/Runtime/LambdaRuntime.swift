@@ -40,17 +40,24 @@ package struct LambdaRuntime<Handler: LambdaHandler> {
             guard case .invocation(let invocation) = try await api.send(.next) else {
                 throw RuntimeAPIError("/invocation/next returned no invocation")
             }
-            try await process(invocation)
+            try await process(invocation, coldStart: served == 0)
             served += 1
         }
     }
 
     /// Runs the handler for one invocation and reports its outcome; handler failures never end the loop.
-    func process(_ invocation: Invocation) async throws {
+    func process(_ invocation: Invocation, coldStart: Bool = false) async throws {
         trace.set(invocation.traceID)
         var log = logger
         log.requestID = invocation.requestID
         let context = LambdaContext(invocation: invocation, logger: log, clock: clock)
+        let scoped = LogContext(
+            requestID: invocation.requestID, functionARN: invocation.invokedFunctionARN.isEmpty ? nil : invocation.invokedFunctionARN,
+            traceID: LogContext.traceRoot(invocation.traceID), coldStart: coldStart)
+        try await LogContext.$current.withValue(scoped) { try await serve(invocation, context: context, log: log) }
+    }
+
+    private func serve(_ invocation: Invocation, context: LambdaContext, log: Logger) async throws {
         var outcome: RuntimeRequest
         var scope: [(String, String)] = []
         do {

@@ -51,14 +51,20 @@ public struct Logger: Sendable {
 
     public var level: LogLevel
     public var format: Format
-    /// Set per invocation by the runtime loop; emitted as `requestId`.
+    /// Emitted as `requestId` (and `function_request_id`); the invocation's ``LogContext`` when not set.
     public var requestID: String?
+    /// The function-wide keys every JSON line carries (`service`, `function_name`, `function_memory_size`).
+    public var service: LogService?
     let sink: any LogSink
 
-    public init(level: LogLevel = .info, format: Format = .text, requestID: String? = nil, sink: any LogSink = StandardOutputSink()) {
+    public init(
+        level: LogLevel = .info, format: Format = .text, requestID: String? = nil, service: LogService? = nil,
+        sink: any LogSink = StandardOutputSink()
+    ) {
         self.level = level
         self.format = format
         self.requestID = requestID
+        self.service = service
         self.sink = sink
     }
 
@@ -66,8 +72,11 @@ public struct Logger: Sendable {
     public init(environment: FunctionEnvironment, sink: any LogSink = StandardOutputSink()) {
         let format: Format = environment["AWS_LAMBDA_LOG_FORMAT"]?.uppercased() == "JSON" ? .json : .text
         let level = (environment["AWS_LAMBDA_LOG_LEVEL"] ?? environment["LOG_LEVEL"]).flatMap(LogLevel.init(name:)) ?? .info
-        self.init(level: level, format: format, sink: sink)
+        self.init(level: level, format: format, service: LogService(environment: environment), sink: sink)
     }
+
+    /// Writes `line` as it is (an Embedded Metric Format document, ``MetricLine``), whatever the level.
+    public func raw(_ line: String) { sink.write(line) }
 
     public func isEnabled(_ level: LogLevel) -> Bool { level >= self.level }
 
@@ -82,17 +91,33 @@ public struct Logger: Sendable {
         guard isEnabled(level) else { return }
         switch format {
         case .json:
+            let context = LogContext.current
+            let request = requestID ?? context?.requestID
             var line = #"{"timestamp":"\#(Self.timestamp())","level":"\#(level.name)","message":"#
             line += JSONText.quoted(text)
-            if let requestID { line += #","requestId":"# + JSONText.quoted(requestID) }
+            if let request { line += #","requestId":"# + JSONText.quoted(request) }
+            for (k, v) in powertoolsKeys(context, request: request) { line += "," + JSONText.quoted(k) + ":" + v }
             for (k, v) in fields { line += "," + JSONText.quoted(k) + ":" + JSONText.quoted(v) }
             line += "}"
             sink.write(line)
         case .text:
-            var line = "\(Self.timestamp())\t\(level.name)\t\(requestID ?? "-")\t\(text)"
+            var line = "\(Self.timestamp())\t\(level.name)\t\(requestID ?? LogContext.current?.requestID ?? "-")\t\(text)"
             for (k, v) in fields { line += " \(k)=\(v)" }
             sink.write(line)
         }
+    }
+
+    /// The Powertools keys (values as JSON) this line carries: the service's, then the invocation's.
+    func powertoolsKeys(_ context: LogContext?, request: String?) -> [(String, String)] {
+        guard let service else { return [] }
+        var keys = [("service", JSONText.quoted(service.service))]
+        if let context { keys.append(("cold_start", context.coldStart ? "true" : "false")) }
+        if let name = service.functionName { keys.append(("function_name", JSONText.quoted(name))) }
+        if let memory = service.memorySize { keys.append(("function_memory_size", String(memory))) }
+        if let arn = context?.functionARN { keys.append(("function_arn", JSONText.quoted(arn))) }
+        if let request { keys.append(("function_request_id", JSONText.quoted(request))) }
+        if let trace = context?.traceID { keys.append(("xray_trace_id", JSONText.quoted(trace))) }
+        return keys
     }
 
     public func debug(_ m: @autoclosure () -> String, _ f: KeyValuePairs<String, String> = [:]) { log(.debug, m(), f) }

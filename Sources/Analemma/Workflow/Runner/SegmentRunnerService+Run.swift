@@ -22,6 +22,7 @@ extension SegmentRunnerService {
         emit(.segmentStarted, k, ["segment": String(index), "nodes": segment.nodes.joined(separator: ",")])
         let callsModel = segment.nodes.contains { plan.nodes[$0].flatMap { plan.kinds[$0.type] }?.callsModel ?? false }
         var (cursor, state) = try await turn.read(segment.reads + ["heal"] + (callsModel ? ["llm_usage"] : []))
+        let hydrated = state.fields.values.reduce(0) { $0 + $1.count }
         var changes: [String: Data] = [:]
         let healing = try state["heal"].map { try JSONDecoder().decode(HealRecord.self, from: $0) }.flatMap {
             $0.active.map { segment.nodes.contains($0.node) } == true ? $0 : nil  // a round open for this segment
@@ -40,7 +41,7 @@ extension SegmentRunnerService {
             emit(.nodeStarted, k, fix == nil ? ["node": id, "type": node.type] : ["node": id, "type": node.type, "healing": "true"])
             guard let outcome = try await runNode(node, plan: plan, fix: fix, state: state, cursor: &cursor, k) else {
                 // to a Distributed Map or a batch job
-                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id, plan: plan), false)
+                return (try await endSegment(turn, index, changes, cursor: cursor, exit: id, plan: plan, hydrated: hydrated), false)
             }
             try state.merge(outcome.updates, from: .node(id))
             changes.merge(outcome.updates) { _, new in new }
@@ -59,7 +60,7 @@ extension SegmentRunnerService {
             emit(.healSucceeded, k, ["node": active.node, "round": String(active.round)])
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
-        return (try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "", plan: plan), false)
+        return (try await endSegment(turn, index, changes, cursor: cursor, exit: exit ?? "", plan: plan, hydrated: hydrated), false)
     }
 
     /// Runs one node of the segment through its kind. A map handed to a Distributed Map or a batch job returns nil,
@@ -76,13 +77,15 @@ extension SegmentRunnerService {
     }
 
     /// Commits a segment's changes one step on and reports where it ended.
-    func endSegment(_ turn: Turn, _ index: Int, _ changes: [String: Data], cursor: Cursor, exit: String, plan: Plan) async throws
-        -> KernelPayload
-    {
+    func endSegment(
+        _ turn: Turn, _ index: Int, _ changes: [String: Data], cursor: Cursor, exit: String, plan: Plan, hydrated: Int
+    ) async throws -> KernelPayload {
         var cursor = cursor
         cursor.step += 1
         let out = try await turn.commit(changes, cursor: cursor, appendOnly: Set(plan.definition.appendOnly ?? []))
-        emit(.segmentFinished, out, ["segment": String(index), "status": cursor.status.rawValue, "exit": exit])
+        emit(
+            .segmentFinished, out,
+            ["segment": String(index), "status": cursor.status.rawValue, "exit": exit, "hydrated_bytes": String(hydrated)])
         return out
     }
 
