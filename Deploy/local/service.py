@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 import chaos
 import conflicts
 import gemini_standin
+import otlp_collector
 import iam
 import sfn_rules
 import websocket
@@ -38,6 +39,7 @@ class FrontDoor(ThreadingHTTPServer):
         self.moto_ready = moto_ready
         self.local = threading.local()
         self.gemini = gemini_standin.GeminiStandIn()
+        self.otlp = otlp_collector.Collector()
         self.websocket = websocket.WebSocketGateway(service)
         self.conflicts = conflicts.Conflicts()
         self.sfn_rules = sfn_rules.StepFunctionsRules()
@@ -135,6 +137,9 @@ class FrontDoorHandler(LoopbackHandler):
             with open(VIEWER, "rb") as f:
                 return self._send(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], f.read())
         answer = self.server.gemini.handle(self.command, path, self.headers, body)
+        if answer:
+            return self._send(*answer)
+        answer = self.server.otlp.handle(self.command, path, self.headers, body)
         if answer:
             return self._send(*answer)
         if path == "/_analemma/kills" and self.command == "POST":  # test fault plan: SIGKILL instances mid-invocation

@@ -81,6 +81,7 @@ struct ObservabilityTests {
         #expect(!summary.figures.keys.contains { $0.metric == "ModelLatency" })  // an empty figure is left out
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(doc["owner_id"] == nil, "owners are never dimensions or properties of metric lines")
+        #expect(doc["event"] == nil && doc["kernel_event"] as? String == "checkpoint", "a metric line is never read as an event line")
     }
 
     @Test(

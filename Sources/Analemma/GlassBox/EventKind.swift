@@ -64,8 +64,8 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .mapRead: ["map_run_arn", "succeeded", "failed", "pending", "running", "timed_out", "aborted", "total"]
         case .mapAggregated: ["map_run_arn", "succeeded", "failed", "timed_out", "aborted", "total"]
         case .mapFinished: ["node"] + MapStats.summaryKeys + MapStats.sampleKeys
-        case .executionFinished: ["status", "risk_nodes", "output_bytes", "step", "cost_usd"]
-        case .executionFailed: ["code", "message"]
+        case .executionFinished: ["status", "risk_nodes", "output_bytes", "step", "cost_usd", "started_ms"]
+        case .executionFailed: ["code", "message", "started_ms"]
         case .error, .refused: ["action", "code", "message"]
         case .gcBlock: ["owner_id", "block", "verdict", "retry_after_s"]
         case .gcReport: ["report"]

@@ -60,23 +60,45 @@ package final class EventRecorder: EventSink {
     package let log: LogEventSink
     package let eventLog: EventLog?
     package let publisher: (any EventPublisher)?
+    /// Where the invocation's spans go when it ends (OTLP); nil: no tracing.
+    package let exporter: (any SpanExporter)?
     /// Event types that stay in the log only: one per Distributed Map child (thousands per run), and refused
     /// steps (whose ids did not match stored state).
     private let pending = Mutex<[KernelEvent]>([])
+    /// Every event of the invocation with an execution (map chunks included): its spans.
+    private let traced = Mutex<[KernelEvent]>([])
 
-    package init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?) {
+    package init(log: LogEventSink, eventLog: EventLog?, publisher: (any EventPublisher)?, exporter: (any SpanExporter)? = nil) {
         self.log = log
         self.eventLog = eventLog
         self.publisher = publisher
+        self.exporter = exporter
     }
 
     package func emit(_ event: KernelEvent) {
         log.emit(event)
+        if exporter != nil, !event.executionID.isEmpty, event.kind != .refused { traced.withLock { $0.append(event) } }
         guard eventLog != nil, !event.ownerID.isEmpty, !event.executionID.isEmpty, !event.kind.logOnly else { return }
         pending.withLock { $0.append(event) }
     }
 
-    package func flush(requestID: String) async { _ = await flushShards(requestID: requestID) }
+    package func flush(requestID: String) async {
+        _ = await flushShards(requestID: requestID)
+        await flushSpans()
+    }
+
+    /// Exports the invocation's spans; a collector that is down or refuses them is a warning, never a failed step.
+    package func flushSpans() async {
+        let events = traced.withLock { t in
+            defer { t.removeAll() }
+            return t
+        }
+        guard let exporter, !events.isEmpty else { return }
+        let spans = SpanBuilder.spans(from: events)
+        do { try await exporter.export(spans) } catch {
+            log.logger.warn("spans not exported", ["spans": String(spans.count), "error": "\(error)"])
+        }
+    }
 
     /// Writes and announces what this invocation recorded; returns the shards written.
     package func flushShards(requestID: String) async -> [StatePointer] {
@@ -114,7 +136,7 @@ package final class EventRecorder: EventSink {
 
 extension EventRecorder {
     /// From the function environment: shards in `STATE_BUCKET` unless `EVENT_SHARDS=off`; announcements to
-    /// `EVENTS_QUEUE_URL` when set (the WebSocket notifier's queue).
+    /// `EVENTS_QUEUE_URL` when set (the WebSocket notifier's queue); spans to `OTEL_EXPORTER_OTLP_ENDPOINT` when set.
     package convenience init(environment: FunctionEnvironment, client: AWSClient, logger: Logger) throws {
         let s3 = try S3(client: client)
         let bucket = try environment.require("STATE_BUCKET", "the state bucket")
@@ -126,6 +148,8 @@ extension EventRecorder {
         if let url = environment["EVENTS_QUEUE_URL"], !url.isEmpty {
             publisher = SQSEventPublisher(sqs: try SQS(client: client), queueURL: url)
         }
-        self.init(log: LogEventSink(logger: logger), eventLog: on == "on" ? EventLog(s3: s3, bucket: bucket) : nil, publisher: publisher)
+        self.init(
+            log: LogEventSink(logger: logger), eventLog: on == "on" ? EventLog(s3: s3, bucket: bucket) : nil, publisher: publisher,
+            exporter: try OTLPHTTPExporter(environment: environment, service: logger.service?.service ?? "analemma"))
     }
 }

@@ -10,7 +10,8 @@
 ///
 /// Namespace `Analemma`; every metric under the dimension set `[service]`, model metrics also under
 /// `[service, model]` (ids of the catalogue: few). Owners and executions are properties, never dimensions (each
-/// distinct dimension value is a metric CloudWatch bills).
+/// distinct dimension value is a metric CloudWatch bills); the event is `kernel_event`, so a query for event lines
+/// (`event = "checkpoint"`) never counts a metric line.
 package enum MetricLine {
     package static let namespace = "Analemma"
 
@@ -52,7 +53,7 @@ package enum MetricLine {
         }
         guard !values.isEmpty else { return nil }
         var dimensions: [JSONValue] = [.array([.string("service")])]
-        var doc: [String: JSONValue] = ["service": .string(service), "event": .string(event.type)]
+        var doc: [String: JSONValue] = ["service": .string(service), "kernel_event": .string(event.type)]
         if event.kind == .llmCall, let model = event.fields["gen_ai.response.model"], !model.isEmpty {
             dimensions.append(.array([.string("service"), .string("model")]))
             doc["model"] = .string(model)

@@ -45,6 +45,7 @@ extension SegmentRunnerService {
             [
                 "status": outcome, "risk_nodes": risks.joined(separator: ","), "output_bytes": String(output.count),
                 "step": String(out.cursor.step), "cost_usd": String(CostReport.Dollars.rounded(cost.usd.total)),
+                "started_ms": String(cursor.startedAtMillis ?? 0),
             ])
         return out
     }
@@ -75,7 +76,9 @@ extension SegmentRunnerService {
         var out = try await turn.commit(extra.merging(["failure": try CanonicalJSON.encode(record)]) { _, new in new }, cursor: cursor)
         out.error = KernelPayload.ErrorSummary(
             code: code, message: String(message.prefix(2048)), node: record.nodes.last ?? cursor.hitp?.node)
-        emit(.executionFailed, out, ["code": code, "message": String(message.prefix(1024))])
+        emit(
+            .executionFailed, out,
+            ["code": code, "message": String(message.prefix(1024)), "started_ms": String(cursor.startedAtMillis ?? 0)])
         return out
     }
 
