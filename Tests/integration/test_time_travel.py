@@ -112,7 +112,9 @@ def test_a_forged_or_protected_fork_is_refused_and_writes_nothing(sfn, endpoint,
              ({"execution_id": arn, "owner_id": "team-a", "at": "0" * 64}, "Analemma.ForgedPointer"),
              ({"execution_id": arn, "owner_id": "team-a", "at": first, "set": {"cursor": {}}}, "Analemma.ProtectedField"),
              ({"execution_id": arn, "owner_id": "team-a", "at": first, "from": "nowhere"}, "Analemma.InvalidState"),
-             ({"execution_id": arn, "owner_id": "team-a", "at": first, "sneaky": 1}, "Analemma.InvalidEvent")]
+             ({"execution_id": arn, "owner_id": "team-a", "at": first, "sneaky": 1}, "Analemma.InvalidEvent"),
+             ({"execution_id": arn, "owner_id": "team-a", "at": first, "set": {f"f{i}": 1 for i in range(1001)}},
+              "Analemma.InvalidEvent")]
     for fork, code in cases:
         new, d = fork_start(sfn, engine, fork)
         assert d["status"] == "FAILED" and d["error"] == code, (fork, d)

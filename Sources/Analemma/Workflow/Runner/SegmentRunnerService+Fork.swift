@@ -90,6 +90,11 @@ extension SegmentRunnerService {
         }
         var changes = StateBag()
         try changes.merge(request.set, from: .fork)  // never a protected field
+        let fields = Set(try await hydrator.names(source)).union(request.set.keys).filter { !StateBag.isProtected($0) }.count
+        guard fields <= WorkflowLimits.maxStateFields else {
+            throw AnalemmaError(
+                .invalidEvent, "execution input: the fork would hold \(fields) state fields; the limit is \(WorkflowLimits.maxStateFields)")
+        }
         cursor.chain = nil
         cursor.runs = 0
         cursor.startedAtMillis = checkpoints.clock.nowMillis()
