@@ -21,7 +21,7 @@ extension WebSocketNotifierService {
         /// (kept out of URLs, which end up in access logs), else the `token` query parameter (older clients).
         var connectToken: (token: String, subprotocol: Bool) {
             let offered = headers?.first { $0.key.lowercased() == "sec-websocket-protocol" }?.value ?? ""
-            let protocols = offered.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+            let protocols = offered.split(separator: ",").map(\.trimmingSpaces)
             if protocols.contains(WebSocketNotifierService.subprotocol),
                 let token = protocols.first(where: { $0 != WebSocketNotifierService.subprotocol })
             {

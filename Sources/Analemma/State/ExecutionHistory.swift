@@ -28,11 +28,11 @@ package struct ExecutionHistory: Sendable {
         package var removed: [String]
     }
 
-    /// The committed chain, first checkpoint to head: the head and its parents (records of prepared or aborted
-    /// commits are left out). Empty for an execution without a checkpoint.
-    package func checkpoints(executionID: String) async throws -> [Checkpoint] {
+    /// The committed chain's records, first checkpoint to head: the head and its parents (records of prepared or
+    /// aborted commits are left out), with the head's version. Reads the manifest table only.
+    package func chain(executionID: String) async throws -> (records: [ManifestStore.Record], headVersion: Int) {
         let head = try await manifests.head(executionID: executionID)
-        guard var next = head.manifestID else { return [] }
+        guard var next = head.manifestID else { return ([], head.version) }
         var records = Dictionary(try await manifests.records(executionID: executionID).map { ($0.manifest.manifestID, $0) }) { a, _ in a }
         var chain: [ManifestStore.Record] = []
         while let record = records.removeValue(forKey: next) {  // each record once: a forged cycle ends the walk
@@ -40,13 +40,20 @@ package struct ExecutionHistory: Sendable {
             guard let parent = record.manifest.parentManifestID else { break }
             next = parent
         }
+        return (chain.reversed(), head.version)
+    }
+
+    /// The committed chain with every checkpoint's field table and what it changed. Empty for an execution without
+    /// a checkpoint.
+    package func checkpoints(executionID: String) async throws -> [Checkpoint] {
+        let (chain, headVersion) = try await self.chain(executionID: executionID)
         var out: [Checkpoint] = []
         var previous: [String: FieldRef] = [:]
-        for (i, record) in chain.reversed().enumerated() {
+        for (i, record) in chain.enumerated() {
             let table = try await hydrator.pages.all(record.manifest)
             out.append(
                 Checkpoint(
-                    manifest: record.manifest, version: head.version - chain.count + i + 1, preparedAtMillis: record.preparedAt,
+                    manifest: record.manifest, version: headVersion - chain.count + i + 1, preparedAtMillis: record.preparedAt,
                     fields: table, changed: table.filter { previous[$0.key].map(Self.sameContent($0.value)) != true }.keys.sorted(),
                     removed: previous.keys.filter { table[$0] == nil }.sorted()))
             previous = table

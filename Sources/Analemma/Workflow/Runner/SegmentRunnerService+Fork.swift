@@ -71,8 +71,9 @@ extension SegmentRunnerService {
                 cursor: try await storedCursor(manifest))
             return try await payload(at: manifest, head: head, identity: identity)
         }
-        let chain = try await ExecutionHistory(manifests: checkpoints.manifests, hydrator: hydrator).checkpoints(
-            executionID: request.executionID)
+        let chain = try await ExecutionHistory(manifests: checkpoints.manifests, hydrator: hydrator).chain(
+            executionID: request.executionID
+        ).records  // the manifest table only: no field tables
         guard let source = chain.first(where: { $0.manifest.manifestID == request.at })?.manifest, source.ownerID == request.ownerID
         else { throw refused }
         var cursor = try await storedCursor(source)
