@@ -18,6 +18,11 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := zlib1g-dev libssl-dev openssl chromium python3-venv
 STACK := $(PY) Deploy/local/stack.py
+# Arize Phoenix, a real OTLP collector, in its own venv (~850 MB; its pins clash with ours). `make integration`
+# starts it with the stack and the tracing tests read spans back from it; PHOENIX= turns it off.
+PHOENIX_VENV := .venv-phoenix
+PHOENIX_VERSION := 20.26.1
+PHOENIX ?= $(PHOENIX_VENV)/bin/phoenix
 
 .PHONY: api-check schema catalogue continue-as-new chaos fuzz reliability package-build package-check compat-check deploy undeploy lint-template help deps apt-deps build unit integration aws-integration test package local-up local-down demo run validate codesign sweep bench format lint clean
 WORKFLOW ?= Deploy/examples/workflows/linear-5.json
@@ -53,6 +58,11 @@ $(VENV)/.stamp: Deploy/local/requirements.txt Deploy/local/constraints.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r Deploy/local/requirements.txt -c Deploy/local/constraints.txt
 	touch $@
 
+$(PHOENIX_VENV)/.stamp:
+	python3 -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip install -q --disable-pip-version-check arize-phoenix==$(PHOENIX_VERSION)
+	touch $@
+
 build: apt-deps
 	swift build $(RELEASE_FLAGS)
 
@@ -61,10 +71,10 @@ unit: apt-deps
 	timeout 900 swift test
 
 # Integration tests start their own stack on TEST_PORT (so a dev stack on PORT is left alone) and always stop it.
-integration: deps build
+integration: deps build $(if $(PHOENIX),$(PHOENIX_VENV)/.stamp)
 	@$(STACK) down --state-dir $(TEST_STATE) >/dev/null
 	@rm -rf $(TEST_STATE)
-	$(STACK) up --port $(TEST_PORT) --state-dir $(TEST_STATE) $(STACK_ARGS)
+	$(STACK) up --port $(TEST_PORT) --state-dir $(TEST_STATE) $(if $(PHOENIX),--phoenix $(PHOENIX)) $(STACK_ARGS)
 	@status=0; ANALEMMA_ENDPOINT=http://127.0.0.1:$(TEST_PORT) ANALEMMA_STATE_DIR=$(TEST_STATE) ANALEMMA_BIN_DIR=$(BIN) \
 	  $(PY) -m pytest $(PYTEST_ARGS) -q -p no:cacheprovider || status=$$?; \
 	$(STACK) down --state-dir $(TEST_STATE); exit $$status
@@ -96,7 +106,7 @@ api-check: apt-deps
 # here, 10,000 segments in `make reliability` (CONTINUE_LONG=1).
 HISTORY_LIMIT ?= 1000
 continue-as-new: deps build
-	ANALEMMA_HISTORY_LIMIT=$(HISTORY_LIMIT) ANALEMMA_LONG=$(CONTINUE_LONG) $(MAKE) --no-print-directory integration \
+	ANALEMMA_HISTORY_LIMIT=$(HISTORY_LIMIT) ANALEMMA_LONG=$(CONTINUE_LONG) $(MAKE) --no-print-directory integration PHOENIX= \
 	  STACK_ARGS="--history-limit $(HISTORY_LIMIT)" PYTEST_ARGS="Tests/integration/test_continue_as_new.py -s"
 
 # Deploy bundles. With a static Linux (musl) Swift SDK installed, `make package` builds with it; otherwise it
@@ -129,7 +139,7 @@ fuzz: $(VENV)/.stamp
 chaos: deps build
 	@mkdir -p .local && rm -f .local/chaos.jsonl
 	@for rate in $(CHAOS_RATES); do echo "-- chaos at $$rate (seed $(CHAOS_SEED))"; \
-	  ANALEMMA_CHAOS=$$rate ANALEMMA_CHAOS_REPORT=$(CURDIR)/.local/chaos.jsonl $(MAKE) --no-print-directory integration \
+	  ANALEMMA_CHAOS=$$rate ANALEMMA_CHAOS_REPORT=$(CURDIR)/.local/chaos.jsonl $(MAKE) --no-print-directory integration PHOENIX= \
 	    PYTEST_ARGS="Tests/integration/test_chaos.py -s" STACK_ARGS="--chaos $$rate,$(CHAOS_SEED)" || exit 1; done
 	@$(PY) Tests/chaos_report.py .local/chaos.jsonl
 
@@ -139,13 +149,14 @@ reliability: deps build
 	@mkdir -p .local && rm -f .local/reliability.jsonl
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory aws-integration \
 	  AWS_IT_FILTER="CommitFaultPlanTests|GCFaultPlanTests|SweepFaultPlanTests|ConcurrencyTests"
-	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl ANALEMMA_LONG=1 $(MAKE) --no-print-directory integration \
+	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl ANALEMMA_LONG=1 $(MAKE) --no-print-directory integration PHOENIX= \
 	  PYTEST_ARGS="Tests/integration/test_bad_input.py Tests/integration/test_forged_identifiers.py Tests/integration/test_instance_death.py Tests/integration/test_long_runs.py"
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory continue-as-new CONTINUE_LONG=1
 	ANALEMMA_RELIABILITY_REPORT=$(CURDIR)/.local/reliability.jsonl $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(PY) Tests/reliability_report.py .local/reliability.jsonl
 
-# AWS: STACK, AWS_REGION, ARTIFACT_BUCKET (required), RUNTIME, MODEL_PROVIDER, GEMINI_SECRET (see README "Deploying").
+# AWS: STACK, AWS_REGION, ARTIFACT_BUCKET (required), RUNTIME, MODEL_PROVIDER, GEMINI_SECRET, FUNCTION_TRACING,
+# OTLP_ENDPOINT, OTLP_HEADERS_SECRET (see README "Deploying").
 deploy: package-check
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) Deploy/deploy.py deploy
 

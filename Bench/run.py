@@ -179,7 +179,8 @@ def workflow_engine(endpoint, lam, sfn, s3, echo_samples, runs=5):
         workflow = json.load(f)
     owner = f"bench-{uuid.uuid4().hex[:8]}"
     doc = {"owner_id": owner, "workflow": workflow, "input": {"topic": "benchmarks"}}
-    walls, largest, steps = [], 0, 0
+    walls, largest, steps, tasks = [], 0, 0, 0
+    otlp(endpoint, "DELETE")
     for _ in range(runs):
         t = time.perf_counter()
         run = sfn.start_execution(stateMachineArn=engine["state_machine_arn"], input=json.dumps(doc))["executionArn"]
@@ -191,6 +192,12 @@ def workflow_engine(endpoint, lam, sfn, s3, echo_samples, runs=5):
         for e in sfn.get_execution_history(executionArn=run, maxResults=1000)["events"]:
             if "stateExitedEventDetails" in e:
                 largest = max(largest, len(e["stateExitedEventDetails"]["output"]))
+            tasks += e["type"] == "TaskScheduled"
+    # the segment runner's span export (to the stack's OTLP collector): bytes, requests and spans per Lambda step
+    traces = otlp(endpoint)
+    emit("tracing.linear5_state_machine", "otlp_bytes_per_step", traces["bytes"] / tasks, "bytes")
+    emit("tracing.linear5_state_machine", "otlp_requests_per_step", traces["requests"] / tasks, "requests")
+    emit("tracing.linear5_state_machine", "spans_per_step", len(traces["spans"]) / tasks, "spans")
     emit("workflow.linear5_state_machine", "execution_wall_median", statistics.median(walls) * 1e3, "ms")
     cost = json.loads(d["output"])["cost"]  # the last run's own report (finalize's), by service
     for service, usd in sorted(cost["usd"].items()):
@@ -218,6 +225,14 @@ def workflow_engine(endpoint, lam, sfn, s3, echo_samples, runs=5):
     for action, samples in sorted(per_action.items()):
         emit(f"workflow.segment_runner.{action}", "invoke_median", statistics.median(samples), "ms")
         emit(f"workflow.segment_runner.{action}", "over_probe_echo_ratio", statistics.median(samples) / echo, "x")
+
+
+def otlp(endpoint, method="GET"):
+    """The local stack's OTLP collector: what it received (GET) or forget it (DELETE)."""
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/_analemma/otlp", method=method), timeout=10) as r:
+        return json.loads(r.read())
 
 
 def map_throughput(sfn, engine, owner):

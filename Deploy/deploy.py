@@ -60,7 +60,8 @@ def deploy(args):
     for f in files:
         aws(args, "s3", "cp", "--only-show-errors", f, f"s3://{args.artifact_bucket}/{prefix}{os.path.basename(f)}")
     params = [f"ArtifactBucket={args.artifact_bucket}", f"ArtifactPrefix={prefix}", f"Runtime={args.runtime}",
-              f"ModelProvider={args.model_provider}", f"GeminiApiKeySecret={args.gemini_secret}"]
+              f"ModelProvider={args.model_provider}", f"GeminiApiKeySecret={args.gemini_secret}",
+              f"FunctionTracing={args.tracing}", f"OtlpEndpoint={args.otlp_endpoint}", f"OtlpHeadersSecret={args.otlp_headers_secret}"]
     print(f"== cloudformation deploy {args.stack} ({args.region}, {args.runtime}, model provider {args.model_provider})")
     r = aws(args, "cloudformation", "deploy", "--template-file", os.path.join(HERE, "template.yaml"), "--stack-name",
             args.stack, "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset", "--parameter-overrides",
@@ -111,6 +112,12 @@ def main(argv):
     p.add_argument("--model-provider", default=os.environ.get("MODEL_PROVIDER", "standin"), choices=["gemini", "vertex", "standin"])
     p.add_argument("--gemini-secret", default=os.environ.get("GEMINI_SECRET", ""),
                    help="Secrets Manager secret name/ARN holding the Gemini API key")
+    p.add_argument("--tracing", default=os.environ.get("FUNCTION_TRACING", "PassThrough"), choices=["PassThrough", "Active"],
+                   help="X-Ray tracing of the functions (template parameter FunctionTracing)")
+    p.add_argument("--otlp-endpoint", default=os.environ.get("OTLP_ENDPOINT", ""),
+                   help="OpenTelemetry collector base URL for the segment runner's spans (OTLP/HTTP protobuf)")
+    p.add_argument("--otlp-headers-secret", default=os.environ.get("OTLP_HEADERS_SECRET", ""),
+                   help="Secrets Manager secret holding OTEL_EXPORTER_OTLP_HEADERS (k=v,…)")
     p.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", ""))
     p.add_argument("--dist", default=os.path.join(HERE, "dist"), help="folder of the zips (make package)")
     args = p.parse_args(argv)

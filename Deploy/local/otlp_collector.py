@@ -1,16 +1,21 @@
 """A local OpenTelemetry collector for the stack: OTLP/HTTP with protobuf encoding, decoded with the project's own
 generated classes (`opentelemetry-proto`, the reference definitions), so a body a real collector could not parse is
-refused here too (400), and JSON or another content type is 415, as collectors answer.
+refused here too (400), and JSON or another content type is 415, as collectors answer. With `forward` set (the stack's
+`--phoenix`), every accepted body is also sent, byte for byte, to a real collector (Arize Phoenix) - the fan-out an
+OpenTelemetry Collector does with two exporters - so tests read the same spans back from a product teams run.
 
   POST   /_analemma/otlp/v1/traces   ExportTraceServiceRequest (application/x-protobuf) -> ExportTraceServiceResponse
-  GET    /_analemma/otlp             the spans received (hex ids, names, kinds, times, attributes, status, resource)
+  GET    /_analemma/otlp             the spans received (hex ids, names, kinds, times, attributes, status, resource),
+                                     and where they were forwarded: {"forward": url, "forwarded": n, "forward_errors": [...]}
   POST   /_analemma/otlp             {"down": true|false}: answer 503 (a collector that is down) or serve again
   DELETE /_analemma/otlp             forget them
 https://opentelemetry.io/docs/specs/otlp/#otlphttp
 """
 
 import json
+import queue
 import threading
+import urllib.request
 
 TRACES = "/_analemma/otlp/v1/traces"
 CONTROL = "/_analemma/otlp"
@@ -26,9 +31,28 @@ def _value(v):
 
 
 class Collector:
-    def __init__(self):
+    def __init__(self, forward=None):
         self.lock = threading.Lock()
         self.spans, self.requests, self.bytes, self.down = [], 0, 0, False
+        self.forward, self.forwarded, self.forward_errors = forward, 0, []
+        self.outbox = queue.Queue()
+        if forward:
+            threading.Thread(target=self._forwarder, daemon=True).start()
+
+    def _forwarder(self):
+        """Sends accepted bodies on, in order, off the functions' request path (an export never waits for Phoenix)."""
+        while True:
+            body = self.outbox.get()
+            req = urllib.request.Request(f"{self.forward}/v1/traces", data=body, method="POST",
+                                         headers={"Content-Type": "application/x-protobuf"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    r.read()
+                with self.lock:
+                    self.forwarded += 1
+            except OSError as e:
+                with self.lock:
+                    self.forward_errors.append(str(e)[:300])
 
     def handle(self, method, path, headers, body):
         if path == TRACES and method == "POST":
@@ -41,7 +65,8 @@ class Collector:
             elif method == "POST":
                 self.down = bool(json.loads(body or b"{}").get("down"))
             return 200, [("Content-Type", "application/json")], json.dumps(
-                {"spans": self.spans, "requests": self.requests, "bytes": self.bytes, "down": self.down}).encode()
+                {"spans": self.spans, "requests": self.requests, "bytes": self.bytes, "down": self.down,
+                 "forward": self.forward, "forwarded": self.forwarded, "forward_errors": self.forward_errors}).encode()
 
     def _export(self, headers, body):
         from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -70,5 +95,7 @@ class Collector:
             self.spans += spans
             self.requests += 1
             self.bytes += len(body)
+        if self.forward:
+            self.outbox.put(body)
         response = trace_service_pb2.ExportTraceServiceResponse()
         return 200, [("Content-Type", "application/x-protobuf")], response.SerializeToString()

@@ -28,7 +28,7 @@ class FrontDoor(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address, service, moto_address, moto_ready, chaos_spec=None, enforce_iam=True):
+    def __init__(self, address, service, moto_address, moto_ready, chaos_spec=None, enforce_iam=True, phoenix=None):
         self.service = service
         self.iam = iam.Iam(service.functions, service.tokens) if enforce_iam else None
         if self.iam:
@@ -39,7 +39,7 @@ class FrontDoor(ThreadingHTTPServer):
         self.moto_ready = moto_ready
         self.local = threading.local()
         self.gemini = gemini_standin.GeminiStandIn()
-        self.otlp = otlp_collector.Collector()
+        self.otlp = otlp_collector.Collector(forward=phoenix)
         self.websocket = websocket.WebSocketGateway(service)
         self.conflicts = conflicts.Conflicts()
         self.sfn_rules = sfn_rules.StepFunctionsRules()

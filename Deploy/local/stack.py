@@ -42,7 +42,26 @@ def parse_args(argv):
                    help="do not evaluate the functions' and the state machine's calls against the template's IAM policies (Deploy/local/iam.py)")
     p.add_argument("--auth", action="store_true",
                    help="moto request authentication on (INITIAL_NO_AUTH_ACTION_COUNT); see ANALEMMA_NO_AUTH_COUNT")
+    p.add_argument("--phoenix", default=None, metavar="PHOENIX",
+                   help="the `phoenix` executable of an arize-phoenix install (make's .venv-phoenix): start it on "
+                        "port + 2000 (gRPC port + 2001, SQLite in STATE_DIR/phoenix) and forward every trace export to it")
     return p.parse_args(argv)
+
+
+def phoenix_url(args):
+    return f"http://{args.host}:{args.port + 2000}"
+
+
+def start_phoenix(args):
+    """Arize Phoenix as its docs run it offline: no external resources, SQLite in the state dir, OTLP over HTTP."""
+    work = os.path.join(os.path.abspath(args.state_dir), "phoenix")
+    os.makedirs(work, exist_ok=True)
+    env = dict(os.environ, PHOENIX_ALLOW_EXTERNAL_RESOURCES="false", PHOENIX_WORKING_DIR=work, PHOENIX_HOST=args.host,
+               PHOENIX_PORT=str(args.port + 2000), PHOENIX_GRPC_PORT=str(args.port + 2001),
+               PHOENIX_TELEMETRY_ENABLED="false")
+    log = open(os.path.join(args.state_dir, "logs", "phoenix.log"), "ab")
+    return subprocess.Popen([os.path.abspath(args.phoenix), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, cwd=work)
 
 
 def endpoint(args):
@@ -77,7 +96,7 @@ def up(args):
                             start_new_session=True, cwd=ROOT)
     with open(pid_file, "w") as f:
         f.write(str(proc.pid))
-    if not wait_ready(endpoint(args) + "/_analemma/health", 60, proc):
+    if not wait_ready(endpoint(args) + "/_analemma/health", 180 if args.phoenix else 60, proc):
         print(f"local stack did not start; last lines of {log_path}:", file=sys.stderr)
         with open(log_path, "rb") as f:
             sys.stderr.write(f.read()[-3000:].decode("utf-8", "replace"))
@@ -128,13 +147,16 @@ def serve(args):
         moto_env["ANALEMMA_INTERPRETER_CREDENTIALS"] = os.path.join(os.path.abspath(args.state_dir), "interpreter-credentials.json")
     moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_launcher.py"), "-H", args.host,
                              "-p", str(moto_port)], env=moto_env, cwd=HERE)
+    phoenix = start_phoenix(args) if args.phoenix else None
     ready = threading.Event()
     front = service.FrontDoor((args.host, args.port), svc, (args.host, moto_port), ready, chaos_spec=args.chaos,
-                              enforce_iam=not (args.no_iam or args.auth))
+                              enforce_iam=not (args.no_iam or args.auth), phoenix=phoenix and phoenix_url(args))
 
     def stop(*_):
         svc.stop()
         moto.terminate()
+        if phoenix is not None:
+            phoenix.terminate()
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
@@ -148,6 +170,9 @@ def serve(args):
         req = urllib.request.Request(f"http://{args.host}:{moto_port}/moto-api/config", data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req, timeout=10).read()
+        if phoenix is not None and not wait_ready(phoenix_url(args) + "/healthz", 120, phoenix):
+            print(f"phoenix did not start (see {args.state_dir}/logs/phoenix.log)", flush=True)
+            stop()
         ready.set()
         if not args.auth:  # event source mappings (the auth stack serves only the Swift client tests)
             import event_sources

@@ -78,6 +78,75 @@ struct TracingTests {
         #expect(spans.first { $0.name == "execution" }?.error == "no edge")
     }
 
+    @Test("a continue-as-new chain is one trace with one root: the first execution's, closed when the last one ends")
+    func chain() throws {
+        func on(_ execution: String, _ event: KernelEvent) -> KernelEvent {
+            var e = event
+            e.executionID = execution
+            e.traceRoot = "arn:e"
+            return e
+        }
+        let spans = SpanBuilder.spans(from: [
+            on("arn:e", Self.e(.segmentStarted, 10, ["segment": "0"])), on("arn:e", Self.e(.segmentFinished, 20, ["segment": "0"])),
+            on("arn:e-2", Self.e(.segmentStarted, 30, ["segment": "1"])), on("arn:e-2", Self.e(.segmentFinished, 40, ["segment": "1"])),
+            on("arn:e-2", Self.e(.executionFinished, 50, ["status": "SUCCEEDED", "started_ms": "5"])),
+        ])
+        let roots = spans.filter { $0.parentID == nil }
+        let root = try #require(roots.first)
+        #expect(roots.count == 1 && root.spanID == Span.rootID("arn:e") && root.startMillis == 5)
+        #expect(spans.filter { $0.name.hasPrefix("segment") }.allSatisfy { $0.parentID == root.spanID })
+        let attrs = Dictionary(root.attributes.map { ($0.0, $0.1) }) { a, _ in a }
+        #expect(attrs["analemma.execution_id"] == .string("arn:e") && attrs["analemma.last_execution_id"] == .string("arn:e-2"))
+    }
+
+    @Test(
+        "a human step is a node span from the question to the answer; an asked time from the future or unparsable starts it at the answer",
+        arguments: [("1000", Int64(1000)), ("9000", Int64(5000)), ("-3", Int64(5000)), ("x", Int64(5000))])
+    func human(asked: String, start: Int64) throws {
+        let spans = SpanBuilder.spans(from: [
+            Self.e(.segmentStarted, 4000, ["segment": "3"]),
+            Self.e(.humanAnswered, 5000, ["node": "review", "fields": "approval", "asked_ms": asked]),
+            Self.e(.segmentFinished, 5100, ["segment": "3"]),
+        ])
+        let node = try #require(spans.first { $0.name == "node review" })
+        let segment = try #require(spans.first { $0.name == "segment 3" })
+        let attrs = Dictionary(node.attributes.map { ($0.0, $0.1) }) { a, _ in a }
+        #expect(node.startMillis == start && node.endMillis == 5000 && node.parentID == segment.spanID)
+        #expect(attrs["analemma.type"] == .string("hitp") && attrs["analemma.waited_ms"] == .int(5000 - start))
+    }
+
+    @Test("the exporter follows the OTel variables: endpoint + /v1/traces, headers, resource attributes, service name")
+    func environment() async throws {
+        let transport = RecordingTransport([.respond(200, "")])
+        let env = FunctionEnvironment([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:6006/", "OTEL_EXPORTER_OTLP_HEADERS": "api_key=k1, x=y",
+            "OTEL_RESOURCE_ATTRIBUTES": "openinference.project.name=my%20agents,service.name=ignored,=bad,novalue",
+            "OTEL_SERVICE_NAME": "runner",
+        ])
+        let exporter = try #require(try OTLPHTTPExporter(environment: env, service: "segment-runner", transport: transport))
+        #expect(exporter.service == "runner" && exporter.resource.map(\.0) == ["openinference.project.name", "service.name"])
+        #expect(exporter.resource.first?.1 == "my agents")
+        try await exporter.export([Span(traceID: [1], spanID: [2], name: "s", startMillis: 1, endMillis: 2)])
+        let request = try #require(transport.requests.first)
+        #expect(request.path == "/v1/traces" && request.port == 6006)
+        #expect(request.headers.contains { $0 == ("api_key", "k1") } && request.headers.contains { $0 == ("x", "y") })
+        #expect(String(decoding: request.body, as: UTF8.self).contains("openinference.project.name"))
+        #expect(try OTLPHTTPExporter(environment: FunctionEnvironment([:]), service: "s") == nil)
+        #expect(throws: AnalemmaError.self) {
+            try OTLPHTTPExporter(environment: FunctionEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://x"]), service: "s")
+        }
+    }
+
+    @Test(
+        "resource values are percent-decoded; a malformed escape leaves the value as given",
+        arguments: [
+            ("my%20agents", "my agents"), ("caf%C3%A9", "café"), ("100%", "100%"), ("%zz", "%zz"), ("%+1", "%+1"), ("%FF", "%FF"),
+            ("plain", "plain"),
+        ])
+    func percent(given: String, expected: String) {
+        #expect(OTLPHTTPExporter.percentDecoded(given) == expected)
+    }
+
     final class Recording: SpanExporter, @unchecked Sendable {
         let lock = NSLock()
         var batches: [[Span]] = []

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT, client
+from test_tracing import collector, spans_of, trace_hex
 from test_workflows import engine, history_all, loop_workflow, start, wait  # noqa: F401 (fixtures)
 
 import state_reader
@@ -36,6 +37,7 @@ def chain(sfn, first):
 
 def test_a_loop_longer_than_one_history_completes_as_a_chain_of_executions(sfn, endpoint, engine):  # noqa: F811
     traversals = SEGMENTS  # the loop's two route nodes chain into one segment: one segment (one step) per round
+    collector(endpoint, "DELETE")
     arn = start(sfn, engine, {**loop_workflow(traversals), "budget": {"node_runs": 1_000_000}}, {})
     executions = chain(sfn, arn)
     last = executions[-1]
@@ -64,5 +66,14 @@ def test_a_loop_longer_than_one_history_completes_as_a_chain_of_executions(sfn, 
     outcome = json.loads(r.stdout)
     assert outcome["execution_id"] == last["executionArn"] and outcome["chain"] == [e["executionArn"] for e in executions]
     assert outcome["output"]["output"] == {"done": "looped"}
+    # One trace, one root: the first execution's span, closed by the last; every execution's segments under it.
+    spans = spans_of(endpoint, trace_hex(fields["trace_id"]), seconds=60)
+    roots = [s for s in spans if s["parent_span_id"] == ""]
+    assert len(roots) == 1 and roots[0]["name"] == "execution", [r["name"] for r in roots]
+    root = roots[0]["attributes"]
+    assert root["analemma.execution_id"] == arn and root["analemma.last_execution_id"] == last["executionArn"]
+    segments = [s for s in spans if s["name"].startswith("segment ")]
+    assert all(s["parent_span_id"] == roots[0]["span_id"] for s in segments)
+    assert {s["attributes"]["analemma.execution_id"] for s in segments} == {e["executionArn"] for e in executions}
     print(json.dumps({"bench": "continue-as-new", "metric": "executions", "value": len(executions), "unit": "executions",
                       "segments": SEGMENTS, "history_limit": LIMIT, "largest_history": max(sizes)}))

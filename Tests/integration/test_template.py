@@ -50,6 +50,18 @@ def test_functions_take_their_settings_from_the_template(logical):
     assert props["Code"]["S3Key"] == {"Fn::Sub": "${ArtifactPrefix}" + template.LOCAL_NAMES[logical] + ".zip"}
 
 
+@pytest.mark.parametrize("logical", sorted(FUNCTIONS))
+def test_each_function_can_turn_on_xray_active_tracing_with_the_permission_it_needs(logical):
+    props = FUNCTIONS[logical]["Properties"]
+    assert props["TracingConfig"] == {"Mode": {"Ref": "FunctionTracing"}}
+    assert DOC["Parameters"]["FunctionTracing"]["AllowedValues"] == ["PassThrough", "Active"]
+    assert DOC["Conditions"]["ActiveTracing"] == {"Fn::Equals": [{"Ref": "FunctionTracing"}, "Active"]}
+    role = DOC["Resources"][template.logical(props["Role"])]["Properties"]
+    when, arns, otherwise = role["ManagedPolicyArns"]["Fn::If"]
+    assert when == "ActiveTracing" and otherwise == {"Ref": "AWS::NoValue"}
+    assert arns == [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}]
+
+
 @pytest.mark.parametrize("logical", sorted(template.resources(DOC, "AWS::Lambda::EventSourceMapping")))
 def test_event_source_mappings_are_the_local_pollers(logical):
     props = DOC["Resources"][logical]["Properties"]

@@ -56,7 +56,7 @@ package enum EventKind: String, CaseIterable, Sendable {
         case .healSucceeded: ["node", "round"]
         case .healExhausted: ["node", "rounds", "code"]
         case .humanWaiting: ["node", "question", "timeout_seconds", "token_sha256"]
-        case .humanAnswered: ["node", "fields"]
+        case .humanAnswered: ["node", "fields", "asked_ms"]
         case .humanRefused: ["node", "code", "reason", "attempt"]
         case .mapStarted: ["node", "items", "chunks", "mode"]
         case .mapChunk: ["node", "chunk", "items", "failed"]

@@ -22,6 +22,8 @@ package struct KernelEvent: Sendable, Equatable {
     /// Large bodies (an LLM call's prompt and completion): written to the log shard only, never to log lines,
     /// each cut at ``bodyLimit`` (the whole value is in the execution's state).
     package var bodies: [String: String] = [:]
+    /// The execution whose span is the trace's root: a continue-as-new chain's first execution (nil: this one).
+    package var traceRoot: String?
     package static let bodyLimit = 32 * 1024
 
     package init(

@@ -13,7 +13,7 @@ package enum OTLP {
     package static let scope = "analemma"
 
     /// The request body for `spans` of one service.
-    package static func request(_ spans: [Span], service: String, version: String = "1") -> [UInt8] {
+    package static func request(_ spans: [Span], service: String, resource: [(String, String)] = [], version: String = "1") -> [UInt8] {
         var w = ProtobufWriter()
         w.message(1) { rs in  // ResourceSpans
             rs.message(1) { r in  // Resource
@@ -21,6 +21,8 @@ package enum OTLP {
                 keyValue(&r, 1, "telemetry.sdk.name", .string("analemma"))
                 keyValue(&r, 1, "telemetry.sdk.language", .string("swift"))
                 keyValue(&r, 1, "cloud.provider", .string("aws"))
+                let ours: Set = ["service.name", "telemetry.sdk.name", "telemetry.sdk.language", "cloud.provider"]
+                for (key, value) in resource where !ours.contains(key) { keyValue(&r, 1, key, .string(value)) }
             }
             rs.message(2) { ss in  // ScopeSpans
                 ss.message(1) { scope in
@@ -79,13 +81,15 @@ package protocol SpanExporter: Sendable {
 }
 
 /// OTLP over HTTP with protobuf encoding: `POST {OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces` (or
-/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given), `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`) added, one request per
-/// invocation, a short timeout: tracing never holds a step up for long, and a failed export is only a warning.
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given), `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`) added,
+/// `OTEL_RESOURCE_ATTRIBUTES` (`k=v,…`, values percent-encoded) on the resource, one request per invocation, a short timeout: tracing never holds a step up for long, and a failed export is only a warning.
 package struct OTLPHTTPExporter: SpanExporter {
     package let endpoint: AWSEndpoint
     package let path: String
     package let headers: [(String, String)]
     package let service: String
+    /// `OTEL_RESOURCE_ATTRIBUTES`: Phoenix's `openinference.project.name`, a `deployment.environment.name`, …
+    package let resource: [(String, String)]
     package let transport: any HTTPTransport
     package let timeout: Duration
 
@@ -101,20 +105,50 @@ package struct OTLPHTTPExporter: SpanExporter {
         }
         endpoint = try AWSEndpoint(url: String(url[..<slash]), source: "OTEL_EXPORTER_OTLP_ENDPOINT")
         path = String(url[slash...])
-        headers = (environment["OTEL_EXPORTER_OTLP_HEADERS"] ?? "").split(separator: ",").compactMap { pair in
+        headers = Self.pairs(environment["OTEL_EXPORTER_OTLP_HEADERS"])
+        resource = Self.pairs(environment["OTEL_RESOURCE_ATTRIBUTES"]).map { ($0, Self.percentDecoded($1)) }
+        // https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/: OTEL_SERVICE_NAME wins
+        self.service =
+            environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? resource.last { $0.0 == "service.name" && !$0.1.isEmpty }?.1 ?? service
+        self.transport = transport
+        timeout = .seconds(try environment.integer("OTEL_EXPORTER_OTLP_TIMEOUT_SECONDS", default: 3))
+    }
+
+    /// `k=v,k2=v2` as the OTel variables write lists; a pair without `=` or with an empty key is left out.
+    static func pairs(_ list: String?) -> [(String, String)] {
+        (list ?? "").split(separator: ",").compactMap { pair in
             guard let eq = pair.firstIndex(of: "=") else { return nil }
             let key = pair[..<eq].trimmingSpaces
             let value = pair[pair.index(after: eq)...].trimmingSpaces
             return key.isEmpty ? nil : (key, value)
         }
-        self.service = environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? service
-        self.transport = transport
-        timeout = .seconds(try environment.integer("OTEL_EXPORTER_OTLP_TIMEOUT_SECONDS", default: 3))
+    }
+
+    /// `%XX` sequences decoded (the W3C Baggage encoding the variable uses); a malformed one, or bytes that are not UTF-8, leave the text as given.
+    static func percentDecoded(_ text: String) -> String {
+        guard text.contains("%") else { return text }
+        var bytes: [UInt8] = []
+        var utf8 = text.utf8[...]
+        while let byte = utf8.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            let digits = utf8.prefix(2)
+            guard digits.count == 2,
+                digits.allSatisfy({ UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0 || UInt8(ascii: "a")...UInt8(ascii: "f") ~= $0 | 0x20 }),
+                let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 16)
+            else { return text }
+            bytes.append(value)
+            utf8 = utf8.dropFirst(2)
+        }
+        return String(validating: bytes, as: UTF8.self) ?? text
     }
 
     package func export(_ spans: [Span]) async throws {
         guard !spans.isEmpty else { return }
-        let body = Data(OTLP.request(spans, service: service))
+        let body = Data(OTLP.request(spans, service: service, resource: resource))
         let request = HTTPRequest(
             method: "POST", scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port, path: path,
             headers: [("Content-Type", "application/x-protobuf")] + headers, body: body)

@@ -1,7 +1,8 @@
 /// An invocation's kernel events as spans: execution → segment → node → model call / tool call, in the GenAI
 /// semantic conventions (``OTLP/schemaURL``) where they apply. A start and its finish are one span when both happen
 /// in the invocation (they always do for segments and nodes); an execution's root span is written when it ends, with
-/// the time it started; a map chunk, a human question, a heal round and a checkpoint are spans under their parents.
+/// the time it started (a continue-as-new chain is one trace with one root: its first execution's span, written when
+/// the last one ends, each segment under it naming its own execution); a map chunk, a human question, a heal round and a checkpoint are spans under their parents.
 /// Large content (prompts, answers) stays in state and in the event log's bodies: a span names sizes, never bodies.
 package enum SpanBuilder {
     package static func spans(from events: [KernelEvent]) -> [Span] {
@@ -11,7 +12,7 @@ package enum SpanBuilder {
         for e in events {
             let a = e.fields
             let trace = Span.traceID(e.traceID)
-            let root = Span.rootID(e.executionID)
+            let root = Span.rootID(e.traceRoot ?? e.executionID)
             let segmentID = segments[e.executionID]?.id ?? root
             func span(_ name: String, _ id: [UInt8], parent: [UInt8]?, start: Int64, _ attributes: [(String, Span.Value)]) -> Span {
                 var s = Span(traceID: trace, spanID: id, parentID: parent, name: name, startMillis: start, endMillis: e.timeMillis)
@@ -71,7 +72,14 @@ package enum SpanBuilder {
                     [("gen_ai.operation.name", .string("execute_tool")), ("gen_ai.tool.name", .string(tool))] + text("ok"))
                 if a["ok"] == "false" { s.error = String((a["error"] ?? "tool failed").prefix(500)) }
                 out.append(s)
-            case .checkpoint, .humanWaiting, .humanAnswered, .healAttempt, .mapStarted, .mapFinished, .mapBatch, .mapChunk:
+            case .humanAnswered:  // the human step as a node span: from the question to the answer, across invocations
+                let asked = Int64(a["asked_ms"] ?? "").flatMap { $0 > 0 && $0 <= e.timeMillis ? $0 : nil } ?? e.timeMillis
+                var s = span(
+                    "node \(node)", Span.spanID("node", e.executionID, node, String(asked)), parent: segmentID, start: asked,
+                    text("node") + [("analemma.type", .string("hitp"))] + text("fields"))
+                s.attributes.append(("analemma.waited_ms", .int(e.timeMillis - asked)))
+                out.append(s)
+            case .checkpoint, .humanWaiting, .healAttempt, .mapStarted, .mapFinished, .mapBatch, .mapChunk:
                 var attrs = text("node") + text("manifest_id") + text("round") + text("code") + text("chunk") + text("items")
                 for key in ["bytes", "s3_puts", "failed", "failed_items_count"] {
                     if let n = int(key) { attrs.append(("analemma.\(key)", n)) }
@@ -83,6 +91,11 @@ package enum SpanBuilder {
             case .executionFinished, .executionFailed:
                 let started = Int64(a["started_ms"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? e.timeMillis
                 var s = span("execution", root, parent: nil, start: started, text("status") + text("code") + text("step"))
+                if let first = e.traceRoot, first != e.executionID {
+                    s.attributes =
+                        [("analemma.execution_id", .string(first)), ("analemma.last_execution_id", .string(e.executionID))]
+                        + s.attributes.dropFirst()
+                }
                 s.kind = .server
                 if e.kind == .executionFailed { s.error = String((a["message"] ?? a["code"] ?? "failed").prefix(500)) }
                 out.append(s)

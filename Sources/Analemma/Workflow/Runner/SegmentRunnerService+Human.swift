@@ -114,7 +114,9 @@ extension SegmentRunnerService {
         }
         cursor = try Self.cursor(entering: exit, plan: plan, from: cursor)
         cursor.step += 1
-        emit(.humanAnswered, k, ["node": node.id, "fields": answer.keys.sorted().joined(separator: ",")])
+        emit(
+            .humanAnswered, k,
+            ["node": node.id, "fields": answer.keys.sorted().joined(separator: ","), "asked_ms": String(pending.askedAtMillis)])
         return try await turn.commit(answer, removing: ["pending_human"], cursor: cursor)
     }
 

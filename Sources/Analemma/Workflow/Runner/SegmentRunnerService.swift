@@ -120,6 +120,7 @@ public struct SegmentRunnerService: LambdaHandler {
     func emit(_ kind: EventKind, _ k: KernelPayload, _ fields: [String: String] = [:], bodies: [String: String] = [:]) {
         var event = KernelEvent(kind, executionID: k.executionID, traceID: k.traceID, ownerID: k.ownerID, fields)
         event.bodies = bodies
+        event.traceRoot = k.cursor.chain?.root
         events.emit(event)
     }
 }
