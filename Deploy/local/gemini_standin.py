@@ -2,6 +2,7 @@
 
   POST /v1beta/models/{model}:generateContent                                      (x-goog-api-key)
   POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent   (Authorization: Bearer)
+  POST /upload/v1beta/files, then its session URL                                  the Files API (gemini_files)
 
 Refuses what Google refuses: a body member that is not what Google's own SDK (`google-genai`) would send - an unknown
 field anywhere, a wrong type - is a 400 INVALID_ARGUMENT naming it, as the real API answers ("Unknown name ...").
@@ -14,8 +15,8 @@ a thought signature on the part (to check it comes back verbatim), finishReason 
                               {"finish_reason": "MAX_TOKENS"}, {"status": 500},
                               {"function_call": {"name": "json_extract", "args": {…}}}], "latency_ms": 0}
   POST   /_analemma/gemini   {"batch_polls": 2, "batch_outcome": "BATCH_STATE_FAILED"}: how batch jobs end (gemini_batches)
-  GET    /_analemma/gemini   the requests answered (path, model, api, body) and refused (path, model, body, error),
-                             caches, batch jobs (with their bodies and token sums)
+  GET    /_analemma/gemini   the requests answered (path, model, api, body, media seen) and refused (path, model, body,
+                             error), caches, batch jobs (with their bodies and token sums), files and uploads
   DELETE /_analemma/gemini   forget scripts and requests
 """
 
@@ -27,6 +28,7 @@ import uuid
 
 import gemini_batches
 import gemini_caches
+import gemini_files
 
 DEVELOPER = re.compile(r"^/v1beta/models/([^/:]+):generateContent$")
 VERTEX = re.compile(r"^/v1/projects/[^/]+/locations/[^/]+/publishers/google/models/([^/:]+):generateContent$")
@@ -118,6 +120,7 @@ class GeminiStandIn:
         self.caches = gemini_caches.Caches(_error, _json)
         self.cache_requests = []
         self.batches = gemini_batches.Batches(_error, _json)
+        self.files = gemini_files.Files(_error, _json)
 
     def handle(self, method, path, headers, body):
         """(status, headers, body) for stand-in paths, else None."""
@@ -125,6 +128,9 @@ class GeminiStandIn:
             return self._control(method, body)
         dev, vertex = DEVELOPER.match(path), VERTEX.match(path)
         caching = gemini_caches.DEVELOPER.match(path) or gemini_caches.VERTEX.match(path)
+        if self.files.matches(method, path):
+            with self.lock:
+                return self.files.handle(path, headers, body, f"http://{headers.get('Host', '127.0.0.1')}")
         if self.batches.matches(method, path):
             if not headers.get("x-goog-api-key"):
                 return _error(401, "API key missing: send x-goog-api-key")
@@ -158,18 +164,25 @@ class GeminiStandIn:
                 self.refused.append({"path": path, "model": model, "body": request, "error": why})
             return _error(400, why)
         with self.lock:
+            problem, media = self.files.check(request, vertex=bool(vertex))
+            if problem:
+                self.refused.append({"path": path, "model": model, "body": request, "error": problem[1]})
+        if problem:
+            return _error(*problem)
+        with self.lock:
             cache, refused = self.caches.use(request, model)
         if refused:
             return refused
         with self.lock:
-            self.requests.append({"path": path, "model": model, "api": "developer" if dev else "vertex", "body": request})
+            self.requests.append({"path": path, "model": model, "api": "developer" if dev else "vertex", "body": request,
+                                  "media": media})
             spec = self._script(model)
             latency = self.latency
         if latency:
             time.sleep(latency)
         if "status" in spec:
             return _error(spec["status"], spec.get("message", f"scripted {spec['status']} for {model}"), spec.get("retry_after"))
-        return _json(200, self._answer(model, request, spec, cache, len(body)))
+        return _json(200, self._answer(model, request, spec, cache, len(body), media))
 
     def _script(self, model):
         queue = self.scripts.get(model) or self.scripts.get("*") or []
@@ -182,7 +195,7 @@ class GeminiStandIn:
             return spec["status"], json.loads(_error(spec["status"], spec.get("message", f"scripted {spec['status']}"))[2])
         return 200, self._answer(model, request, spec, None, len(json.dumps(request)))
 
-    def _answer(self, model, request, spec, cache, size):
+    def _answer(self, model, request, spec, cache, size, media=()):
         """The GenerateContentResponse for a request the stand-in accepted."""
         prompt = "".join(p.get("text") or "" for p in request["contents"][-1].get("parts") or [])
         if "block" in spec:
@@ -197,13 +210,16 @@ class GeminiStandIn:
                 "usageMetadata": {"promptTokenCount": (size + 3) // 4, "candidatesTokenCount": 10, "totalTokenCount": (size + 3) // 4 + 10},
                 "modelVersion": model}
         default = f"[gemini-standin {model}] {prompt}"
+        if media:  # what it was shown, so a test can tell the bytes arrived (sha256 prefixes of each part)
+            default += " [saw " + "; ".join(f"{m['mimeType']} {m['size']} bytes {m['via']} sha256:{m['sha256'][:16]}" for m in media) + "]"
         wants_json = (request.get("generationConfig") or {}).get("responseMimeType") == "application/json"
         if wants_json and CODESIGN_MARKER in prompt:  # the co-design assistant's first draft: a small valid workflow
             default = json.dumps(draft_workflow(prompt.split(CODESIGN_MARKER, 1)[1].strip()))
         text = spec.get("text", default)
         # every turn and the system instruction count; a cache's tokens are part of the prompt, billed as cached
         cached = cache["tokens"] if cache else 0
-        usage = {"promptTokenCount": gemini_caches.text_tokens(request.get("systemInstruction"), *request["contents"]) + cached,
+        images = sum(1 for m in media if m["mimeType"].startswith("image/"))  # Gemini counts 258 tokens an image
+        usage = {"promptTokenCount": gemini_caches.text_tokens(request.get("systemInstruction"), *request["contents"]) + cached + 258 * images,
                  "candidatesTokenCount": (len(text.encode()) + 3) // 4, "thoughtsTokenCount": spec.get("thoughts", 0)}
         usage["totalTokenCount"] = sum(usage.values())
         if cached:
@@ -231,6 +247,7 @@ class GeminiStandIn:
                 self.scripts, self.requests, self.refused, self.latency = {}, [], [], 0.0
                 self.caches.entries, self.cache_requests = {}, []
                 self.batches = gemini_batches.Batches(_error, _json)
+                self.files = gemini_files.Files(_error, _json)
                 return _json(200, {"reset": True})
             return _json(200, {"requests": self.requests, "refused": self.refused, "caches": self.caches.listing(),
-                               "cache_requests": self.cache_requests, "batches": self.batches.listing()})
+                               "cache_requests": self.cache_requests, "batches": self.batches.listing(), "files": self.files.listing()})

@@ -38,6 +38,16 @@ package enum GeminiWire {
         package static func turn(_ t: ModelTurn) -> Data {
             switch t {
             case .user(let text): return userTurn(text)
+            case .parts(let parts):
+                let wire = parts.map { part -> JSONValue in
+                    switch part {
+                    case .text(let text): .object(["text": .string(text)])
+                    case .media(let m):  // URL-safe base64, as google-genai sends bytes (the API takes both alphabets)
+                        .object(["inlineData": .object(["mimeType": .string(m.mimeType), "data": .string(m.urlSafeBase64)])])
+                    case .file(let mime, let uri): .object(["fileData": .object(["mimeType": .string(mime), "fileUri": .string(uri)])])
+                    }
+                }
+                return JSONValue.object(["role": .string("user"), "parts": .array(wire)]).jsonData()
             case .model(let raw): return raw
             case .toolResults(let results):
                 let parts = results.map { r in

@@ -27,6 +27,8 @@ package struct FunctionCall: Sendable, Equatable {
 /// One turn of a multi-turn exchange.
 package enum ModelTurn: Sendable, Equatable {
     case user(String)
+    /// A user turn of several parts: media from state fields and text (``UserPart``).
+    case parts([UserPart])
     /// The model's own turn, verbatim (thought signatures must go back unchanged).
     case model(Data)
     /// The results of the function calls of the previous model turn, in order.
@@ -35,6 +37,7 @@ package enum ModelTurn: Sendable, Equatable {
     package static func == (a: Self, b: Self) -> Bool {
         switch (a, b) {
         case (.user(let x), .user(let y)): x == y
+        case (.parts(let x), .parts(let y)): x == y
         case (.model(let x), .model(let y)): x == y
         case (.toolResults(let x), .toolResults(let y)): x.map(\.name) == y.map(\.name) && x.map(\.response) == y.map(\.response)
         default: false

@@ -16,6 +16,8 @@ package struct RoutedModel: LanguageModel {
     package let sleeper: any Sleeper
     package let cooldowns: ModelCooldowns
     package let caches: PromptCaches
+    /// Files already uploaded through the Files API (an exchange sends a file once).
+    package let uploads = MediaUploads()
     /// The longest a call waits in total for resting models (a node's `timeout_seconds` may lower it).
     package let maxWaitMillis: Int64
     /// How long a model throttled without a `Retry-After` rests.
@@ -45,7 +47,10 @@ package struct RoutedModel: LanguageModel {
             maxOutputTokens: hints.int("max_output_tokens"), latencyBudgetMillis: hints.int("latency_budget_ms"),
             pinned: hints.string("model"))
         if request.continuing { pending = Array(pending.prefix(1)) }  // never switch model mid-exchange
-        let turns = request.turns.isEmpty ? [ModelTurn.user(request.prompt)] : request.turns
+        let inlineMax = hints.int("media_inline_max_bytes").map { min(max($0, 0), MediaPlacement.inlineMaxBytes) }
+        let turns = try await client.place(
+            request.turns.isEmpty ? [ModelTurn.user(request.prompt)] : request.turns,
+            inlineMax: inlineMax ?? MediaPlacement.inlineMaxBytes, node: request.nodeID, uploads: uploads, now: clock.nowMillis())
         let wire = GeminiWire.Request(
             contents: turns.map(GeminiWire.Request.turn), systemInstruction: hints.system, generationConfig: hints.generationConfig,
             tools: GeminiWire.Request.tools(request.tools))

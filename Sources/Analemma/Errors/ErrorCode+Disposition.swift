@@ -21,7 +21,7 @@ extension ErrorCode {
         case .unhandled, .invalidResponse, .responseTooLarge, .invalidConfiguration, .initFailed, .invalidWorkflow, .noRoute,
             .humanTimeout, .invalidHumanResponse, .modelBlocked, .modelError, .modelBudgetExhausted, .modelContextTooLong,
             .modelBatchFailed, .toleranceExceeded, .chunkFailed, .forbidden,
-            .budgetExceeded:
+            .budgetExceeded, .invalidMedia:
             .final
         }
     }

@@ -67,6 +67,9 @@ public enum ErrorCode: String, CaseIterable, Sendable, Codable {
     case forbidden = "Analemma.Forbidden"
     /// The execution reached a limit of its budget (node runs, model tokens, wall time); final.
     case budgetExceeded = "Analemma.BudgetExceeded"
+    /// An `llm` node's media part cannot be sent: not the declared MIME type, not an accepted one, too large, or
+    /// too large for Vertex AI's inline-only input.
+    case invalidMedia = "Analemma.InvalidMedia"
 
     /// Lambda service errors Step Functions reports for a Task whose invocation itself failed (not our code):
     /// transient, and retried by the state machines next to ``transient``.

@@ -5,7 +5,7 @@ extension NodeExecutor {
     /// https://ai.google.dev/api/generate-content#generationconfig
     static let llmIntegers: [(String, ClosedRange<Int>)] = [
         ("max_output_tokens", 1...65_536), ("latency_budget_ms", 1...3_600_000), ("thinking_budget", -1...32_768),
-        ("cache_ttl_seconds", 300...604_800),
+        ("cache_ttl_seconds", 300...604_800), ("media_inline_max_bytes", 0...MediaPlacement.inlineMaxBytes),
     ]
     static let llmNumbers: [(String, ClosedRange<Double>)] = [("temperature", 0...2), ("top_p", 0...1)]
 

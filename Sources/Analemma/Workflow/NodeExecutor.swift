@@ -115,12 +115,14 @@ package struct NodeExecutor: Sendable {
         if let fix = input.healInstruction { prompt += "\n\nA previous attempt failed. Fix instruction: \(fix)" }
         var request = ModelRequest(
             nodeID: node.id, prompt: prompt,
-            hints: input.config.filter { !["prompt", "tools", "max_steps", "into", "context", "cache_ttl_seconds"].contains($0.key) })
+            hints: input.config.filter {
+                !["prompt", "tools", "max_steps", "into", "context", "cache_ttl_seconds", "parts"].contains($0.key)
+            })
         // the stable prefix first (system, context, tools), the varying prompt after it: what caching reuses
         if case .string(let context)? = input.config["context"] {
             request.context = try Template(context).render(input.fields)
         }
-        request.turns = (request.context.map { [ModelTurn.user($0)] } ?? []) + [.user(prompt)]
+        request.turns = (request.context.map { [ModelTurn.user($0)] } ?? []) + [try LLMNode.turn(node, input, prompt: prompt)]
         request.prefixTurns = request.context == nil ? 0 : 1
         request.cacheScope = input.owner
         if case .number(let ttl)? = input.config["cache_ttl_seconds"] { request.cacheTTLSeconds = Bounded.integer(ttl, in: 300...604_800) }

@@ -8,7 +8,7 @@ package struct LLMNode: NodeKind {
         [
             "prompt", "into", "tools", "max_steps", "complexity", "model", "system", "max_output_tokens", "latency_budget_ms",
             "temperature", "top_p", "stop_sequences", "response_mime_type", "response_schema", "thinking_level", "thinking_budget",
-            "context", "cache_ttl_seconds",
+            "context", "cache_ttl_seconds", "parts", "media_inline_max_bytes",
         ]
     }
     package var schema: JSONValue {
@@ -25,6 +25,7 @@ package struct LLMNode: NodeKind {
             throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): llm node needs config.prompt (a string)")
         }
         try Template.check(prompt, key: "prompt", node: node)
+        try Self.checkParts(node)
         if let context = node.config?["context"] {
             guard case .string(let text) = context else {
                 throw AnalemmaError(.invalidWorkflow, "node \(node.id.debugDescription): config.context must be a string template")
