@@ -124,4 +124,15 @@ struct MediaTests {
         let small = try await client.place([.parts([Self.big(5)])], inlineMax: 10, node: "n", uploads: MediaUploads(), now: 0)
         #expect(small == [.parts([Self.big(5)])])
     }
+
+    @Test(
+        "an upload the Files API fails ends the call with the model layer's code: retried when the service failed, final when it refused",
+        arguments: [(503, ErrorCode.modelUnavailable), (400, .modelError)])
+    func failedUpload(status: Int, code: ErrorCode) async throws {
+        let (routed, transport) = try PromptCacheTests.model([.respond(status, #"{"error": {"code": \#(status), "message": "no"}}"#)])
+        var request = ModelRequest(nodeID: "n", prompt: "look", hints: ["media_inline_max_bytes": .number(10)])
+        request.turns = [.parts([Self.big(50), .text("look")])]
+        await #expect { _ = try await routed.generate(request) } throws: { ($0 as? AnalemmaError)?.code == code }
+        #expect(transport.requests.map(\.path) == ["/upload/v1beta/files"], "no generateContent after a failed upload")
+    }
 }

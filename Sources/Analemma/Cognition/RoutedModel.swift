@@ -48,9 +48,12 @@ package struct RoutedModel: LanguageModel {
             pinned: hints.string("model"))
         if request.continuing { pending = Array(pending.prefix(1)) }  // never switch model mid-exchange
         let inlineMax = hints.int("media_inline_max_bytes").map { min(max($0, 0), MediaPlacement.inlineMaxBytes) }
-        let turns = try await client.place(
-            request.turns.isEmpty ? [ModelTurn.user(request.prompt)] : request.turns,
-            inlineMax: inlineMax ?? MediaPlacement.inlineMaxBytes, node: request.nodeID, uploads: uploads, now: clock.nowMillis())
+        let turns: [ModelTurn]
+        do {
+            turns = try await client.place(
+                request.turns.isEmpty ? [ModelTurn.user(request.prompt)] : request.turns,
+                inlineMax: inlineMax ?? MediaPlacement.inlineMaxBytes, node: request.nodeID, uploads: uploads, now: clock.nowMillis())
+        } catch let failure as ModelFailure { throw failure.error }  // an upload that failed: retried or final by its class
         let wire = GeminiWire.Request(
             contents: turns.map(GeminiWire.Request.turn), systemInstruction: hints.system, generationConfig: hints.generationConfig,
             tools: GeminiWire.Request.tools(request.tools))
