@@ -140,9 +140,11 @@ def local_stack(bin_dir, port=4590):
             for _ in range(2):
                 t = time.perf_counter()
                 run = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))["executionArn"]
-                while sfn.describe_execution(executionArn=run)["status"] == "RUNNING":
+                while (d := sfn.describe_execution(executionArn=run))["status"] == "RUNNING":
                     time.sleep(0.05)
                 times.append(time.perf_counter() - t)
+                if d["status"] != "SUCCEEDED":  # a failed run's time is not a measurement
+                    raise RuntimeError(f"{fixture}: {d['status']} {d.get('error')}: {str(d.get('cause'))[:300]}")
             return statistics.median(times)
 
         emit("local_stack.distributed_map_1000_lambda", "wall_time",
