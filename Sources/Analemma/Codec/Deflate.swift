@@ -19,19 +19,7 @@ package enum Deflate {
             rc = window.withUnsafeBufferPointer { deflateSetDictionary(&stream, $0.baseAddress, UInt32($0.count)) }
             guard rc == Z_OK else { throw Gzip.Failure(message: "deflateSetDictionary returned \(rc)") }
         }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
-        rc = input.withUnsafeBufferPointer { inp in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-                stream.avail_in = UInt32(inp.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = UInt32(out.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard rc == Z_STREAM_END else { throw Gzip.Failure(message: "deflate returned \(rc)") }
-        output.removeSubrange(Int(stream.total_out)...)
-        return output
+        return try Gzip.deflateAll(&stream, input)
     }
 
     /// Decompresses `input` (compressed against `dictionary`); it must produce exactly `count` bytes and end there
@@ -48,15 +36,7 @@ package enum Deflate {
         }
         // One byte more than expected: a stream that would produce more is caught instead of cut.
         var output = [UInt8](repeating: 0, count: count + 1)
-        rc = input.withUnsafeBufferPointer { inp in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-                stream.avail_in = UInt32(inp.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = UInt32(out.count)
-                return inflate(&stream, Z_FINISH)
-            }
-        }
+        rc = Gzip.finish(&stream, input, into: &output) { inflate($0, Z_FINISH) }
         guard rc == Z_STREAM_END else {
             throw Gzip.Failure(
                 message: rc == Z_BUF_ERROR ? "stream is truncated or longer than \(count) bytes" : "inflate returned \(rc) (corrupt data)")

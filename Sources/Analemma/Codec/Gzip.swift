@@ -12,22 +12,10 @@ package enum Gzip {
     package static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         var stream = z_stream()
         // deflateInit2 is a C macro; call the function it expands to. windowBits 15 + 16 = gzip wrapper.
-        var rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else { throw Failure(message: "deflateInit2 returned \(rc)") }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
-        rc = input.withUnsafeBufferPointer { inp in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-                stream.avail_in = UInt32(inp.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = UInt32(out.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard rc == Z_STREAM_END else { throw Failure(message: "deflate returned \(rc)") }
-        output.removeSubrange(Int(stream.total_out)...)
-        return output
+        return try deflateAll(&stream, input)
     }
 
     /// Decompresses one gzip member; refuses output larger than `limit` bytes (decompression bombs).
@@ -55,6 +43,30 @@ package enum Gzip {
                 guard output.count <= limit else { throw Failure(message: "output exceeds \(limit) bytes") }
             } while rc != Z_STREAM_END
         }
+        return output
+    }
+
+    /// Runs `step` (a deflate or inflate with `Z_FINISH`) once over all of `input` into `output`; zlib's return code.
+    static func finish(
+        _ stream: inout z_stream, _ input: [UInt8], into output: inout [UInt8], _ step: (UnsafeMutablePointer<z_stream>) -> Int32
+    ) -> Int32 {
+        input.withUnsafeBufferPointer { inp in
+            output.withUnsafeMutableBufferPointer { out in
+                stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
+                stream.avail_in = UInt32(inp.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = UInt32(out.count)
+                return step(&stream)
+            }
+        }
+    }
+
+    /// Deflates all of `input` through an initialised `stream`: the output trimmed to what deflate wrote.
+    static func deflateAll(_ stream: inout z_stream, _ input: [UInt8]) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
+        let rc = finish(&stream, input, into: &output) { deflate($0, Z_FINISH) }
+        guard rc == Z_STREAM_END else { throw Failure(message: "deflate returned \(rc)") }
+        output.removeSubrange(Int(stream.total_out)...)
         return output
     }
 }

@@ -16,7 +16,8 @@ public protocol TypedLambdaHandler: Sendable {
     func handle(_ event: Event, context: LambdaContext) async throws -> Output
 }
 
-/// Adapts a ``TypedLambdaHandler``: undecodable events are `Analemma.InvalidEvent`, naming the problem.
+/// Adapts a ``TypedLambdaHandler``: undecodable events are `Analemma.InvalidEvent`, naming the problem. Responses
+/// are written by ``ResponseJSONEncoder`` (``CanonicalJSON``'s bytes, strings copied a word at a time).
 public struct CodableHandler<Typed: TypedLambdaHandler>: LambdaHandler {
     public let typed: Typed
     public init(_ typed: Typed) { self.typed = typed }
@@ -30,7 +31,7 @@ public struct CodableHandler<Typed: TypedLambdaHandler>: LambdaHandler {
         }
         let output = try await typed.handle(input, context: context)
         do {
-            return try CanonicalJSON.encode(output)
+            return try ResponseJSONEncoder.encode(output)
         } catch {
             throw AnalemmaError(.invalidResponse, "response \(Typed.Output.self) could not be encoded: \(error)")
         }
