@@ -33,6 +33,13 @@ private final class Derived: Base {
 
 private struct Empty: Encodable {}
 
+/// A 128-bit member.
+private struct Wide: Encodable {
+    var n = Int128.min
+    var u = UInt128.max
+    var list: [Int128] = [0, -1]
+}
+
 /// Every integer width at an extreme.
 private struct Widths: Encodable {
     var a = Int8.min, b = Int16.max, c = Int32.min, d = Int64.max, e = UInt.max, f = UInt8.max, g = UInt16.max
@@ -116,6 +123,16 @@ struct ResponseJSONEncoderTests {
     func nonFinite(value: Double) {
         #expect(throws: EncodingError.self) { try ResponseJSONEncoder.encode(["x": value]) }
         #expect(throws: EncodingError.self) { try CanonicalJSON.encode(["x": value]) }
+    }
+
+    @Test("128-bit integers are numbers in every container, as JSONEncoder writes them (never a recursion)")
+    func wideIntegers() throws {
+        let listed = try both(["x": [Int128.min, Int128.max]])
+        #expect(listed.ours == listed.foundation)
+        let unsigned = try both([UInt128.max])
+        #expect(unsigned.ours == unsigned.foundation)
+        let member = try both(Wide())
+        #expect(member.ours == member.foundation)
     }
 
     @Test("a 1 MB string with escapes scattered through it")

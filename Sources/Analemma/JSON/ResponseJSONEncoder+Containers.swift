@@ -53,6 +53,10 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         box.members[key.stringValue] = try JSONNode.make(value, codingPath: codingPath + [key])
     }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: Int128, forKey key: Key) throws { box.members[key.stringValue] = .literal(Array(String(value).utf8)) }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: UInt128, forKey key: Key) throws { box.members[key.stringValue] = .literal(Array(String(value).utf8)) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<
         NestedKey
     > {
@@ -83,6 +87,10 @@ struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     mutating func encode<T: Encodable>(_ value: T) throws {
         box.items.append(try JSONNode.make(value, codingPath: codingPath + [IndexKey(count)]))
     }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: Int128) throws { box.items.append(.literal(Array(String(value).utf8))) }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: UInt128) throws { box.items.append(.literal(Array(String(value).utf8))) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let nested = JSONNode.ObjectBox()
         let path = codingPath + [IndexKey(count)]
@@ -116,4 +124,10 @@ struct SingleNodeContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt8) throws { slot.node = .literal(Array(String(value).utf8)) }
     mutating func encode(_ value: UInt16) throws { slot.node = .literal(Array(String(value).utf8)) }
     mutating func encode(_ value: UInt32) throws { slot.node = .literal(Array(String(value).utf8)) }
+    // 128-bit integers are numbers, as JSONEncoder writes them (each container spells them out: the standard
+    // library's default refuses them, and the generic `encode` would recurse through their own `encode(to:)`).
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: Int128) throws { slot.node = .literal(Array(String(value).utf8)) }
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+    mutating func encode(_ value: UInt128) throws { slot.node = .literal(Array(String(value).utf8)) }
 }
